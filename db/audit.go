@@ -1,0 +1,139 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Actor is who performs an action, as written to the audit log.
+type Actor struct {
+	// Kind is "staff", "patient", "system" or "cli".
+	Kind string
+	// ID is the staff or account id, 0 when there is none.
+	ID int64
+	// Name is the username shown in the log.
+	Name string
+	// IP is the client address.
+	IP string
+}
+
+// Audit outcomes.
+const (
+	OutcomeOK     = "ok"
+	OutcomeDenied = "denied"
+	OutcomeFailed = "failed"
+)
+
+// AuditEvent is one row of the audit log. It never carries passwords, codes
+// or clinical content.
+type AuditEvent struct {
+	ID         int64
+	At         time.Time
+	Actor      Actor
+	Action     string
+	ObjectType string
+	ObjectID   int64
+	Outcome    string
+	Detail     string
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertAudit(ctx context.Context, ex execer, e AuditEvent) error {
+	var actorID, objectID any
+	if e.Actor.ID != 0 {
+		actorID = e.Actor.ID
+	}
+	if e.ObjectID != 0 {
+		objectID = e.ObjectID
+	}
+	if e.Outcome == "" {
+		e.Outcome = OutcomeOK
+	}
+	_, err := ex.ExecContext(ctx, `INSERT INTO audit_events
+		(at, actor_kind, actor_id, actor_name, ip, action, object_type, object_id, outcome, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.At.UTC(), e.Actor.Kind, actorID, e.Actor.Name, e.Actor.IP, e.Action, e.ObjectType, objectID, e.Outcome, e.Detail)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// Audit records one event on its own.
+func (d *DB) Audit(ctx context.Context, e AuditEvent) error {
+	return insertAudit(ctx, d.W, e)
+}
+
+// AuditFilter narrows ListAudit; zero fields match everything.
+type AuditFilter struct {
+	Action     string
+	Actor      string
+	ObjectType string
+	ObjectID   int64
+	Outcome    string
+	From, To   time.Time
+	Limit      int
+	BeforeID   int64
+}
+
+// ListAudit returns events newest first.
+func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
+	if f.Action != "" {
+		add("action LIKE ?", f.Action+"%")
+	}
+	if f.Actor != "" {
+		add("actor_name LIKE ?", "%"+f.Actor+"%")
+	}
+	if f.ObjectType != "" {
+		add("object_type = ?", f.ObjectType)
+	}
+	if f.ObjectID != 0 {
+		add("object_id = ?", f.ObjectID)
+	}
+	if f.Outcome != "" {
+		add("outcome = ?", f.Outcome)
+	}
+	if !f.From.IsZero() {
+		add("at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		add("at < ?", f.To.UTC())
+	}
+	if f.BeforeID != 0 {
+		add("id < ?", f.BeforeID)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	q := `SELECT id, at, actor_kind, coalesce(actor_id,0), actor_name, ip, action, object_type,
+		coalesce(object_id,0), outcome, detail FROM audit_events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := d.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEvent
+	for rows.Next() {
+		var e AuditEvent
+		if err := rows.Scan(&e.ID, &e.At, &e.Actor.Kind, &e.Actor.ID, &e.Actor.Name, &e.Actor.IP,
+			&e.Action, &e.ObjectType, &e.ObjectID, &e.Outcome, &e.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,274 @@
+// Package db is fse's store: it opens the SQLite file with the pragmas the
+// product relies on, applies the embedded migrations, and holds every query.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Sentinel errors that handlers map to HTTP status codes.
+var (
+	// ErrNotFound means the object does not exist or is not visible to the caller.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a uniqueness rule would be broken.
+	ErrConflict = errors.New("conflict")
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is the store: one writer connection with immediate transactions, and a
+// read-only pool, both on the same WAL-mode file.
+type DB struct {
+	// W is the single writer connection; SQLite serialises writers anyway, and
+	// one connection avoids SQLITE_BUSY storms between our own goroutines.
+	W *sql.DB
+	// R is a pool of query_only connections for reads that run beside the writer.
+	R *sql.DB
+	// Path is the database file.
+	Path string
+}
+
+// Options tunes Open.
+type Options struct {
+	// SynchronousFull trades write speed for durability of the last
+	// transactions after a power loss; NORMAL is safe against corruption in WAL.
+	SynchronousFull bool
+}
+
+var wantPragmas = []struct{ name, want string }{
+	{"journal_mode", "wal"},
+	{"foreign_keys", "1"},
+	{"secure_delete", "1"},
+	{"busy_timeout", "10000"},
+	{"temp_store", "2"},
+}
+
+func dsn(path string, readOnly bool, opt Options) string {
+	sync := "NORMAL"
+	if opt.SynchronousFull {
+		sync = "FULL"
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "secure_delete(ON)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	q.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path, verifies the pragmas
+// took effect and applies pending migrations.
+func Open(ctx context.Context, path string, opt Options) (*DB, error) {
+	w, err := sql.Open("sqlite", dsn(path, false, opt))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	d := &DB{W: w, Path: path}
+	if err := d.checkPragmas(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := d.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, true, opt))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open reader %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	d.R = r
+	if err := d.checkPragmas(ctx, r); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *DB) checkPragmas(ctx context.Context, pool *sql.DB) error {
+	for _, p := range wantPragmas {
+		var got string
+		if err := pool.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&got); err != nil {
+			return fmt.Errorf("read pragma %s: %w", p.name, err)
+		}
+		if strings.ToLower(got) != p.want {
+			return fmt.Errorf("pragma %s is %q, want %q: refusing to start", p.name, got, p.want)
+		}
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	var errR error
+	if d.R != nil {
+		errR = d.R.Close()
+	}
+	return errors.Join(errR, d.W.Close())
+}
+
+// Ping checks that the database answers a query; used by /healthz.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// migrate applies every embedded migration not yet recorded, each in its own
+// transaction, in file-name order.
+func (d *DB) migrate(ctx context.Context) error {
+	if _, err := d.W.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		var n int
+		if err := d.W.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = d.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", version, time.Now().UTC())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("apply migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest applied migration and the highest embedded one.
+func (d *DB) SchemaVersion(ctx context.Context) (applied, latest int, err error) {
+	if err = d.R.QueryRowContext(ctx, "SELECT coalesce(max(version),0) FROM schema_migrations").Scan(&applied); err != nil {
+		return 0, 0, err
+	}
+	names, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	for _, name := range names {
+		v, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(name, "migrations/"), "_", 2)[0])
+		latest = max(latest, v)
+	}
+	return applied, latest, nil
+}
+
+// tx runs fn in a write transaction (BEGIN IMMEDIATE thanks to _txlock).
+func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := d.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// mapErr turns driver errors into the store's sentinels.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", ErrConflict, err)
+		}
+	}
+	return err
+}
+
+// Backup writes a consistent copy of the live database to dest with VACUUM
+// INTO and checks the copy's integrity. dest must not exist.
+func (d *DB) Backup(ctx context.Context, dest string) error {
+	if _, err := d.W.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+		return fmt.Errorf("vacuum into %s: %w", dest, err)
+	}
+	c, err := sql.Open("sqlite", "file:"+dest+"?_pragma=query_only(ON)")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var res string
+	if err := c.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return fmt.Errorf("integrity check of %s: %w", dest, err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("integrity check of %s: %s", dest, res)
+	}
+	return nil
+}
+
+// Checkpoint truncates the WAL so deleted pages (already zeroed by
+// secure_delete) leave no copy behind in the -wal file.
+func (d *DB) Checkpoint(ctx context.Context) error {
+	_, err := d.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+// Optimize runs PRAGMA optimize, as SQLite recommends periodically.
+func (d *DB) Optimize(ctx context.Context) error {
+	_, err := d.W.ExecContext(ctx, "PRAGMA optimize")
+	return err
+}
+
+// parseTime reads a timestamp that reached us as text (aggregates lose the
+// column type, so the driver cannot convert them).
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", time.RFC3339Nano} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("parse time %q", s)
+}

@@ -1,0 +1,273 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// ChunkSize is the size of the ciphertext rows a document is stored in. It
+// keeps memory flat for any file size and each write transaction short.
+const ChunkSize = 64 << 10
+
+// Document is a report attached to a visit.
+type Document struct {
+	ID          int64
+	VisitID     int64
+	Title       string
+	Size        int64
+	UploadedAt  time.Time
+	UploadedBy  int64
+	PublishedAt time.Time
+	ExpiresAt   time.Time
+}
+
+// Published reports whether the document has been published.
+func (d Document) Published() bool { return !d.PublishedAt.IsZero() }
+
+const documentCols = `id, visit_id, title, size, uploaded_at, uploaded_by, published_at, expires_at`
+
+func scanDocument(s interface{ Scan(...any) error }) (Document, error) {
+	var doc Document
+	var pub, exp sql.NullTime
+	err := s.Scan(&doc.ID, &doc.VisitID, &doc.Title, &doc.Size, &doc.UploadedAt, &doc.UploadedBy, &pub, &exp)
+	doc.PublishedAt, doc.ExpiresAt = pub.Time, exp.Time
+	return doc, mapErr(err)
+}
+
+// CreateDraft inserts an incomplete document row; its chunks follow through
+// ChunkWriter and CompleteDraft makes it visible to staff. A crash in between
+// leaves an incomplete row that the expire job removes.
+func (d *DB) CreateDraft(ctx context.Context, visitID int64, title string, by Actor, now time.Time) (int64, error) {
+	res, err := d.W.ExecContext(ctx, `INSERT INTO documents(visit_id, title, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?)`,
+		visitID, title, now.UTC(), by.ID)
+	if err != nil {
+		return 0, fmt.Errorf("create draft for visit %d: %w", visitID, mapErr(err))
+	}
+	return res.LastInsertId()
+}
+
+// CompleteDraft marks a fully written document as uploaded and audits it.
+func (d *DB) CompleteDraft(ctx context.Context, docID, size int64, by Actor, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET complete = 1, size = ? WHERE id = ?`, size, docID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.upload", ObjectType: "document", ObjectID: docID,
+			Detail: fmt.Sprintf("%d bytes", size)})
+	})
+}
+
+// DiscardDraft removes a draft whose upload failed; its chunks go with it.
+func (d *DB) DiscardDraft(ctx context.Context, docID int64) error {
+	_, err := d.W.ExecContext(ctx, `DELETE FROM documents WHERE id = ? AND complete = 0`, docID)
+	return err
+}
+
+type chunkWriter struct {
+	ctx context.Context
+	db  *DB
+	id  int64
+	seq int
+	buf []byte
+}
+
+// ChunkWriter returns a writer that stores what it receives as the
+// document's ciphertext chunks, each row in its own short transaction.
+func (d *DB) ChunkWriter(ctx context.Context, docID int64) io.WriteCloser {
+	return &chunkWriter{ctx: ctx, db: d, id: docID, buf: make([]byte, 0, ChunkSize)}
+}
+
+func (w *chunkWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		take := min(ChunkSize-len(w.buf), len(p))
+		w.buf = append(w.buf, p[:take]...)
+		p = p[take:]
+		if len(w.buf) == ChunkSize {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (w *chunkWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.db.W.ExecContext(w.ctx, `INSERT INTO document_chunks(document_id, seq, data) VALUES (?, ?, ?)`, w.id, w.seq, w.buf)
+	if err != nil {
+		return fmt.Errorf("store chunk %d of document %d: %w", w.seq, w.id, err)
+	}
+	w.seq++
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// Close stores the last partial chunk.
+func (w *chunkWriter) Close() error { return w.flush() }
+
+type chunkReader struct {
+	ctx context.Context
+	db  *DB
+	id  int64
+	seq int
+	buf []byte
+	eof bool
+}
+
+// ChunkReader returns the document's ciphertext as a stream. It reads one
+// chunk per query, so a slow download never holds a read transaction open.
+func (d *DB) ChunkReader(ctx context.Context, docID int64) io.Reader {
+	return &chunkReader{ctx: ctx, db: d, id: docID}
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.eof {
+			return 0, io.EOF
+		}
+		err := r.db.R.QueryRowContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq).Scan(&r.buf)
+		if errors.Is(err, sql.ErrNoRows) {
+			r.eof = true
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read chunk %d of document %d: %w", r.seq, r.id, err)
+		}
+		r.seq++
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// VisitDocuments lists the complete documents of a visit, oldest first.
+func (d *DB) VisitDocuments(ctx context.Context, visitID int64) ([]Document, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT `+documentCols+` FROM documents WHERE visit_id = ? AND complete ORDER BY id`, visitID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Document
+	for rows.Next() {
+		doc, err := scanDocument(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc)
+	}
+	return out, rows.Err()
+}
+
+// Document returns one complete document.
+func (d *DB) Document(ctx context.Context, id int64) (Document, error) {
+	return scanDocument(d.R.QueryRowContext(ctx, `SELECT `+documentCols+` FROM documents WHERE id = ? AND complete`, id))
+}
+
+// PublishVisit publishes every uploaded, unpublished document of the visit
+// with expires_at = now + retention, and extends the visit's unused
+// activation codes to the last report's expiry. It returns how many were published.
+func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Duration, by Actor, now time.Time) (int, error) {
+	var n int
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL`, visitID)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		expires := now.Add(retention).UTC()
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET published_at = ?, expires_at = ? WHERE id = ?`, now.UTC(), expires, id); err != nil {
+				return err
+			}
+			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.publish", ObjectType: "document", ObjectID: id,
+				Detail: fmt.Sprintf("visit %d, expires %s", visitID, expires.Format(time.DateOnly))}); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		if n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE activation_codes SET expires_at = ?
+			WHERE visit_id = ? AND revoked_at IS NULL AND used_at IS NULL`, expires, visitID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("publish visit %d: %w", visitID, err)
+	}
+	return n, nil
+}
+
+// WithdrawDocument removes a wrongly uploaded report for good (row and
+// ciphertext; secure_delete zeroes the pages).
+func (d *DB) WithdrawDocument(ctx context.Context, docID int64, by Actor, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		var visitID int64
+		var published sql.NullTime
+		if err := tx.QueryRowContext(ctx, `SELECT visit_id, published_at FROM documents WHERE id = ?`, docID).Scan(&visitID, &published); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("visit %d, unpublished", visitID)
+		if published.Valid {
+			detail = fmt.Sprintf("visit %d, was published", visitID)
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.withdraw", ObjectType: "document", ObjectID: docID, Detail: detail})
+	})
+}
+
+// DeleteExpiredDocuments removes published documents whose expiry has
+// passed and drafts abandoned for more than an hour, auditing each expiry.
+func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired, abandoned int64, err error) {
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM documents WHERE expires_at <= ?`, now.UTC())
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id); err != nil {
+				return err
+			}
+			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "system", Name: "expire"}, Action: "report.expire",
+				ObjectType: "document", ObjectID: id}); err != nil {
+				return err
+			}
+		}
+		expired = int64(len(ids))
+		res, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE complete = 0 AND uploaded_at <= ?`, now.Add(-time.Hour).UTC())
+		if err != nil {
+			return err
+		}
+		abandoned, _ = res.RowsAffected()
+		return nil
+	})
+	return expired, abandoned, err
+}

@@ -1,0 +1,120 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Staff roles.
+const (
+	RoleAdmin     = "admin"
+	RoleReception = "reception"
+)
+
+// Staff is a back-office user of the portal.
+type Staff struct {
+	ID           int64
+	Username     string
+	DisplayName  string
+	Role         string
+	PasswordHash string
+	Active       bool
+	CreatedAt    time.Time
+	LastLoginAt  time.Time
+}
+
+const staffCols = `id, username, display_name, role, password_hash, active, created_at, last_login_at`
+
+func scanStaff(s interface{ Scan(...any) error }) (Staff, error) {
+	var st Staff
+	var last sql.NullTime
+	err := s.Scan(&st.ID, &st.Username, &st.DisplayName, &st.Role, &st.PasswordHash, &st.Active, &st.CreatedAt, &last)
+	st.LastLoginAt = last.Time
+	return st, mapErr(err)
+}
+
+// CreateStaff adds a staff member with an already hashed password.
+func (d *DB) CreateStaff(ctx context.Context, s Staff, by Actor, now time.Time) (int64, error) {
+	var id int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO staff(username, display_name, role, password_hash, active, created_at)
+			VALUES (?, ?, ?, ?, 1, ?)`, s.Username, s.DisplayName, s.Role, s.PasswordHash, now.UTC())
+		if err != nil {
+			return mapErr(err)
+		}
+		id, _ = res.LastInsertId()
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "staff.create", ObjectType: "staff", ObjectID: id,
+			Detail: s.Username + " (" + s.Role + ")"})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("create staff %s: %w", s.Username, err)
+	}
+	return id, nil
+}
+
+// StaffByUsername returns an active or disabled staff member by username.
+func (d *DB) StaffByUsername(ctx context.Context, username string) (Staff, error) {
+	return scanStaff(d.R.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE username = ?`, username))
+}
+
+// StaffByID returns one staff member.
+func (d *DB) StaffByID(ctx context.Context, id int64) (Staff, error) {
+	return scanStaff(d.R.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE id = ?`, id))
+}
+
+// ListStaff lists every staff member by username.
+func (d *DB) ListStaff(ctx context.Context) ([]Staff, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT `+staffCols+` FROM staff ORDER BY username`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Staff
+	for rows.Next() {
+		s, err := scanStaff(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// SetStaffActive enables or disables a staff member. A disabled member's
+// sessions stop working at their next request.
+func (d *DB) SetStaffActive(ctx context.Context, id int64, active bool, by Actor, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE staff SET active = ? WHERE id = ?`, active, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		action := "staff.disable"
+		if active {
+			action = "staff.enable"
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "staff", ObjectID: id})
+	})
+}
+
+// RecordStaffLogin stores the login time and, when rehash is not empty, the
+// password hash recomputed with the current parameters.
+func (d *DB) RecordStaffLogin(ctx context.Context, id int64, rehash string, now time.Time) error {
+	if rehash != "" {
+		_, err := d.W.ExecContext(ctx, `UPDATE staff SET last_login_at = ?, password_hash = ? WHERE id = ?`, now.UTC(), rehash, id)
+		return err
+	}
+	_, err := d.W.ExecContext(ctx, `UPDATE staff SET last_login_at = ? WHERE id = ?`, now.UTC(), id)
+	return err
+}
+
+// CountAdmins returns how many active admins exist.
+func (d *DB) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'admin' AND active`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,150 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ActivationCodeLifetime is how long an activation code lives when no
+// report of its visit has been published.
+const ActivationCodeLifetime = 90 * 24 * time.Hour
+
+// Visit is an acceptance at the front desk.
+type Visit struct {
+	ID             int64
+	PatientID      int64
+	FacilityID     int64
+	FacilityCode   string
+	FacilityName   string
+	AccessionYear  int
+	AccessionSeq   int
+	Exams          []string
+	OnlineDeclined bool
+	AcceptedAt     time.Time
+	AcceptedBy     int64
+	// CodeExpiresAt is the latest expiry among unused, unrevoked activation
+	// codes of the visit; zero when there is none.
+	CodeExpiresAt time.Time
+}
+
+// CodeActive tells whether the visit has a usable activation code at now.
+func (v Visit) CodeActive(now time.Time) bool { return v.CodeExpiresAt.After(now) }
+
+// AccessionNumber is the visit's readable number, unique per facility and year.
+func (v Visit) AccessionNumber() string {
+	return fmt.Sprintf("%s-%d-%05d", v.FacilityCode, v.AccessionYear, v.AccessionSeq)
+}
+
+// Acceptance is what the desk typed to accept a patient.
+type Acceptance struct {
+	Patient        Patient
+	FacilityID     int64
+	Exams          []string
+	OnlineDeclined bool
+	// CodeMAC is the keyed hash of the new activation code; nil when declined.
+	CodeMAC []byte
+}
+
+// Accept creates or updates the patient, creates the visit with the next
+// accession number and, unless online delivery was declined, stores the
+// activation code's MAC. Everything happens in one transaction.
+func (d *DB) Accept(ctx context.Context, a Acceptance, by Actor, now time.Time) (Visit, error) {
+	var visitID int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var active bool
+		if err := tx.QueryRowContext(ctx, `SELECT active FROM facilities WHERE id = ?`, a.FacilityID).Scan(&active); err != nil || !active {
+			return fmt.Errorf("facility %d: %w", a.FacilityID, ErrNotFound)
+		}
+		patientID, err := upsertPatient(ctx, tx, a.Patient, by, now)
+		if err != nil {
+			return err
+		}
+		year := now.Year()
+		var seq int
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(accession_seq), 0) + 1 FROM visits
+			WHERE facility_id = ? AND accession_year = ?`, a.FacilityID, year).Scan(&seq); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO visits(patient_id, facility_id, accession_year, accession_seq, exams,
+			online_declined, accepted_at, accepted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			patientID, a.FacilityID, year, seq, strings.Join(a.Exams, "\n"), a.OnlineDeclined, now.UTC(), by.ID)
+		if err != nil {
+			return mapErr(err)
+		}
+		visitID, _ = res.LastInsertId()
+		detail := ""
+		if a.OnlineDeclined {
+			detail = "online delivery declined"
+		}
+		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "visit.accept", ObjectType: "visit", ObjectID: visitID, Detail: detail}); err != nil {
+			return err
+		}
+		if a.OnlineDeclined {
+			return nil
+		}
+		return insertCode(ctx, tx, visitID, a.CodeMAC, by, now, "code.issue")
+	})
+	if err != nil {
+		return Visit{}, fmt.Errorf("accept %s: %w", a.Patient.FiscalCode, err)
+	}
+	return d.Visit(ctx, visitID)
+}
+
+const visitCols = `v.id, v.patient_id, v.facility_id, f.code, f.name, v.accession_year, v.accession_seq, v.exams,
+	v.online_declined, v.accepted_at, v.accepted_by,
+	(SELECT max(c.expires_at) FROM activation_codes c WHERE c.visit_id = v.id AND c.revoked_at IS NULL
+	   AND c.used_at IS NULL)`
+
+func scanVisit(s interface{ Scan(...any) error }) (Visit, error) {
+	var v Visit
+	var exams string
+	var codeExp sql.NullString
+	err := s.Scan(&v.ID, &v.PatientID, &v.FacilityID, &v.FacilityCode, &v.FacilityName, &v.AccessionYear, &v.AccessionSeq,
+		&exams, &v.OnlineDeclined, &v.AcceptedAt, &v.AcceptedBy, &codeExp)
+	if err != nil {
+		return v, mapErr(err)
+	}
+	v.Exams = strings.Split(exams, "\n")
+	if codeExp.Valid {
+		if v.CodeExpiresAt, err = parseTime(codeExp.String); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// Visit returns one visit.
+func (d *DB) Visit(ctx context.Context, id int64) (Visit, error) {
+	return scanVisit(d.R.QueryRowContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id
+		WHERE v.id = ?`, id))
+}
+
+// PatientVisits lists a patient's visits, newest first.
+func (d *DB) PatientVisits(ctx context.Context, patientID int64) ([]Visit, error) {
+	return d.listVisits(ctx, `WHERE v.patient_id = ? ORDER BY v.accepted_at DESC`, patientID)
+}
+
+// RecentVisits lists the latest acceptances of all facilities.
+func (d *DB) RecentVisits(ctx context.Context, limit int) ([]Visit, error) {
+	return d.listVisits(ctx, `ORDER BY v.id DESC LIMIT ?`, limit)
+}
+
+func (d *DB) listVisits(ctx context.Context, tail string, args ...any) ([]Visit, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id `+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list visits: %w", err)
+	}
+	defer rows.Close()
+	var out []Visit
+	for rows.Next() {
+		v, err := scanVisit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

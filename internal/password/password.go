@@ -1,0 +1,84 @@
+// Package password hashes and verifies passwords with argon2id, limiting how
+// many hashes run at once so a login flood cannot exhaust memory.
+package password
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/alexedwards/argon2id"
+)
+
+// Params are OWASP's recommended argon2id parameters: 19 MiB, 2 passes,
+// 1 lane; stored in the PHC string so they can be raised later.
+var Params = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// Hasher runs argon2id with a cap on concurrent hashes.
+type Hasher struct {
+	params *argon2id.Params
+	sem    chan struct{}
+	dummy  string
+}
+
+// NewHasher returns a Hasher allowing at most concurrent simultaneous hashes.
+func NewHasher(params *argon2id.Params, concurrent int) (*Hasher, error) {
+	h := &Hasher{params: params, sem: make(chan struct{}, max(concurrent, 1))}
+	dummy, err := argon2id.CreateHash("fse dummy password for unknown users", params)
+	if err != nil {
+		return nil, err
+	}
+	h.dummy = dummy
+	return h, nil
+}
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a password hash slot: %w", ctx.Err())
+	}
+}
+
+func (h *Hasher) release() { <-h.sem }
+
+// Hash returns the PHC string of pw.
+func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return argon2id.CreateHash(pw, h.params)
+}
+
+// Verify checks pw against hash. When it matches but hash was made with other
+// parameters, rehash holds a new hash to store. An empty hash (unknown user)
+// is checked against a dummy so the response time does not reveal it.
+func (h *Hasher) Verify(ctx context.Context, pw, hash string) (ok bool, rehash string, err error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, "", err
+	}
+	defer h.release()
+	if hash == "" {
+		_, _, _ = argon2id.CheckHash(pw, h.dummy)
+		return false, "", nil
+	}
+	match, params, err := argon2id.CheckHash(pw, hash)
+	if err != nil {
+		if errors.Is(err, argon2id.ErrInvalidHash) || errors.Is(err, argon2id.ErrIncompatibleVersion) || errors.Is(err, argon2id.ErrIncompatibleVariant) {
+			return false, "", fmt.Errorf("stored password hash unreadable: %w", err)
+		}
+		return false, "", err
+	}
+	if !match {
+		return false, "", nil
+	}
+	if params.Memory != h.params.Memory || params.Iterations != h.params.Iterations ||
+		params.Parallelism != h.params.Parallelism || params.KeyLength != h.params.KeyLength {
+		if rehash, err = argon2id.CreateHash(pw, h.params); err != nil {
+			return true, "", err
+		}
+	}
+	return true, rehash, nil
+}
