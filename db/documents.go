@@ -271,3 +271,10 @@ func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired
 	})
 	return expired, abandoned, err
 }
+
+// CountDocuments returns how many documents (any state) the database holds.
+func (d *DB) CountDocuments(ctx context.Context) (int, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n)
+	return n, err
+}

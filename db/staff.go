@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -118,3 +119,11 @@ func (d *DB) CountAdmins(ctx context.Context) (int, error) {
 	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'admin' AND active`).Scan(&n)
 	return n, err
 }
+
+// MinStaffPasswordLen is the shortest password accepted for staff.
+const MinStaffPasswordLen = 12
+
+var usernamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,39}$`)
+
+// ValidUsername reports whether u is an acceptable staff login name.
+func ValidUsername(u string) bool { return usernamePattern.MatchString(u) }

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fse/db"
+	"fse/internal/demo"
+	"fse/jobs"
+)
+
+// exampleDB is fse.db.example, embedded so `fse demo` works from any directory.
+//
+//go:embed fse.db.example
+var exampleDB []byte
+
+func dbFlag(fs interface {
+	StringVar(*string, string, string, string)
+}) *string {
+	var p string
+	fs.StringVar(&p, "db", "fse.db", "SQLite database file")
+	return &p
+}
+
+func cmdDemo(ctx context.Context, args []string, e env) error {
+	fs := newFlags("demo", "demo [flags]", e)
+	var addr string
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
+	if err := parseFlags(fs, args, e); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "fse-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "fse-demo.db")
+	if err := os.WriteFile(path, exampleDB, 0o600); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, path, db.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := demo.Rebase(ctx, d, time.Now()); err != nil {
+		return err
+	}
+	keys := demo.Keys()
+	if err := demo.CheckCodes(ctx, d, keys); err != nil {
+		return err
+	}
+	_, port, _ := strings.Cut(addr, ":")
+	c := serverConfig{addr: addr, dbPath: path, keyFile: "(demo key, built in)", baseURL: "http://127.0.0.1:" + port,
+		retentionDays: 60, uploadLimit: 20 << 20}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "\nfse demo: fictional data in a temporary copy of fse.db.example (%s), deleted on exit.\n\n", dir)
+	fmt.Fprintf(w, "  Front desk:   %s/desk/login\n", c.baseURL)
+	fmt.Fprintf(w, "    admin        user %-10s password %s\n", demo.AdminUser, demo.AdminPassword)
+	fmt.Fprintf(w, "    reception    user %-10s password %s\n\n", demo.ReceptionUser, demo.ReceptionPassword)
+	fmt.Fprintf(w, "  Demo patients (codice fiscale, mobile, activation code from their slip):\n")
+	for _, p := range demo.Patients {
+		fmt.Fprintf(w, "    %-17s %s  %s  %s\n", p.Name+" "+p.Surname, p.FiscalCode(), p.Mobile, p.Code)
+	}
+	fmt.Fprintf(w, "\n  Press Ctrl+C to stop.\n\n")
+	return serveUntilSignal(ctx, c, d, keys, e)
+}
+
+func cmdMigrate(ctx context.Context, args []string, e env) error {
+	fs := newFlags("migrate", "migrate [--db FILE]", e)
+	path := dbFlag(fs)
+	if err := parseFlags(fs, args, e); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, *path, db.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	applied, latest, err := d.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: schema version %d (latest %d)\n", *path, applied, latest)
+	return nil
+}
+
+func cmdStaff(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usagef("want: fse staff add --username U --role admin|reception --password-stdin")
+	}
+	fs := newFlags("staff add", "staff add --username U --role admin|reception --password-stdin [--db FILE]", e)
+	path := dbFlag(fs)
+	var username, role, name string
+	var fromStdin bool
+	fs.StringVar(&username, "username", "", "login name (letters, digits, . _ -)")
+	fs.StringVar(&role, "role", "", "admin or reception")
+	fs.StringVar(&name, "name", "", "full name shown in the staff list")
+	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
+	if err := parseFlags(fs, args[1:], e); err != nil {
+		return err
+	}
+	switch {
+	case !db.ValidUsername(username):
+		return usagef("--username must be 2-40 letters, digits, '.', '_' or '-', got %q", username)
+	case role != db.RoleAdmin && role != db.RoleReception:
+		return usagef("--role must be admin or reception, got %q", role)
+	case !fromStdin:
+		return usagef("--password-stdin is required: passwords are never taken from the command line")
+	}
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return usagef("no password on standard input")
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if len([]rune(pw)) < db.MinStaffPasswordLen {
+		return usagef("the password must be at least %d characters", db.MinStaffPasswordLen)
+	}
+	d, err := db.Open(ctx, *path, db.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	hasher, err := newHasher()
+	if err != nil {
+		return err
+	}
+	hash, err := hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	id, err := d.CreateStaff(ctx, db.Staff{Username: username, DisplayName: name, Role: role, PasswordHash: hash},
+		db.Actor{Kind: "cli", Name: "fse staff add"}, time.Now())
+	if errors.Is(err, db.ErrConflict) {
+		return fmt.Errorf("a staff member called %q already exists", username)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "staff member %q (%s) created with id %d\n", username, role, id)
+	return nil
+}
+
+func cmdBackup(ctx context.Context, args []string, e env) error {
+	fs := newFlags("backup", "backup [--db FILE] DEST", e)
+	path := dbFlag(fs)
+	if err := parseFlags(fs, args, e); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one destination file")
+	}
+	dest := fs.Arg(0)
+	if _, err := os.Stat(dest); err == nil {
+		return usagef("%s already exists; choose a new file name", dest)
+	}
+	d, err := db.Open(ctx, *path, db.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Backup(ctx, dest); err != nil {
+		os.Remove(dest)
+		return err
+	}
+	st, err := os.Stat(dest)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "backup written to %s (%d bytes, integrity ok). The key file is not in it: back it up separately.\n", dest, st.Size())
+	return nil
+}
+
+func cmdJobs(ctx context.Context, args []string, e env) error {
+	if len(args) < 2 || args[0] != "run" {
+		return usagef("want: fse jobs run NAME [--db FILE]  (jobs: expire, optimize)")
+	}
+	fs := newFlags("jobs run", "jobs run NAME [--db FILE]", e)
+	path := dbFlag(fs)
+	if err := parseFlags(fs, args[2:], e); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, *path, db.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	job, err := jobs.Find(jobs.All(d, time.Now, e.log), args[1])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := job.RunOnce(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "job %s done\n", args[1])
+	return nil
+}
+
+func cmdExampleDB(ctx context.Context, args []string, e env) error {
+	fs := newFlags("example-db", "example-db [--out FILE]", e)
+	var out string
+	fs.StringVar(&out, "out", "fse.db.example", "file to write")
+	if err := parseFlags(fs, args, e); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "fse-example-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	d, err := db.Open(ctx, filepath.Join(dir, "seed.db"), db.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	hasher, err := newHasher()
+	if err != nil {
+		return err
+	}
+	if err := demo.Seed(ctx, d, demo.Keys(), hasher, time.Now(), 60*24*time.Hour); err != nil {
+		return err
+	}
+	tmp := out + ".tmp"
+	os.Remove(tmp)
+	if err := d.Backup(ctx, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %s\n", out)
+	return nil
+}

@@ -1,0 +1,87 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/views"
+)
+
+func (h *Handler) deskHome(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := strings.TrimSpace(c.QueryParam("q"))
+	page := views.HomePage{Chrome: h.chrome(c, "Cerca paziente"), Query: q, Searched: q != ""}
+	var err error
+	if q != "" {
+		if page.Results, err = h.DB.SearchPatients(ctx, q, 50); err != nil {
+			return err
+		}
+	}
+	visits, err := h.DB.RecentVisits(ctx, 15)
+	if err != nil {
+		return err
+	}
+	for _, v := range visits {
+		p, err := h.DB.Patient(ctx, v.PatientID)
+		if err != nil {
+			return err
+		}
+		page.Recent = append(page.Recent, views.VisitRow{Visit: v, Patient: p})
+	}
+	return h.render(c, http.StatusOK, views.DeskHome(page))
+}
+
+func (h *Handler) patientPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	p, err := h.DB.Patient(ctx, id)
+	if err != nil {
+		return err
+	}
+	visits, err := h.DB.PatientVisits(ctx, id)
+	if err != nil {
+		return err
+	}
+	page := views.PatientPage{Chrome: h.chrome(c, p.FullName()), Patient: p, Now: h.now()}
+	for _, v := range visits {
+		docs, err := h.DB.VisitDocuments(ctx, v.ID)
+		if err != nil {
+			return err
+		}
+		page.Visits = append(page.Visits, views.VisitDocs{Visit: v, Documents: docs})
+	}
+	return h.render(c, http.StatusOK, views.DeskPatient(page))
+}
+
+func (h *Handler) visitPage(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	return h.renderVisit(c, id, http.StatusOK, views.Form{})
+}
+
+func (h *Handler) renderVisit(c echo.Context, visitID int64, status int, upload views.Form) error {
+	ctx := c.Request().Context()
+	v, err := h.DB.Visit(ctx, visitID)
+	if err != nil {
+		return err
+	}
+	p, err := h.DB.Patient(ctx, v.PatientID)
+	if err != nil {
+		return err
+	}
+	docs, err := h.DB.VisitDocuments(ctx, visitID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, views.DeskVisit(views.VisitPage{
+		Chrome: h.chrome(c, "Accettazione "+v.AccessionNumber()), Patient: p, Visit: v, Documents: docs, Now: h.now(),
+		Upload: upload, UploadLimit: views.Size(h.Config.UploadLimit), RetentionDays: h.Config.RetentionDays,
+	}))
+}

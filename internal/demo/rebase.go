@@ -1,0 +1,73 @@
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"fse/db"
+)
+
+// timeColumns are every timestamp of the example database. Rebase moves
+// them together so a copy made months after the seed still looks fresh:
+// reports not yet expired, codes still valid.
+var timeColumns = []struct{ table, column string }{
+	{"facilities", "created_at"}, {"staff", "created_at"}, {"staff", "last_login_at"},
+	{"patients", "birth_date"}, {"patients", "created_at"}, {"patients", "updated_at"},
+	{"visits", "accepted_at"},
+	{"activation_codes", "issued_at"}, {"activation_codes", "expires_at"}, {"activation_codes", "revoked_at"}, {"activation_codes", "used_at"},
+	{"documents", "uploaded_at"}, {"documents", "published_at"}, {"documents", "expires_at"},
+	{"audit_events", "at"},
+}
+
+// Rebase shifts every timestamp (except birth dates) so the newest
+// acceptance happened a day before now. Only for `fse demo`.
+func Rebase(ctx context.Context, d *db.DB, now time.Time) error {
+	var latest time.Time
+	if err := d.W.QueryRowContext(ctx, `SELECT accepted_at FROM visits ORDER BY accepted_at DESC LIMIT 1`).Scan(&latest); err != nil {
+		return fmt.Errorf("rebase demo: %w", err)
+	}
+	delta := now.Add(-24 * time.Hour).Sub(latest)
+	tx, err := d.W.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, tc := range timeColumns {
+		if tc.column == "birth_date" {
+			continue
+		}
+		if err := shift(ctx, tx, tc.table, tc.column, delta); err != nil {
+			return fmt.Errorf("rebase %s.%s: %w", tc.table, tc.column, err)
+		}
+	}
+	return tx.Commit()
+}
+
+func shift(ctx context.Context, tx *sql.Tx, table, column string, delta time.Duration) error {
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, `+column+` FROM `+table+` WHERE `+column+` IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		id int64
+		t  time.Time
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.t); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	for _, r := range all {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+column+` = ? WHERE rowid = ?`, r.t.Add(delta).UTC(), r.id); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,119 @@
+// Package jobs holds fse's scheduled maintenance. Each job is idempotent
+// and exposes RunOnce so tests and `fse jobs run NAME` call it directly.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"fse/db"
+)
+
+// Job is one scheduled task.
+type Job interface {
+	// RunOnce does the job's work once.
+	RunOnce(ctx context.Context) error
+}
+
+// Scheduled pairs a job with its cron spec.
+type Scheduled struct {
+	Name string
+	Spec string
+	Job  Job
+}
+
+// Expire removes everything whose time is up: published reports past
+// expires_at (rows and ciphertext), abandoned upload drafts, expired
+// activation codes and sessions. It then truncates the WAL so no copy of a
+// deleted page outlives the deletion.
+type Expire struct {
+	DB  *db.DB
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// RunOnce implements Job.
+func (j Expire) RunOnce(ctx context.Context) error {
+	now := j.Now().UTC()
+	docs, drafts, err := j.DB.DeleteExpiredDocuments(ctx, now)
+	if err != nil {
+		return fmt.Errorf("expire documents: %w", err)
+	}
+	codes, err := j.DB.DeleteExpiredCodes(ctx, now)
+	if err != nil {
+		return fmt.Errorf("expire activation codes: %w", err)
+	}
+	sessions, err := j.DB.DeleteExpiredSessions(ctx, now)
+	if err != nil {
+		return fmt.Errorf("expire sessions: %w", err)
+	}
+	if err := j.DB.Checkpoint(ctx); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	j.Log.Info("expire", "documents", docs, "drafts", drafts, "codes", codes, "sessions", sessions)
+	return nil
+}
+
+// Optimize runs SQLite's PRAGMA optimize.
+type Optimize struct {
+	DB *db.DB
+}
+
+// RunOnce implements Job.
+func (j Optimize) RunOnce(ctx context.Context) error { return j.DB.Optimize(ctx) }
+
+// All returns fse's jobs with their schedules (Europe/Rome time).
+func All(d *db.DB, now func() time.Time, log *slog.Logger) []Scheduled {
+	return []Scheduled{
+		{Name: "expire", Spec: "*/15 * * * *", Job: Expire{DB: d, Now: now, Log: log}},
+		{Name: "optimize", Spec: "30 3 * * *", Job: Optimize{DB: d}},
+	}
+}
+
+// Find returns the job called name.
+func Find(all []Scheduled, name string) (Job, error) {
+	names := make([]string, 0, len(all))
+	for _, s := range all {
+		if s.Name == name {
+			return s.Job, nil
+		}
+		names = append(names, s.Name)
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("unknown job %q (known: %v)", name, names)
+}
+
+// Start schedules the jobs on a cron in loc, recovering panics and skipping
+// a run while the previous one is still going. Stop it with
+// <-c.Stop().Done() to wait for running jobs.
+func Start(all []Scheduled, loc *time.Location, log *slog.Logger) (*cron.Cron, error) {
+	logger := cronLogger{log}
+	c := cron.New(cron.WithLocation(loc), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	for _, s := range all {
+		s := s
+		if _, err := c.AddFunc(s.Spec, func() {
+			start := time.Now()
+			if err := s.Job.RunOnce(context.Background()); err != nil {
+				log.Error("job failed", "job", s.Name, "err", err)
+				return
+			}
+			log.Debug("job done", "job", s.Name, "ms", time.Since(start).Milliseconds())
+		}); err != nil {
+			return nil, fmt.Errorf("schedule %s: %w", s.Name, err)
+		}
+	}
+	c.Start()
+	return c, nil
+}
+
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"fse/db"
+	"fse/handlers"
+	"fse/internal/password"
+	"fse/internal/sealbox"
+	"fse/jobs"
+	"fse/views"
+)
+
+// GarantePublicationDays is the Garante's maximum for reports online.
+const GarantePublicationDays = 45
+
+// byteSize is a flag holding a size such as "20MiB", "500KB" or "1048576".
+type byteSize int64
+
+func (b *byteSize) String() string { return views.Size(int64(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return errors.New("want a positive size such as 20MiB")
+	}
+	*b = byteSize(n * mult)
+	return nil
+}
+
+// cidrList is a flag holding comma-separated CIDRs.
+type cidrList []*net.IPNet
+
+func (c *cidrList) String() string {
+	var s []string
+	for _, n := range *c {
+		s = append(s, n.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (c *cidrList) Set(v string) error {
+	*c = nil
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return fmt.Errorf("%q is not a CIDR such as 10.0.0.1/32", part)
+		}
+		*c = append(*c, n)
+	}
+	return nil
+}
+
+// serverConfig is everything `fse serve` reads from flags and environment.
+type serverConfig struct {
+	addr, dbPath, keyFile, baseURL string
+	retentionDays                  int
+	uploadLimit                    byteSize
+	trustedProxies                 cidrList
+	syncFull                       bool
+}
+
+func (c serverConfig) validate() error {
+	if c.retentionDays < 1 || c.retentionDays > 365 {
+		return usagef("--retention-days must be between 1 and 365, got %d", c.retentionDays)
+	}
+	if c.uploadLimit > 1<<30 {
+		return usagef("--upload-limit must be at most 1GiB")
+	}
+	u, err := url.Parse(c.baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return usagef("--base-url must be an absolute http(s) URL such as https://referti.example.it, got %q", c.baseURL)
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return usagef("--addr must be host:port or :port, got %q", c.addr)
+	}
+	return nil
+}
+
+// handlerConfig turns the server configuration into what handlers show
+// and use, with the warnings an admin must see.
+func (c serverConfig) handlerConfig() handlers.Config {
+	hc := handlers.Config{
+		BaseURL: strings.TrimRight(c.baseURL, "/"), RetentionDays: c.retentionDays,
+		UploadLimit: int64(c.uploadLimit), TrustedProxies: c.trustedProxies,
+		Settings: []views.Setting{
+			{Name: "Indirizzo del portale", Value: c.baseURL, Note: "stampato sui moduli e nelle notifiche (--base-url)"},
+			{Name: "Permanenza online dei referti", Value: strconv.Itoa(c.retentionDays) + " giorni", Note: "--retention-days"},
+			{Name: "Dimensione massima di un PDF", Value: c.uploadLimit.String(), Note: "--upload-limit"},
+			{Name: "Proxy fidati", Value: orNone(c.trustedProxies.String()), Note: "--trusted-proxy"},
+			{Name: "Database", Value: c.dbPath, Note: "--db"},
+			{Name: "File della chiave", Value: c.keyFile, Note: "--key-file: va salvato a parte, non nei backup del database"},
+		},
+	}
+	if c.retentionDays > GarantePublicationDays {
+		hc.Warnings = append(hc.Warnings, fmt.Sprintf("I referti restano online %d giorni: le linee guida del Garante indicano un massimo di %d giorni.",
+			c.retentionDays, GarantePublicationDays))
+	}
+	if !strings.HasPrefix(c.baseURL, "https://") {
+		hc.Warnings = append(hc.Warnings, "Il portale non è pubblicato in HTTPS: i referti devono viaggiare solo su connessioni cifrate.")
+	}
+	return hc
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nessuno (l'IP del client è quello della connessione)"
+	}
+	return s
+}
+
+func defaultKeyFile(dbPath string) string {
+	return strings.TrimSuffix(dbPath, filepath.Ext(dbPath)) + ".key"
+}
+
+func cmdServe(ctx context.Context, args []string, e env) error {
+	var c serverConfig
+	c.uploadLimit = 20 << 20
+	fs := newFlags("serve", "serve [flags]", e)
+	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
+	fs.StringVar(&c.dbPath, "db", "fse.db", "SQLite database file (created and migrated if missing)")
+	fs.StringVar(&c.keyFile, "key-file", "", "master key file for report encryption (default: next to the db, NAME.key)")
+	fs.StringVar(&c.baseURL, "base-url", "http://localhost:8080", "public address of the portal, printed on slips and notifications")
+	fs.IntVar(&c.retentionDays, "retention-days", 60, "days a published report stays online (the Garante's guideline is at most 45)")
+	fs.Var(&c.uploadLimit, "upload-limit", "largest accepted report PDF (e.g. 20MiB)")
+	fs.Var(&c.trustedProxies, "trusted-proxy", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted")
+	fs.BoolVar(&c.syncFull, "sync-full", false, "use synchronous=FULL (survives power loss of the last commits; slower writes)")
+	if err := parseFlags(fs, args, e); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	if c.keyFile == "" {
+		c.keyFile = defaultKeyFile(c.dbPath)
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if c.retentionDays > GarantePublicationDays {
+		e.log.Warn("retention above the Garante's guideline", "retention_days", c.retentionDays, "guideline_days", GarantePublicationDays)
+	}
+	d, err := db.Open(ctx, c.dbPath, db.Options{SynchronousFull: c.syncFull})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	keys, err := loadOrCreateKeys(ctx, c.keyFile, d, e)
+	if err != nil {
+		return err
+	}
+	return serveUntilSignal(ctx, c, d, keys, e)
+}
+
+// loadOrCreateKeys reads the key file, or creates it when the database has
+// no documents yet. With documents and no key, starting would make every
+// report unreadable, so it refuses.
+func loadOrCreateKeys(ctx context.Context, path string, d *db.DB, e env) (*sealbox.Keys, error) {
+	keys, err := sealbox.LoadKeyFile(path)
+	if err == nil {
+		return keys, nil
+	}
+	if !errors.Is(err, sealbox.ErrKeyFileMissing) {
+		return nil, err
+	}
+	n, err := d.CountDocuments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, fmt.Errorf("the database holds %d encrypted reports but the key file %s is missing: restore it from your key backup (refusing to start)", n, path)
+	}
+	keys, err = sealbox.CreateKeyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	e.log.Warn("created a new master key file: back it up separately from the database", "key_file", path)
+	return keys, nil
+}
+
+func newHasher() (*password.Hasher, error) {
+	// Each argon2id hash takes 19 MiB: allow two per core, queue the rest.
+	return password.NewHasher(password.Params, 2*runtime.NumCPU())
+}
+
+// serveUntilSignal runs the HTTP server and the cron jobs until SIGINT or
+// SIGTERM, then stops accepting, finishes requests and waits for jobs.
+func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealbox.Keys, e env) error {
+	hasher, err := newHasher()
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: c.handlerConfig()}
+	srv := &http.Server{
+		Addr:              c.addr,
+		Handler:           handlers.New(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,  // a 20 MiB upload on a slow desk line
+		WriteTimeout:      10 * time.Minute, // a report download on a poor mobile link
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		return err
+	}
+	cr, err := jobs.Start(jobs.All(d, now, e.log), rome, e.log)
+	if err != nil {
+		return err
+	}
+	defer func() { <-cr.Stop().Done() }()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	e.log.Info("listening", "addr", ln.Addr().String(), "base_url", c.baseURL)
+	if e.ready != nil {
+		e.ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	e.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+// Package views holds fse's templ components and embedded static assets.
+// It receives data from handlers and never queries the store.
+package views
+
+import (
+	"embed"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	_ "time/tzdata" // the binary must show Rome time on hosts without zoneinfo
+
+	"fse/db"
+	"fse/internal/phone"
+)
+
+//go:generate go tool templ generate
+
+// Static holds the stylesheet and script served under /static/.
+//
+//go:embed static
+var Static embed.FS
+
+// rome is where dates are shown; storage stays UTC.
+var rome = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err) // tzdata is embedded, so this cannot happen
+	}
+	return loc
+}()
+
+// Date formats t as an Italian calendar date in Rome time.
+func Date(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(rome).Format("02/01/2006")
+}
+
+// DateTime formats t as Italian date and time in Rome time.
+func DateTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(rome).Format("02/01/2006 15:04")
+}
+
+// BirthDate formats a birth date, stored as UTC midnight, without shifting it.
+func BirthDate(t time.Time) string { return t.UTC().Format("02/01/2006") }
+
+// Phone shows an E.164 number the way Italians write it.
+func Phone(e164 string) string { return phone.Display(e164) }
+
+// Size formats a byte count for people.
+func Size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d kB", n/(1<<10))
+	}
+	return fmt.Sprintf("%d byte", n)
+}
+
+// Chrome is what every staff page's frame needs.
+type Chrome struct {
+	Title string
+	// Staff is the logged-in member, nil on the login page.
+	Staff *db.Staff
+	// Flash is a one-time notice from the previous action.
+	Flash string
+	// Error is a page-level error message.
+	Error string
+}
+
+// IsAdmin reports whether the logged-in member is an admin.
+func (c Chrome) IsAdmin() bool { return c.Staff != nil && c.Staff.Role == db.RoleAdmin }
+
+// Form carries submitted values and per-field error messages back to a form.
+type Form struct {
+	Values map[string]string
+	Errors map[string]string
+}
+
+// Get returns the submitted value of a field.
+func (f Form) Get(name string) string { return f.Values[name] }
+
+// Err returns the error message of a field.
+func (f Form) Err(name string) string { return f.Errors[name] }
+
+// HasErrors reports whether any field has an error.
+func (f Form) HasErrors() bool { return len(f.Errors) > 0 }
+
+// RoleLabel names a staff role in Italian.
+func RoleLabel(role string) string {
+	switch role {
+	case db.RoleAdmin:
+		return "Amministratore"
+	case db.RoleReception:
+		return "Accettazione"
+	}
+	return role
+}
+
+func statusText(status int) string { return fmt.Sprintf("%d", status) }
+
+func joinExams(exams []string) string { return strings.Join(exams, " · ") }
+
+// daysLeft says in Italian how many days remain before t.
+func daysLeft(t, now time.Time) string {
+	d := int(math.Ceil(t.Sub(now).Hours() / 24))
+	switch {
+	case d <= 0:
+		return "scade oggi"
+	case d == 1:
+		return "ancora 1 giorno"
+	}
+	return fmt.Sprintf("ancora %d giorni", d)
+}
+
+func uploadTitle(f Form, i int) string { return f.Values[fmt.Sprintf("title%d", i)] }
