@@ -88,7 +88,9 @@ func New(h *Handler) *echo.Echo {
 
 func newSessionManager(h *Handler, name string, idle, lifetime time.Duration, sameSite http.SameSite) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = db.SessionStore{DB: h.DB, Now: h.Now}
+	// scs computes expiries with the real clock, so the store compares
+	// with the real clock too (h.Now may be a test clock).
+	sm.Store = db.SessionStore{DB: h.DB, Now: time.Now}
 	sm.IdleTimeout = idle
 	sm.Lifetime = lifetime
 	sm.Cookie.Name = name

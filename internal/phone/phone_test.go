@@ -17,9 +17,9 @@ func TestNormalizeMobile(t *testing.T) {
 		{"0039 333-123-4567", "+393331234567", nil},
 		{"(+39) 347.765.4321", "+393477654321", nil},
 		{"+44 7911 123456", "+447911123456", nil},
-		{"02 1234 5678", "", ErrNotMobile},   // Milan landline
-		{"0376 123456", "", ErrNotMobile},    // Mantua landline
-		{"800 123 456", "", ErrNotMobile},    // toll free
+		{"02 1234 5678", "", ErrNotMobile}, // Milan landline
+		{"0376 123456", "", ErrNotMobile},  // Mantua landline
+		{"800 123 456", "", ErrNotMobile},  // toll free
 		{"12345", "", ErrInvalid},
 		{"", "", ErrInvalid},
 		{"chiamami", "", ErrInvalid},

@@ -1,0 +1,298 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/handlers"
+	"fse/internal/demo"
+	"fse/internal/password"
+	"fse/internal/sealbox"
+)
+
+// Test logins seeded by newApp.
+const (
+	adminUser     = "amministratore"
+	adminPass     = "password-admin-lunga"
+	receptionUser = "sportello"
+	receptionPass = "password-sportello-lunga"
+)
+
+// app is a full fse handler stack over a real SQLite file in a temp dir.
+type app struct {
+	t          *testing.T
+	e          *echo.Echo
+	db         *db.DB
+	h          *handlers.Handler
+	keys       *sealbox.Keys
+	logs       *syncBuffer
+	facilityID int64
+	adminID    int64
+	deskID     int64
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newApp opens a fresh database, seeds one facility, one admin and one
+// receptionist, and builds the routes exactly as main does.
+func newApp(t *testing.T) *app {
+	t.Helper()
+	return newAppWith(t, func(*handlers.Config) {})
+}
+
+func newAppWith(t *testing.T, configure func(*handlers.Config)) *app {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "fse.db"), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	master := make([]byte, 32)
+	rand.Read(master)
+	keys, err := sealbox.NewKeys(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := password.NewHasher(password.Params, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{t: t, db: d, keys: keys, logs: &syncBuffer{}, now: time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)}
+	cfg := handlers.Config{BaseURL: "https://referti.example.it", RetentionDays: 60, UploadLimit: 1 << 20}
+	configure(&cfg)
+	a.h = &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Now: a.Now,
+		Log: slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Config: cfg}
+	a.e = handlers.New(a.h)
+
+	cli := db.Actor{Kind: "cli", Name: "test"}
+	if a.facilityID, err = d.CreateFacility(ctx, db.Facility{Code: "MN", Name: "Poliambulatorio Test", Address: "Via Roma 1, Mantova"}, cli, a.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		user, pass, role string
+		id               *int64
+	}{{adminUser, adminPass, db.RoleAdmin, &a.adminID}, {receptionUser, receptionPass, db.RoleReception, &a.deskID}} {
+		hash, err := hasher.Hash(ctx, s.pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *s.id, err = d.CreateStaff(ctx, db.Staff{Username: s.user, Role: s.role, PasswordHash: hash}, cli, a.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
+}
+
+// Now is the app's clock.
+func (a *app) Now() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.now
+}
+
+// advance moves the clock.
+func (a *app) advance(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.now = a.now.Add(d)
+}
+
+// client is a browser: it keeps cookies between requests.
+type client struct {
+	a       *app
+	cookies map[string]*http.Cookie
+	ip      string
+}
+
+func (a *app) client() *client {
+	return &client{a: a, cookies: map[string]*http.Cookie{}, ip: "192.0.2.10"}
+}
+
+// do sends a request through the full middleware stack.
+func (c *client) do(method, target string, body io.Reader, contentType string) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	req := httptest.NewRequest(method, target, body)
+	req.RemoteAddr = c.ip + ":51000"
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	for _, ck := range c.cookies {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	c.a.e.ServeHTTP(rec, req)
+	for _, ck := range rec.Result().Cookies() {
+		if ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
+			delete(c.cookies, ck.Name)
+		} else {
+			c.cookies[ck.Name] = ck
+		}
+	}
+	return rec
+}
+
+func (c *client) get(target string) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	return c.do(http.MethodGet, target, nil, "")
+}
+
+func (c *client) post(target string, form url.Values) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	return c.do(http.MethodPost, target, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+}
+
+// login signs the client in and fails the test if it does not work.
+func (c *client) login(user, pass string) {
+	c.a.t.Helper()
+	rec := c.post("/desk/login", url.Values{"username": {user}, "password": {pass}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/desk" {
+		c.a.t.Fatalf("login %s: status %d, location %q", user, rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// deskClient returns a receptionist already logged in.
+func (a *app) deskClient() *client {
+	c := a.client()
+	c.login(receptionUser, receptionPass)
+	return c
+}
+
+// adminClient returns an admin already logged in.
+func (a *app) adminClient() *client {
+	c := a.client()
+	c.login(adminUser, adminPass)
+	return c
+}
+
+// Fictional patient Mario Rossi, born 10/12/1985 in San Giuliano Terme.
+const rossiCF = "RSSMRA85T10A562S"
+
+// acceptForm is a valid acceptance of Mario Rossi at the test facility.
+func (a *app) acceptForm() url.Values {
+	return url.Values{
+		"fiscal_code": {rossiCF}, "first_name": {"Mario"}, "last_name": {"Rossi"}, "birth_date": {"1985-12-10"},
+		"birth_place": {"San Giuliano Terme"}, "sex": {"M"}, "mobile": {"333 123 4567"}, "email": {"mario.rossi@example.it"},
+		"facility": {fmt.Sprint(a.facilityID)}, "exams": {"Emocromo\nGlicemia"},
+	}
+}
+
+var codePattern = regexp.MustCompile(`[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}`)
+
+// accept submits form and returns the new visit id and the activation code
+// read from the slip ("" when online delivery was declined).
+func (c *client) accept(form url.Values) (visitID int64, code string) {
+	c.a.t.Helper()
+	rec := c.post("/desk/accept", form)
+	switch rec.Code {
+	case http.StatusOK:
+		doc := parseHTML(c.a.t, rec.Body.String())
+		code = strings.TrimSpace(doc.Find("[data-testid=activation-code]").Text())
+		if !codePattern.MatchString(code) {
+			c.a.t.Fatalf("slip has no activation code: %q", code)
+		}
+	case http.StatusSeeOther:
+	default:
+		c.a.t.Fatalf("accept: status %d\n%s", rec.Code, rec.Body.String())
+	}
+	visits, err := c.a.db.RecentVisits(context.Background(), 1)
+	if err != nil || len(visits) == 0 {
+		c.a.t.Fatalf("no visit after accept: %v", err)
+	}
+	return visits[0].ID, code
+}
+
+// file is one part of an upload.
+type file struct {
+	title, name string
+	content     []byte
+}
+
+// upload posts files to a visit as the browser's multipart form does.
+func (c *client) upload(visitID int64, files ...file) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range files {
+		mw.WriteField("title", f.title)
+		w, err := mw.CreateFormFile("file", f.name)
+		if err != nil {
+			c.a.t.Fatal(err)
+		}
+		w.Write(f.content)
+	}
+	mw.Close()
+	return c.do(http.MethodPost, fmt.Sprintf("/desk/visits/%d/documents", visitID), &body, mw.FormDataContentType())
+}
+
+// samplePDF is a real, small, valid PDF report.
+func samplePDF(t *testing.T, title string) []byte {
+	t.Helper()
+	b, err := demo.ReportPDF(title, "Rossi Mario", rossiCF, "MN-2026-00001", []string{"Emocromo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func parseHTML(t *testing.T, body string) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// auditActions lists the actions of audit rows matching f, oldest first.
+func (a *app) auditActions(f db.AuditFilter) []db.AuditEvent {
+	a.t.Helper()
+	f.Limit = 500
+	ev, err := a.db.ListAudit(context.Background(), f)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for i, j := 0, len(ev)-1; i < j; i, j = i+1, j-1 {
+		ev[i], ev[j] = ev[j], ev[i]
+	}
+	return ev
+}
