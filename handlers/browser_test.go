@@ -1,0 +1,174 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"fse/internal/actcode"
+)
+
+// browserContext starts headless Chromium for a test. Without Chromium the
+// test skips with a message, except in CI (CI=true), where it must run.
+func browserContext(t *testing.T) context.Context {
+	t.Helper()
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI=true but no Chromium found: .ci/run must install the Debian package chromium")
+		}
+		t.Skip("browser test skipped: Chromium not installed (apt-get install chromium, or run .ci/run)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// The first run starts the browser; it must not carry a timeout, which
+	// would stop the whole browser. Later steps get one.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// browserText runs a text query and fails the test on error.
+func browserText(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("read %s: %v", css, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// browserDo runs steps and fails the test naming the stage on error.
+func browserDo(t *testing.T, ctx context.Context, stage string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", stage, err)
+	}
+}
+
+// TestBrowserFrontDesk drives the desk in a real browser: login, accept a
+// patient, print the slip, upload and publish a report.
+func TestBrowserFrontDesk(t *testing.T) {
+	ctx := browserContext(t)
+	a := newApp(t)
+	srv := httptest.NewServer(a.e)
+	defer srv.Close()
+	pdf := samplePDF(t, "Esami del sangue")
+	pdfPath := filepath.Join(t.TempDir(), "referto-laboratorio.pdf")
+	if err := os.WriteFile(pdfPath, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	browserDo(t, ctx, "staff login",
+		chromedp.Navigate(srv.URL+"/desk/login"),
+		chromedp.SendKeys(css("#f-username"), receptionUser),
+		chromedp.SendKeys(css("#f-password"), receptionPass),
+		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css(`a[href="/desk/accept"]`)),
+	)
+	browserDo(t, ctx, "acceptance",
+		chromedp.Navigate(srv.URL+"/desk/accept"),
+		chromedp.SendKeys(css("#f-fiscal_code"), "rssmra85t10a562s"),
+		chromedp.SendKeys(css("#f-last_name"), "Rossi"),
+		chromedp.SendKeys(css("#f-first_name"), "Mario"),
+		chromedp.SetValue(css("#f-birth_date"), "1985-12-10"),
+		chromedp.SendKeys(css("#f-birth_place"), "San Giuliano Terme"),
+		chromedp.Click(css(`input[name=sex][value=M]`)),
+		chromedp.SendKeys(css("#f-mobile"), "333 123 4567"),
+		chromedp.SendKeys(css("#f-exams"), "Emocromo"),
+		chromedp.Submit(css("#f-exams")),
+		chromedp.WaitVisible(css(`[data-testid=activation-code]`)),
+	)
+	code := browserText(t, ctx, `[data-testid=activation-code]`)
+	slipText := browserText(t, ctx, `article.slip`)
+	qrCount, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("article.slip svg.qr").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slipPDF, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPreferCSSPageSize()))
+	if err != nil {
+		t.Fatalf("print slip: %v", err)
+	}
+	browserDo(t, ctx, "upload",
+		chromedp.Click(css(`a[href^="/desk/visits/"]`)),
+		chromedp.WaitVisible(css(`#title0`)),
+		chromedp.SendKeys(css("#title0"), "Esami del sangue"),
+		chromedp.SetUploadFiles(css("#file0"), []string{pdfPath}),
+		chromedp.Submit(css("#title0")),
+		chromedp.WaitVisible(css(`form[action$="/publish"] button`)),
+	)
+	browserDo(t, ctx, "publish",
+		chromedp.Click(css(`form[action$="/publish"] button`)),
+		chromedp.WaitVisible(css(`.tag.ok`)),
+	)
+	flash := browserText(t, ctx, `.flash`)
+	code = strings.TrimSpace(code)
+	if !codePattern.MatchString(code) {
+		t.Fatalf("slip code = %q, want XXXX-XXXX-XXXX", code)
+	}
+	if qrCount != 1 {
+		t.Errorf("slip has %d QR codes, want 1", qrCount)
+	}
+	for _, want := range []string{"ROSSI", "Rossi Mario", "MN-2026-00001", "Emocromo", "60 giorni", "Registrati"} {
+		if !strings.Contains(slipText, want) && !strings.Contains(strings.ToUpper(slipText), strings.ToUpper(want)) {
+			t.Errorf("slip text lacks %q", want)
+		}
+	}
+	if len(slipPDF) < 1000 || !strings.HasPrefix(string(slipPDF), "%PDF-") {
+		t.Errorf("printing the slip gave %d bytes, not a PDF", len(slipPDF))
+	}
+	if dir := os.Getenv("FSE_BROWSER_ARTIFACTS"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, "slip.pdf"), slipPDF, 0o644)
+	}
+	if !strings.Contains(flash, "1 referti pubblicati") {
+		t.Errorf("after publishing the flash says %q", flash)
+	}
+
+	// The printed code is live, and the stored report decrypts to the bytes uploaded.
+	bg := context.Background()
+	st, err := a.db.CodeByMAC(bg, a.keys.CodeMAC(actcode.Normalize(code)))
+	if err != nil || !st.Usable(a.Now()) {
+		t.Fatalf("slip code not usable: %+v, %v", st, err)
+	}
+	docs, err := a.db.VisitDocuments(bg, st.VisitID)
+	if err != nil || len(docs) != 1 || !docs[0].Published() {
+		t.Fatalf("visit documents = %+v, %v; want one published", docs, err)
+	}
+	plain, err := a.keys.Open(a.db.ChunkReader(bg, docs[0].ID), docs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(plain)
+	if err != nil || string(got) != string(pdf) {
+		t.Fatalf("stored report differs from the uploaded file (err %v)", err)
+	}
+}
