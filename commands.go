@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -96,6 +97,10 @@ func cmdMigrate(ctx context.Context, args []string, e env) error {
 }
 
 func cmdStaff(ctx context.Context, args []string, e env) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(e.stderr, "Usage: fse staff add --username U --role admin|reception --password-stdin [--name N] [--db FILE]\n\nRun 'fse staff add --help' for the flags.")
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return usagef("want: fse staff add --username U --role admin|reception --password-stdin")
 	}
@@ -182,8 +187,13 @@ func cmdBackup(ctx context.Context, args []string, e env) error {
 }
 
 func cmdJobs(ctx context.Context, args []string, e env) error {
+	const usage = "jobs run NAME [--db FILE]  (jobs: expire, optimize)"
+	if len(args) > 0 && isHelp(args[0]) || len(args) > 1 && isHelp(args[1]) {
+		fmt.Fprintln(e.stderr, "Usage: fse "+usage)
+		return flag.ErrHelp
+	}
 	if len(args) < 2 || args[0] != "run" {
-		return usagef("want: fse jobs run NAME [--db FILE]  (jobs: expire, optimize)")
+		return usagef("want: fse %s", usage)
 	}
 	fs := newFlags("jobs run", "jobs run NAME [--db FILE]", e)
 	path := dbFlag(fs)
@@ -240,4 +250,8 @@ func cmdExampleDB(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", out)
 	return nil
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // Rome must resolve on hosts without zoneinfo
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -26,6 +27,16 @@ var (
 	// ErrConflict means a uniqueness rule would be broken.
 	ErrConflict = errors.New("conflict")
 )
+
+// Rome is the clinic's time zone: times are stored in UTC and shown, and
+// counted by calendar (accession years), in Rome.
+var Rome = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err) // tzdata is embedded, so this cannot happen
+	}
+	return loc
+}()
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -75,7 +86,13 @@ func dsn(path string, readOnly bool, opt Options) string {
 		q.Set("_txlock", "immediate")
 	}
 	q.Set("_time_format", "sqlite")
-	return "file:" + path + "?" + q.Encode()
+	return uriPath(path) + "?" + q.Encode()
+}
+
+// uriPath makes a file: URI of a path; '%', '?' and '#' in it would
+// otherwise be read as URI syntax and open another file.
+func uriPath(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
 }
 
 // Open opens (creating if needed) the database at path, verifies the pragmas
@@ -234,7 +251,7 @@ func (d *DB) Backup(ctx context.Context, dest string) error {
 	if _, err := d.W.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("vacuum into %s: %w", dest, err)
 	}
-	c, err := sql.Open("sqlite", "file:"+dest+"?_pragma=query_only(ON)")
+	c, err := sql.Open("sqlite", uriPath(dest)+"?_pragma=query_only(ON)")
 	if err != nil {
 		return err
 	}
@@ -252,8 +269,14 @@ func (d *DB) Backup(ctx context.Context, dest string) error {
 // Checkpoint truncates the WAL so deleted pages (already zeroed by
 // secure_delete) leave no copy behind in the -wal file.
 func (d *DB) Checkpoint(ctx context.Context) error {
-	_, err := d.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	return err
+	var busy, logFrames, done int
+	if err := d.W.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("wal checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("wal checkpoint incomplete: a reader held the WAL (%d of %d frames copied); retried next run", done, logFrames)
+	}
+	return nil
 }
 
 // Optimize runs PRAGMA optimize, as SQLite recommends periodically.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -20,10 +21,17 @@ type Throttle struct {
 func (d *DB) LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
 	var until sql.NullTime
 	err := d.R.QueryRowContext(ctx, `SELECT locked_until FROM login_throttle WHERE key = ?`, key).Scan(&until)
-	if errors.Is(err, sql.ErrNoRows) || !until.Valid || !until.Time.After(now) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return time.Time{}, nil
+	case err != nil:
+		// Fail closed: a lockout that cannot be read must not let a
+		// brute-force attempt through.
+		return time.Time{}, fmt.Errorf("read lockout %s: %w", key, err)
+	case !until.Valid || !until.Time.After(now):
 		return time.Time{}, nil
 	}
-	return until.Time, err
+	return until.Time, nil
 }
 
 // RecordFailure counts one failure for key and returns the lock end if this

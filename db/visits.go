@@ -62,7 +62,8 @@ func (d *DB) Accept(ctx context.Context, a Acceptance, by Actor, now time.Time) 
 		if err != nil {
 			return err
 		}
-		year := now.Year()
+		// The accession year is the Rome calendar year printed on the slip.
+		year := now.In(Rome).Year()
 		var seq int
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(accession_seq), 0) + 1 FROM visits
 			WHERE facility_id = ? AND accession_year = ?`, a.FacilityID, year).Scan(&seq); err != nil {

@@ -156,10 +156,7 @@ func (h *Handler) auditList(c echo.Context) error {
 		form.Values[k] = strings.TrimSpace(q.Get(k))
 	}
 	f := db.AuditFilter{Action: form.Values["action"], Actor: form.Values["actor"], Outcome: form.Values["outcome"], Limit: 100}
-	loc := time.FixedZone("", 0)
-	if r, err := time.LoadLocation("Europe/Rome"); err == nil {
-		loc = r
-	}
+	loc := db.Rome
 	if v := form.Values["from"]; v != "" {
 		t, err := time.ParseInLocation(time.DateOnly, v, loc)
 		if err != nil {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"strconv"
@@ -119,8 +120,8 @@ func patientFromForm(form views.Form, now time.Time) db.Patient {
 	if errs["birth_date"] == "" {
 		enc := cf.BirthDate(now)
 		if enc.Day() != birth.Day() || enc.Month() != birth.Month() || enc.Year()%100 != birth.Year()%100 {
-			errs["birth_date"] = "La data di nascita non corrisponde al codice fiscale (che indica il " + enc.Format("02/01") + "/…" +
-				strconv.Itoa(enc.Year()%100) + "). Controlla la data o il codice fiscale."
+			errs["birth_date"] = fmt.Sprintf("La data di nascita non corrisponde al codice fiscale (che indica il %s/…%02d). "+
+				"Controlla la data o il codice fiscale.", enc.Format("02/01"), enc.Year()%100)
 		}
 	}
 	if errs["sex"] == "" && cf.Sex() != p.Sex {

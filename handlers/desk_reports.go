@@ -264,22 +264,23 @@ func (h *Handler) staffDocumentFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	doc, err := h.DB.Document(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
 	if err := h.DB.Audit(c.Request().Context(), db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: "report.view",
 		ObjectType: "document", ObjectID: id}); err != nil {
 		return err
 	}
-	return h.streamDocument(c, id, "inline")
+	return h.streamDocument(c, doc, "inline")
 }
 
 // streamDocument decrypts a document to the response. A decryption failure
 // before the first byte is a 500; after it, the connection is cut so a
 // truncated file is never taken for a complete one.
-func (h *Handler) streamDocument(c echo.Context, id int64, disposition string) error {
+func (h *Handler) streamDocument(c echo.Context, doc db.Document, disposition string) error {
 	ctx := c.Request().Context()
-	doc, err := h.DB.Document(ctx, id)
-	if err != nil {
-		return err
-	}
+	id := doc.ID
 	plain, err := h.Keys.Open(h.DB.ChunkReader(ctx, id), id)
 	if err != nil {
 		return fmt.Errorf("open document %d: %w", id, err)

@@ -80,7 +80,14 @@ func New(h *Handler) *echo.Echo {
 		Skipper: func(c echo.Context) bool { return c.Path() == "/desk/visits/:id/documents" },
 	}))
 	e.Use(echo.WrapMiddleware(h.staffSessions.LoadAndSave))
-	e.Use(echo.WrapMiddleware(http.NewCrossOriginProtection().Handler))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.Log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte("Richiesta rifiutata: proviene da un altro sito. Torna al portale e riprova.\n"))
+	}))
+	e.Use(echo.WrapMiddleware(cop.Handler))
 
 	h.routes(e)
 	return e
@@ -170,7 +177,9 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	switch {
 	case errors.As(err, &he):
 		status = he.Code
-		if m, ok := he.Message.(string); ok && he.Internal == nil && status != http.StatusInternalServerError {
+		// Our own errors carry an Italian message; Echo's built-in ones (404
+		// for an unknown route, 405, 413) carry English status text.
+		if m, ok := he.Message.(string); ok && he.Internal == nil && status < 500 && m != http.StatusText(status) {
 			msg = m
 		} else {
 			msg = defaultMessage(status)

@@ -8,7 +8,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	_ "time/tzdata" // the binary must show Rome time on hosts without zoneinfo
 
 	"fse/db"
 	"fse/internal/phone"
@@ -22,13 +21,7 @@ import (
 var Static embed.FS
 
 // rome is where dates are shown; storage stays UTC.
-var rome = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic(err) // tzdata is embedded, so this cannot happen
-	}
-	return loc
-}()
+var rome = db.Rome
 
 // Date formats t as an Italian calendar date in Rome time.
 func Date(t time.Time) string {
