@@ -1,0 +1,369 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fse/db"
+	"fse/jobs"
+)
+
+var t0 = time.Date(2026, time.March, 10, 9, 30, 0, 0, time.UTC)
+
+const retention = 45 * 24 * time.Hour
+
+func openDB(t *testing.T) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "fse.db"), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func mac(t *testing.T) []byte {
+	t.Helper()
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// world is a database with a facility and a receptionist.
+type world struct {
+	d        *db.DB
+	facility int64
+	desk     db.Actor
+	n        int
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	d := openDB(t)
+	cli := db.Actor{Kind: "cli", Name: "jobs test"}
+	fid, err := d.CreateFacility(ctx, db.Facility{Code: "MN", Name: "Mantova"}, cli, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := d.CreateStaff(ctx, db.Staff{Username: "sportello", Role: db.RoleReception, PasswordHash: "x"}, cli, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{d: d, facility: fid, desk: db.Actor{Kind: "staff", ID: sid, Name: "sportello"}}
+}
+
+// visit accepts a new patient at now and returns the visit and its code's MAC.
+func (w *world) visit(t *testing.T, now time.Time) (db.Visit, []byte) {
+	t.Helper()
+	w.n++
+	code := mac(t)
+	v, err := w.d.Accept(context.Background(), db.Acceptance{
+		Patient: db.Patient{FiscalCode: "VRDGLI78E54E897" + string(rune('A'+w.n)), FirstName: "Giulia", LastName: "Verdi",
+			BirthDate: time.Date(1978, 5, 14, 0, 0, 0, 0, time.UTC), BirthPlace: "Mantova", Sex: "F", Mobile: "+393331112233"},
+		FacilityID: w.facility, Exams: []string{"Emocromo"}, CodeMAC: code,
+	}, w.desk, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, code
+}
+
+// document stores a complete document of size bytes (several chunks) in the visit.
+func (w *world) document(t *testing.T, visitID int64, size int, now time.Time, complete bool) int64 {
+	t.Helper()
+	ctx := context.Background()
+	id, err := w.d.CreateDraft(ctx, visitID, "referto", w.desk, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := w.d.ChunkWriter(ctx, id)
+	if _, err := cw.Write(bytes.Repeat([]byte{0xA5}, size)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if complete {
+		if err := w.d.CompleteDraft(ctx, id, int64(size), w.desk, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return id
+}
+
+func (w *world) publish(t *testing.T, visitID int64, now time.Time) {
+	t.Helper()
+	if n, err := w.d.PublishVisit(context.Background(), visitID, retention, w.desk, now); err != nil || n == 0 {
+		t.Fatalf("PublishVisit = %d, %v; want some published", n, err)
+	}
+}
+
+func (w *world) count(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := w.d.R.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func TestExpireRunOnce(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	sessions := db.SessionStore{DB: w.d, Now: func() time.Time { return t0 }}
+
+	// An old visit whose report was published long ago: expires at t0+1d+45d.
+	oldVisit, oldCode := w.visit(t, t0)
+	oldDoc := w.document(t, oldVisit.ID, 2*db.ChunkSize+10, t0, true)
+	w.publish(t, oldVisit.ID, t0.Add(24*time.Hour))
+
+	now := t0.Add(24*time.Hour + retention + time.Hour)
+
+	// A recent visit whose report is still online at now.
+	newVisit, newCode := w.visit(t, now.Add(-48*time.Hour))
+	newDoc := w.document(t, newVisit.ID, db.ChunkSize+1, now.Add(-47*time.Hour), true)
+	w.publish(t, newVisit.ID, now.Add(-46*time.Hour))
+
+	// An upload abandoned two hours ago, and one still in progress.
+	abandoned := w.document(t, newVisit.ID, 100, now.Add(-2*time.Hour), false)
+	inProgress := w.document(t, newVisit.ID, 100, now.Add(-time.Minute), false)
+
+	if err := sessions.CommitCtx(ctx, "old-token", []byte("old"), now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sessions.CommitCtx(ctx, "live-token", []byte("live"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs bytes.Buffer
+	job := jobs.Expire{DB: w.d, Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	if err := job.RunOnce(ctx); err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+
+	checks := []struct {
+		name  string
+		query string
+		arg   any
+		want  int
+	}{
+		{"expired document row", `SELECT count(*) FROM documents WHERE id = ?`, oldDoc, 0},
+		{"expired document chunks", `SELECT count(*) FROM document_chunks WHERE document_id = ?`, oldDoc, 0},
+		{"live document row", `SELECT count(*) FROM documents WHERE id = ?`, newDoc, 1},
+		{"live document chunks", `SELECT count(*) FROM document_chunks WHERE document_id = ?`, newDoc, 2},
+		{"abandoned draft", `SELECT count(*) FROM documents WHERE id = ?`, abandoned, 0},
+		{"abandoned draft chunks", `SELECT count(*) FROM document_chunks WHERE document_id = ?`, abandoned, 0},
+		{"draft in progress", `SELECT count(*) FROM documents WHERE id = ?`, inProgress, 1},
+		{"expired code", `SELECT count(*) FROM activation_codes WHERE code_mac = ?`, oldCode, 0},
+		{"live code", `SELECT count(*) FROM activation_codes WHERE code_mac = ?`, newCode, 1},
+		{"audited expiry", `SELECT count(*) FROM audit_events WHERE action = 'report.expire' AND object_id = ?`, oldDoc, 1},
+	}
+	for _, c := range checks {
+		if got := w.count(t, c.query, c.arg); got != c.want {
+			t.Errorf("%s: count = %d, want %d", c.name, got, c.want)
+		}
+	}
+	if _, ok, err := sessions.FindCtx(ctx, "live-token"); err != nil || !ok {
+		t.Errorf("live session: found = %v, %v; want found", ok, err)
+	}
+	if got := w.count(t, `SELECT count(*) FROM sessions`); got != 1 {
+		t.Errorf("sessions left = %d, want 1 (the expired one deleted)", got)
+	}
+	for _, want := range []string{"documents=1", "drafts=1", "codes=1", "sessions=1"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log %q lacks %q", logs.String(), want)
+		}
+	}
+
+	// The WAL is truncated after the deletions.
+	var busy, walPages, checkpointed int
+	if err := w.d.W.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walPages, &checkpointed); err != nil {
+		t.Fatal(err)
+	}
+	if walPages != 0 {
+		t.Errorf("WAL holds %d pages after RunOnce, want 0 (checkpoint TRUNCATE)", walPages)
+	}
+
+	// Idempotent: a second run finds nothing more to delete.
+	logs.Reset()
+	if err := job.RunOnce(ctx); err != nil {
+		t.Fatalf("second RunOnce: %v", err)
+	}
+	if got := w.count(t, `SELECT count(*) FROM documents`); got != 2 {
+		t.Errorf("documents after second run = %d, want 2", got)
+	}
+	for _, want := range []string{"documents=0", "drafts=0", "codes=0", "sessions=0"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("second run log %q lacks %q", logs.String(), want)
+		}
+	}
+
+	// The live report and its code are removed once their own time is up.
+	later := now.Add(retention)
+	job.Now = func() time.Time { return later }
+	if err := job.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.count(t, `SELECT count(*) FROM documents WHERE id = ?`, newDoc); got != 0 {
+		t.Errorf("report still present %v after its expiry", later.Sub(now))
+	}
+	if got := w.count(t, `SELECT count(*) FROM activation_codes WHERE code_mac = ?`, newCode); got != 0 {
+		t.Error("code still present after its report expired")
+	}
+}
+
+func TestExpireKeepsUnpublished(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	v, code := w.visit(t, t0)
+	doc := w.document(t, v.ID, 10, t0, true) // complete, never published: no expires_at
+	job := jobs.Expire{DB: w.d, Now: func() time.Time { return t0.Add(30 * 24 * time.Hour) }, Log: slog.New(slog.DiscardHandler)}
+	if err := job.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.count(t, `SELECT count(*) FROM documents WHERE id = ?`, doc); got != 1 {
+		t.Error("an unpublished complete report was deleted, want it kept for the desk")
+	}
+	// The code lives 90 days when nothing is published.
+	if got := w.count(t, `SELECT count(*) FROM activation_codes WHERE code_mac = ?`, code); got != 1 {
+		t.Error("the activation code was deleted before its 90 days")
+	}
+	job.Now = func() time.Time { return t0.Add(db.ActivationCodeLifetime + time.Second) }
+	if err := job.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.count(t, `SELECT count(*) FROM activation_codes WHERE code_mac = ?`, code); got != 0 {
+		t.Error("the activation code survived its 90 days")
+	}
+}
+
+func TestFind(t *testing.T) {
+	all := jobs.All(nil, time.Now, slog.New(slog.DiscardHandler))
+	for _, name := range []string{"expire", "optimize"} {
+		job, err := jobs.Find(all, name)
+		if err != nil || job == nil {
+			t.Errorf("Find(%q) = %v, %v; want a job", name, job, err)
+		}
+	}
+	if job, _ := jobs.Find(all, "expire"); job != nil {
+		if _, ok := job.(jobs.Expire); !ok {
+			t.Errorf("Find(expire) = %T, want jobs.Expire", job)
+		}
+	}
+	_, err := jobs.Find(all, "x")
+	if err == nil {
+		t.Fatal("Find(x) succeeded, want an error")
+	}
+	for _, want := range []string{`"x"`, "expire", "optimize"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Find(x) error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestOptimizeRunOnce(t *testing.T) {
+	d := openDB(t)
+	job, err := jobs.Find(jobs.All(d, time.Now, slog.New(slog.DiscardHandler)), "optimize")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.RunOnce(context.Background()); err != nil {
+		t.Errorf("optimize: %v", err)
+	}
+}
+
+func TestStart(t *testing.T) {
+	d := openDB(t)
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	all := jobs.All(d, time.Now, log)
+	c, err := jobs.Start(all, rome, log)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if got, want := len(c.Entries()), len(all); got != want {
+		t.Errorf("cron entries = %d, want %d", got, want)
+	}
+	if got := c.Location(); got != rome {
+		t.Errorf("cron location = %v, want Europe/Rome", got)
+	}
+	for _, e := range c.Entries() {
+		if e.Next.IsZero() {
+			t.Errorf("entry %d has no next run", e.ID)
+		}
+	}
+	select {
+	case <-c.Stop().Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("cron did not stop within 5s")
+	}
+}
+
+func TestStartRejectsBadSpec(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	_, err := jobs.Start([]jobs.Scheduled{{Name: "rotto", Spec: "not a spec", Job: jobs.Optimize{}}}, time.UTC, log)
+	if err == nil || !strings.Contains(err.Error(), "rotto") {
+		t.Errorf("Start with a bad spec: err = %v, want an error naming the job", err)
+	}
+}
+
+// errJob fails; Start must log it, not crash.
+type errJob struct {
+	once *sync.Once
+	ran  chan struct{}
+}
+
+func (j errJob) RunOnce(context.Context) error {
+	j.once.Do(func() { close(j.ran) })
+	return errors.New("boom")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestStartRunsJobsAndLogsFailures(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ran := make(chan struct{})
+	c, err := jobs.Start([]jobs.Scheduled{{Name: "fallisce", Spec: "@every 1s", Job: errJob{&sync.Once{}, ran}}}, time.UTC, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("job did not run within 5s")
+	}
+	<-c.Stop().Done()
+	if got := logs.String(); !strings.Contains(got, "job failed") || !strings.Contains(got, "fallisce") || !strings.Contains(got, "boom") {
+		t.Errorf("log = %q, want the failure with job name and error", got)
+	}
+}
