@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -113,12 +112,13 @@ func (w *chunkWriter) flush() error {
 func (w *chunkWriter) Close() error { return w.flush() }
 
 type chunkReader struct {
-	ctx context.Context
-	db  *DB
-	id  int64
-	seq int
-	buf []byte
-	eof bool
+	ctx   context.Context
+	db    *DB
+	id    int64
+	seq   int
+	buf   []byte // unread part of store
+	store []byte // reused for every chunk
+	eof   bool
 }
 
 // ChunkReader returns the document's ciphertext as a stream. It reads one
@@ -132,19 +132,35 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 		if r.eof {
 			return 0, io.EOF
 		}
-		err := r.db.R.QueryRowContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq).Scan(&r.buf)
-		if errors.Is(err, sql.ErrNoRows) {
-			r.eof = true
-			continue
-		}
-		if err != nil {
+		if err := r.next(); err != nil {
 			return 0, fmt.Errorf("read chunk %d of document %d: %w", r.seq, r.id, err)
 		}
-		r.seq++
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	return n, nil
+}
+
+// next loads the next chunk into the reused buffer. RawBytes avoids the
+// copy database/sql would otherwise make of every 64 KiB row.
+func (r *chunkReader) next() error {
+	rows, err := r.db.R.QueryContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		r.eof = true
+		return rows.Err()
+	}
+	var raw sql.RawBytes
+	if err := rows.Scan(&raw); err != nil {
+		return err
+	}
+	r.store = append(r.store[:0], raw...)
+	r.buf = r.store
+	r.seq++
+	return rows.Close()
 }
 
 // VisitDocuments lists the complete documents of a visit, oldest first.

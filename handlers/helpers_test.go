@@ -38,7 +38,7 @@ const (
 
 // app is a full fse handler stack over a real SQLite file in a temp dir.
 type app struct {
-	t          *testing.T
+	t          testing.TB
 	e          *echo.Echo
 	db         *db.DB
 	h          *handlers.Handler
@@ -71,12 +71,12 @@ func (s *syncBuffer) String() string {
 
 // newApp opens a fresh database, seeds one facility, one admin and one
 // receptionist, and builds the routes exactly as main does.
-func newApp(t *testing.T) *app {
+func newApp(t testing.TB) *app {
 	t.Helper()
 	return newAppWith(t, func(*handlers.Config) {})
 }
 
-func newAppWith(t *testing.T, configure func(*handlers.Config)) *app {
+func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "fse.db"), db.Options{})
@@ -265,7 +265,7 @@ func (c *client) upload(visitID int64, files ...file) *httptest.ResponseRecorder
 }
 
 // samplePDF is a real, small, valid PDF report.
-func samplePDF(t *testing.T, title string) []byte {
+func samplePDF(t testing.TB, title string) []byte {
 	t.Helper()
 	b, err := demo.ReportPDF(title, "Rossi Mario", rossiCF, "MN-2026-00001", []string{"Emocromo"})
 	if err != nil {
@@ -274,7 +274,7 @@ func samplePDF(t *testing.T, title string) []byte {
 	return b
 }
 
-func parseHTML(t *testing.T, body string) *goquery.Document {
+func parseHTML(t testing.TB, body string) *goquery.Document {
 	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {

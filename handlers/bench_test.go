@@ -1,0 +1,84 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// benchPDF is a valid PDF of about size bytes: a real report padded with a
+// comment block, so the PDF check passes.
+func benchPDF(b *testing.B, size int) []byte {
+	b.Helper()
+	pdf := samplePDF(b, "Referto voluminoso")
+	pad := bytes.Repeat([]byte("% fse benchmark padding line ...........................\n"), size/57)
+	i := bytes.IndexByte(pdf, '\n') + 1
+	out := append(append(append([]byte{}, pdf[:i]...), pad...), pdf[i:]...)
+	return out
+}
+
+type discardResponse struct{ h http.Header }
+
+func (d *discardResponse) Header() http.Header         { return d.h }
+func (d *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardResponse) WriteHeader(int)             {}
+
+// BenchmarkUpload20MiB measures a 20 MiB report going through the whole
+// upload path (multipart, PDF check, encryption, 64 KiB SQLite chunks).
+// B/op far below 20 MiB shows the file is never buffered whole.
+func BenchmarkUpload20MiB(b *testing.B) {
+	a := newApp(b)
+	a.h.Config.UploadLimit = 21 << 20
+	c := a.deskClient()
+	visitID, _ := c.accept(a.acceptForm())
+	pdf := benchPDF(b, 20<<20)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("title", "Referto voluminoso")
+	w, _ := mw.CreateFormFile("file", "grande.pdf")
+	w.Write(pdf)
+	mw.Close()
+	raw := body.Bytes()
+	b.SetBytes(int64(len(pdf)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/desk/visits/%d/documents", visitID), bytes.NewReader(raw))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		for _, ck := range c.cookies {
+			req.AddCookie(ck)
+		}
+		rec := &discardResponse{h: http.Header{}}
+		a.e.ServeHTTP(rec, req)
+	}
+}
+
+// BenchmarkDownload20MiB measures streaming a 20 MiB report back
+// (chunk reads, decryption, response writes).
+func BenchmarkDownload20MiB(b *testing.B) {
+	a := newApp(b)
+	a.h.Config.UploadLimit = 21 << 20
+	c := a.deskClient()
+	visitID, _ := c.accept(a.acceptForm())
+	pdf := benchPDF(b, 20<<20)
+	if rec := c.upload(visitID, file{"Referto voluminoso", "grande.pdf", pdf}); rec.Code != http.StatusSeeOther {
+		b.Fatalf("upload: %d", rec.Code)
+	}
+	docs, _ := a.db.VisitDocuments(context.Background(), visitID)
+	target := fmt.Sprintf("/desk/documents/%d/file", docs[0].ID)
+	b.SetBytes(int64(len(pdf)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		for _, ck := range c.cookies {
+			req.AddCookie(ck)
+		}
+		a.e.ServeHTTP(&discardResponse{h: http.Header{}}, req)
+	}
+}
