@@ -14,6 +14,7 @@ import (
 
 	"fse/db"
 	"fse/internal/demo"
+	"fse/internal/notify"
 	"fse/jobs"
 )
 
@@ -59,8 +60,11 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	_, port, _ := strings.Cut(addr, ":")
+	// The demo prints SMS and emails on the console, so a person trying it
+	// can read the registration code.
+	console := jobs.Senders{SMS: notify.Console{W: e.stdout, Channel: "SMS"}, Email: notify.Console{W: e.stdout, Channel: "EMAIL"}}
 	c := serverConfig{addr: addr, dbPath: path, keyFile: "(demo key, built in)", baseURL: "http://127.0.0.1:" + port,
-		retentionDays: 60, uploadLimit: 20 << 20}
+		retentionDays: 60, uploadLimit: 20 << 20, built: &console}
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -73,6 +77,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	for _, p := range demo.Patients {
 		fmt.Fprintf(w, "    %-17s %s  %s  %s\n", p.Name+" "+p.Surname, p.FiscalCode(), p.Mobile, p.Code)
 	}
+	fmt.Fprintf(w, "\n  Patients: %s/ (register with a demo mobile above; SMS codes appear here)\n", c.baseURL)
 	fmt.Fprintf(w, "\n  Press Ctrl+C to stop.\n\n")
 	return serveUntilSignal(ctx, c, d, keys, e)
 }
@@ -187,7 +192,7 @@ func cmdBackup(ctx context.Context, args []string, e env) error {
 }
 
 func cmdJobs(ctx context.Context, args []string, e env) error {
-	const usage = "jobs run NAME [--db FILE]  (jobs: expire, optimize)"
+	const usage = "jobs run NAME [--db FILE]  (jobs: expire, deliver, optimize)"
 	if len(args) > 0 && isHelp(args[0]) || len(args) > 1 && isHelp(args[1]) {
 		fmt.Fprintln(e.stderr, "Usage: fse "+usage)
 		return flag.ErrHelp
@@ -195,9 +200,15 @@ func cmdJobs(ctx context.Context, args []string, e env) error {
 	if len(args) < 2 || args[0] != "run" {
 		return usagef("want: fse %s", usage)
 	}
-	fs := newFlags("jobs run", "jobs run NAME [--db FILE]", e)
+	fs := newFlags("jobs run", "jobs run NAME [--db FILE] [sender flags for deliver]", e)
 	path := dbFlag(fs)
+	var sc senderConfig
+	sc.addFlags(fs)
 	if err := parseFlags(fs, args[2:], e); err != nil {
+		return err
+	}
+	senders, err := sc.build()
+	if err != nil {
 		return err
 	}
 	d, err := db.Open(ctx, *path, db.Options{})
@@ -205,7 +216,7 @@ func cmdJobs(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
-	job, err := jobs.Find(jobs.All(d, time.Now, e.log), args[1])
+	job, err := jobs.Find(jobs.All(d, time.Now, e.log, senders), args[1])
 	if err != nil {
 		return usageError{err.Error()}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"fse/db"
 	"fse/handlers"
+	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
 	"fse/jobs"
@@ -85,6 +87,54 @@ type serverConfig struct {
 	uploadLimit                    byteSize
 	trustedProxies                 cidrList
 	syncFull                       bool
+	requireLoginOTP                bool
+	senders                        senderConfig
+	// built is set by demo, which prints messages on the console instead.
+	built *jobs.Senders
+}
+
+// senderConfig holds the notification channel settings.
+type senderConfig struct {
+	smsURL, smsAuthHeader, smtpURL, mailFrom string
+}
+
+func (s *senderConfig) addFlags(fs *flag.FlagSet) {
+	fs.StringVar(&s.smsURL, "sms-url", "", "SMS gateway URL: receives POST {\"to\": \"+39...\", \"text\": \"...\"}")
+	fs.StringVar(&s.smsAuthHeader, "sms-auth-header", "", "header sent to the SMS gateway, as \"Name: value\"")
+	fs.StringVar(&s.smtpURL, "smtp-url", "", "mail server, smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465")
+	fs.StringVar(&s.mailFrom, "mail-from", "", "From address of the emails")
+}
+
+// build makes the senders; an empty setting leaves that channel nil.
+func (s senderConfig) build() (jobs.Senders, error) {
+	var out jobs.Senders
+	if s.smsURL != "" {
+		u, err := url.Parse(s.smsURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return out, usagef("--sms-url must be an http(s) URL")
+		}
+		g := &notify.SMSGateway{URL: s.smsURL}
+		if s.smsAuthHeader != "" {
+			if _, _, err := notify.ParseAuthHeader(s.smsAuthHeader); err != nil {
+				return out, usagef("--sms-auth-header: %v", err)
+			}
+			g.AuthHeader = s.smsAuthHeader
+		}
+		out.SMS = g
+	} else if s.smsAuthHeader != "" {
+		return out, usagef("--sms-auth-header needs --sms-url")
+	}
+	if s.smtpURL != "" {
+		if s.mailFrom == "" {
+			return out, usagef("--smtp-url needs --mail-from")
+		}
+		m, err := notify.NewSMTP(s.smtpURL, s.mailFrom)
+		if err != nil {
+			return out, usagef("--smtp-url: %v", err)
+		}
+		out.Email = m
+	}
+	return out, nil
 }
 
 func (c serverConfig) validate() error {
@@ -109,12 +159,15 @@ func (c serverConfig) validate() error {
 func (c serverConfig) handlerConfig() handlers.Config {
 	hc := handlers.Config{
 		BaseURL: strings.TrimRight(c.baseURL, "/"), RetentionDays: c.retentionDays,
-		UploadLimit: int64(c.uploadLimit), TrustedProxies: c.trustedProxies,
+		UploadLimit: int64(c.uploadLimit), TrustedProxies: c.trustedProxies, RequireLoginOTP: c.requireLoginOTP,
 		Settings: []views.Setting{
 			{Name: "Indirizzo del portale", Value: c.baseURL, Note: "stampato sui moduli e nelle notifiche (--base-url)"},
 			{Name: "Permanenza online dei referti", Value: strconv.Itoa(c.retentionDays) + " giorni", Note: "--retention-days"},
 			{Name: "Dimensione massima di un PDF", Value: c.uploadLimit.String(), Note: "--upload-limit"},
 			{Name: "Proxy fidati", Value: orNone(c.trustedProxies.String()), Note: "--trusted-proxy"},
+			{Name: "Codice SMS a ogni accesso", Value: yesNo(c.requireLoginOTP), Note: "--require-login-otp (altrimenti a scelta del paziente)"},
+			{Name: "Gateway SMS", Value: configured(c.senders.smsURL != ""), Note: "--sms-url"},
+			{Name: "Server email", Value: configured(c.senders.smtpURL != ""), Note: "--smtp-url, --mail-from"},
 			{Name: "Database", Value: c.dbPath, Note: "--db"},
 			{Name: "File della chiave", Value: c.keyFile, Note: "--key-file: va salvato a parte, non nei backup del database"},
 		},
@@ -127,6 +180,20 @@ func (c serverConfig) handlerConfig() handlers.Config {
 		hc.Warnings = append(hc.Warnings, "Il portale non è pubblicato in HTTPS: i referti devono viaggiare solo su connessioni cifrate.")
 	}
 	return hc
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "sì"
+	}
+	return "no"
+}
+
+func configured(b bool) string {
+	if b {
+		return "configurato"
+	}
+	return "non configurato: i messaggi restano in coda"
 }
 
 func orNone(s string) string {
@@ -152,6 +219,8 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	fs.Var(&c.uploadLimit, "upload-limit", "largest accepted report PDF (e.g. 20MiB)")
 	fs.Var(&c.trustedProxies, "trusted-proxy", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted")
 	fs.BoolVar(&c.syncFull, "sync-full", false, "use synchronous=FULL (survives power loss of the last commits; slower writes)")
+	fs.BoolVar(&c.requireLoginOTP, "require-login-otp", false, "require an SMS code at every patient login, for every account")
+	c.senders.addFlags(fs)
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
@@ -164,6 +233,11 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
+	senders, err := c.senders.build()
+	if err != nil {
+		return err
+	}
+	c.built = &senders
 	if c.retentionDays > GarantePublicationDays {
 		e.log.Warn("retention above the Garante's guideline", "retention_days", c.retentionDays, "guideline_days", GarantePublicationDays)
 	}
@@ -218,7 +292,19 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 		return err
 	}
 	now := time.Now
-	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: c.handlerConfig()}
+	senders := jobs.Senders{}
+	if c.built != nil {
+		senders = *c.built
+	}
+	if senders.SMS == nil {
+		e.log.Warn("no SMS gateway configured (--sms-url): registration and login codes cannot be sent, SMS notifications stay queued")
+	}
+	if senders.Email == nil {
+		e.log.Warn("no mail server configured (--smtp-url): email notifications stay queued")
+	}
+	hc := c.handlerConfig()
+	hc.SMSConfigured, hc.EmailConfigured = senders.SMS != nil, senders.Email != nil
+	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: senders.SMS}
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handlers.New(h),
@@ -232,7 +318,7 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	if err != nil {
 		return err
 	}
-	cr, err := jobs.Start(jobs.All(d, now, e.log), rome, e.log)
+	cr, err := jobs.Start(jobs.All(d, now, e.log, senders), rome, e.log)
 	if err != nil {
 		return err
 	}

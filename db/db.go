@@ -214,13 +214,28 @@ func (d *DB) SchemaVersion(ctx context.Context) (applied, latest int, err error)
 	return applied, latest, nil
 }
 
+// errCommit wraps an error that must be returned to the caller after the
+// transaction's writes are committed (a failed attempt that must count).
+type errCommit struct{ err error }
+
+func (e errCommit) Error() string { return e.err.Error() }
+func (e errCommit) Unwrap() error { return e.err }
+
 // tx runs fn in a write transaction (BEGIN IMMEDIATE thanks to _txlock).
+// fn's error rolls back, unless it is an errCommit.
 func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := d.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
+		var ec errCommit
+		if errors.As(err, &ec) {
+			if cerr := tx.Commit(); cerr != nil {
+				return cerr
+			}
+			return err
+		}
 		tx.Rollback()
 		return err
 	}

@@ -186,10 +186,20 @@ func (d *DB) Document(ctx context.Context, id int64) (Document, error) {
 	return scanDocument(d.R.QueryRowContext(ctx, `SELECT `+documentCols+` FROM documents WHERE id = ? AND complete`, id))
 }
 
+// Notice is the text of the "new document available" message. It must say
+// nothing else: no exam, no department, no result, no name (Garante).
+type Notice struct {
+	SMS          string
+	EmailSubject string
+	EmailBody    string
+}
+
 // PublishVisit publishes every uploaded, unpublished document of the visit
-// with expires_at = now + retention, and extends the visit's unused
-// activation codes to the last report's expiry. It returns how many were published.
-func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Duration, by Actor, now time.Time) (int, error) {
+// with expires_at = now + retention, extends the visit's unused activation
+// codes to the last report's expiry, and queues notice for every account
+// that has the patient's dossier, per its preferences; all in one
+// transaction. It returns how many documents were published.
+func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Duration, notice Notice, by Actor, now time.Time) (int, error) {
 	var n int
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL`, visitID)
@@ -220,9 +230,15 @@ func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Dur
 		if n == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE activation_codes SET expires_at = ?
-			WHERE visit_id = ? AND revoked_at IS NULL AND used_at IS NULL`, expires, visitID)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE activation_codes SET expires_at = ?
+			WHERE visit_id = ? AND revoked_at IS NULL AND used_at IS NULL`, expires, visitID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE visits SET first_published_at = coalesce(first_published_at, ?) WHERE id = ?`,
+			now.UTC(), visitID); err != nil {
+			return err
+		}
+		return queueReportNotices(ctx, tx, visitID, notice, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("publish visit %d: %w", visitID, err)
@@ -293,4 +309,38 @@ func (d *DB) CountDocuments(ctx context.Context) (int, error) {
 	var n int
 	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n)
 	return n, err
+}
+
+// queueReportNotices queues notice for each account linked to the visit's
+// patient: SMS, email or both, as the account chose.
+func queueReportNotices(ctx context.Context, tx *sql.Tx, visitID int64, notice Notice, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.mobile, a.email, a.notify_sms, a.notify_email FROM accounts a
+		JOIN dossier_links l ON l.account_id = a.id JOIN visits v ON v.patient_id = l.patient_id WHERE v.id = ?`, visitID)
+	if err != nil {
+		return err
+	}
+	var msgs []OutboxMessage
+	for rows.Next() {
+		var id int64
+		var mobile, email string
+		var sms, mail bool
+		if err := rows.Scan(&id, &mobile, &email, &sms, &mail); err != nil {
+			rows.Close()
+			return err
+		}
+		if sms || (mail && email == "") {
+			msgs = append(msgs, OutboxMessage{Channel: ChannelSMS, Recipient: mobile, Body: notice.SMS, Kind: "report_available", AccountID: id})
+		}
+		if mail && email != "" {
+			msgs = append(msgs, OutboxMessage{Channel: ChannelEmail, Recipient: email, Subject: notice.EmailSubject,
+				Body: notice.EmailBody, Kind: "report_available", AccountID: id})
+		}
+	}
+	rows.Close()
+	for _, m := range msgs {
+		if err := insertOutbox(ctx, tx, m, now); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

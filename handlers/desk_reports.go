@@ -204,7 +204,7 @@ func (h *Handler) publish(c echo.Context) error {
 	if visit.OnlineDeclined {
 		return echo.NewHTTPError(http.StatusConflict, "Il paziente ha rifiutato la consegna online: il referto va consegnato su carta.")
 	}
-	n, err := h.DB.PublishVisit(ctx, id, h.Config.Retention(), staffActor(c), h.now())
+	n, err := h.DB.PublishVisit(ctx, id, h.Config.Retention(), h.reportNotice(), staffActor(c), h.now())
 	if err != nil {
 		return err
 	}
@@ -298,4 +298,16 @@ func (h *Handler) streamDocument(c echo.Context, doc db.Document, disposition st
 		panic(http.ErrAbortHandler)
 	}
 	return nil
+}
+
+// reportNotice is the only text a "new document" message may carry: that a
+// document is available and where. No exam, department, result or name.
+func (h *Handler) reportNotice() db.Notice {
+	link := h.Config.BaseURL + "/accedi"
+	return db.Notice{
+		SMS:          "Referti online: è disponibile un nuovo documento nel tuo fascicolo. Accedi da " + link,
+		EmailSubject: "Referti online: nuovo documento disponibile",
+		EmailBody: "Gentile utente,\n\nnel tuo fascicolo di Referti online è disponibile un nuovo documento.\n" +
+			"Per consultarlo accedi da " + link + "\n\nQuesto messaggio è inviato automaticamente: non rispondere.\n",
+	}
 }

@@ -9,14 +9,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 
 	"fse/db"
+	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
 	"fse/views"
@@ -36,6 +39,11 @@ type Config struct {
 	Settings []views.Setting
 	// Warnings are shown to admins (e.g. retention above the Garante's 45 days).
 	Warnings []string
+	// RequireLoginOTP makes the SMS code at every patient login mandatory.
+	RequireLoginOTP bool
+	// SMSConfigured and EmailConfigured say whether the deliver job has a
+	// sender for each channel; without one, messages wait in the outbox.
+	SMSConfigured, EmailConfigured bool
 }
 
 // Retention is the configured report retention.
@@ -50,8 +58,12 @@ type Handler struct {
 	// Now is the clock; tests move it.
 	Now    func() time.Time
 	Config Config
+	// SMS sends one-time codes at once (they cannot wait in the outbox);
+	// nil when no gateway is configured.
+	SMS notify.Sender
 
-	staffSessions *scs.SessionManager
+	staffSessions   *scs.SessionManager
+	patientSessions *scs.SessionManager
 }
 
 // Lockout rules for staff logins.
@@ -60,6 +72,9 @@ var staffThrottle = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockF
 // New builds the Echo server with every middleware and route.
 func New(h *Handler) *echo.Echo {
 	h.staffSessions = newSessionManager(h, "__Host-fse-desk", 30*time.Minute, 12*time.Hour, http.SameSiteStrictMode)
+	// Lax, not Strict: a patient opening the slip's QR link arrives from
+	// another "site" (the camera app) and must keep their session.
+	h.patientSessions = newSessionManager(h, "__Host-fse", 15*time.Minute, 12*time.Hour, http.SameSiteLaxMode)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -79,7 +94,6 @@ func New(h *Handler) *echo.Echo {
 		Limit:   "256K",
 		Skipper: func(c echo.Context) bool { return c.Path() == "/desk/visits/:id/documents" },
 	}))
-	e.Use(echo.WrapMiddleware(h.staffSessions.LoadAndSave))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.Log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path)
@@ -87,9 +101,9 @@ func New(h *Handler) *echo.Echo {
 		w.WriteHeader(http.StatusForbidden)
 		_, _ = w.Write([]byte("Richiesta rifiutata: proviene da un altro sito. Torna al portale e riprova.\n"))
 	}))
-	e.Use(echo.WrapMiddleware(cop.Handler))
+	crossOrigin := echo.WrapMiddleware(cop.Handler)
 
-	h.routes(e)
+	h.routes(e, crossOrigin)
 	return e
 }
 
@@ -113,24 +127,21 @@ func newSessionManager(h *Handler, name string, idle, lifetime time.Duration, sa
 	return sm
 }
 
-func (h *Handler) routes(e *echo.Echo) {
+// routes registers every route. Each area loads only its own session
+// (staff under /desk, patients elsewhere), then cross-origin protection,
+// then its auth guard.
+func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	e.GET("/healthz", h.healthz)
 	e.GET("/static/*", staticHandler())
-	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/desk") })
 
-	loginLimit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: 30.0 / 60, Burst: 30, ExpiresIn: 15 * time.Minute,
-		}),
-		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			return echo.NewHTTPError(http.StatusTooManyRequests, "Troppe richieste da questo indirizzo. Attendi qualche minuto e riprova.")
-		},
-	})
-	e.GET("/desk/login", h.deskLoginForm)
-	e.POST("/desk/login", h.deskLogin, loginLimit)
-	e.POST("/desk/logout", h.deskLogout)
+	loginLimit := perIPLimit(30)
 
-	desk := e.Group("/desk", h.requireStaff, noStore)
+	staff := e.Group("/desk", echo.WrapMiddleware(h.staffSessions.LoadAndSave), crossOrigin)
+	staff.GET("/login", h.deskLoginForm)
+	staff.POST("/login", h.deskLogin, loginLimit)
+	staff.POST("/logout", h.deskLogout)
+
+	desk := staff.Group("", h.requireStaff, noStore)
 	desk.GET("", h.deskHome)
 	desk.GET("/accept", h.acceptForm)
 	desk.POST("/accept", h.accept)
@@ -152,6 +163,68 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.POST("/facilities/:id/active", h.facilitySetActive)
 	admin.GET("/audit", h.auditList)
 	admin.GET("/settings", h.settings)
+	admin.GET("/notifications", h.notifications)
+	admin.POST("/notifications/:id/retry", h.retryNotification)
+
+	// Patient pages never belong in a shared cache.
+	pub := e.Group("", echo.WrapMiddleware(h.patientSessions.LoadAndSave), crossOrigin, noStore)
+	codeLimit := perIPLimit(20)
+	pub.GET("/", h.landing)
+	pub.GET("/informativa", h.notice(false))
+	pub.GET("/informativa-fascicolo", h.notice(true))
+	pub.GET("/registrati", h.registerConsentForm)
+	pub.POST("/registrati", h.registerConsent)
+	pub.GET("/registrati/profilo", h.registerProfileForm)
+	pub.POST("/registrati/profilo", h.registerProfile, codeLimit)
+	pub.GET("/registrati/codice", h.registerCodeForm)
+	pub.POST("/registrati/codice", h.registerCode, codeLimit)
+	pub.GET("/accedi", h.loginForm)
+	pub.POST("/accedi", h.login, loginLimit)
+	pub.GET("/accedi/codice", h.loginCodeForm)
+	pub.POST("/accedi/codice", h.loginCode, codeLimit)
+	pub.POST("/esci", h.logout)
+	pub.GET("/password-dimenticata", h.forgotForm)
+	pub.POST("/password-dimenticata", h.forgot, codeLimit)
+	pub.GET("/password-dimenticata/codice", h.resetForm)
+	pub.POST("/password-dimenticata/codice", h.reset, codeLimit)
+
+	// The guard goes on each route: an Echo group with middleware and an
+	// empty prefix would also catch every unknown path.
+	auth := h.requirePatient
+	pub.GET("/attiva", h.activateForm, auth)
+	pub.POST("/attiva", h.activate, auth)
+	pub.GET("/fascicolo", h.dossier, auth)
+	pub.GET("/fascicolo/referti/:id", h.download("attachment"), auth)
+	pub.GET("/fascicolo/referti/:id/apri", h.download("inline"), auth)
+	pub.GET("/profilo", h.profile, auth)
+	pub.POST("/profilo/preferenze", h.savePreferences, auth)
+	pub.POST("/profilo/password", h.changePassword, auth)
+}
+
+// perIPLimit is flood control: at most perMinute requests a minute from
+// one client address (the lockouts per account live in SQLite).
+func perIPLimit(perMinute int) echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(float64(perMinute) / 60), Burst: perMinute, ExpiresIn: 15 * time.Minute,
+		}),
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			return echo.NewHTTPError(http.StatusTooManyRequests, "Troppe richieste da questo indirizzo. Attendi qualche minuto e riprova.")
+		},
+	})
+}
+
+func (h *Handler) landing(c echo.Context) error {
+	if h.patientSessions.GetInt64(h.pctx(c), keyAccount) != 0 {
+		return c.Redirect(http.StatusSeeOther, "/fascicolo")
+	}
+	return h.render(c, http.StatusOK, views.Landing(views.LandingPage{PChrome: h.pchrome(c, "Referti online")}))
+}
+
+func (h *Handler) notice(dossier bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return h.render(c, http.StatusOK, views.Notice(views.NoticePage{PChrome: h.pchrome(c, "Informativa"), Dossier: dossier}))
+	}
 }
 
 // render writes a templ component into a buffer first, so a rendering
@@ -203,7 +276,10 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		_ = c.JSON(status, map[string]string{"status": "error"})
 		return
 	}
-	back := "/desk"
+	back := "/"
+	if strings.HasPrefix(c.Request().URL.Path, "/desk") {
+		back = "/desk"
+	}
 	if rerr := h.render(c, status, views.ErrorPage(status, msg, back)); rerr != nil {
 		_ = c.String(status, msg)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"fse/db"
+	"fse/internal/notify"
 )
 
 // Job is one scheduled task.
@@ -52,10 +53,16 @@ func (j Expire) RunOnce(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("expire sessions: %w", err)
 	}
+	// SMS codes expire after minutes; rows stay a day so the send limit
+	// (3 per 15 minutes) can count them.
+	otps, err := j.DB.DeleteOldOTPs(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return fmt.Errorf("expire sms codes: %w", err)
+	}
 	if err := j.DB.Checkpoint(ctx); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	j.Log.Info("expire", "documents", docs, "drafts", drafts, "codes", codes, "sessions", sessions)
+	j.Log.Info("expire", "documents", docs, "drafts", drafts, "codes", codes, "sessions", sessions, "sms_codes", otps)
 	return nil
 }
 
@@ -67,10 +74,17 @@ type Optimize struct {
 // RunOnce implements Job.
 func (j Optimize) RunOnce(ctx context.Context) error { return j.DB.Optimize(ctx) }
 
+// Senders are the notification channels the deliver job may use; a nil
+// one leaves its messages queued.
+type Senders struct {
+	SMS, Email notify.Sender
+}
+
 // All returns fse's jobs with their schedules (Europe/Rome time).
-func All(d *db.DB, now func() time.Time, log *slog.Logger) []Scheduled {
+func All(d *db.DB, now func() time.Time, log *slog.Logger, s Senders) []Scheduled {
 	return []Scheduled{
 		{Name: "expire", Spec: "*/15 * * * *", Job: Expire{DB: d, Now: now, Log: log}},
+		{Name: "deliver", Spec: "* * * * *", Job: Deliver{DB: d, SMS: s.SMS, Email: s.Email, Now: now, Log: log}},
 		{Name: "optimize", Spec: "30 3 * * *", Job: Optimize{DB: d}},
 	}
 }

@@ -104,7 +104,7 @@ func (w *world) document(t *testing.T, visitID int64, size int, now time.Time, c
 
 func (w *world) publish(t *testing.T, visitID int64, now time.Time) {
 	t.Helper()
-	if n, err := w.d.PublishVisit(context.Background(), visitID, retention, w.desk, now); err != nil || n == 0 {
+	if n, err := w.d.PublishVisit(context.Background(), visitID, retention, db.Notice{}, w.desk, now); err != nil || n == 0 {
 		t.Fatalf("PublishVisit = %d, %v; want some published", n, err)
 	}
 }
@@ -249,7 +249,7 @@ func TestExpireKeepsUnpublished(t *testing.T) {
 }
 
 func TestFind(t *testing.T) {
-	all := jobs.All(nil, time.Now, slog.New(slog.DiscardHandler))
+	all := jobs.All(nil, time.Now, slog.New(slog.DiscardHandler), jobs.Senders{})
 	for _, name := range []string{"expire", "optimize"} {
 		job, err := jobs.Find(all, name)
 		if err != nil || job == nil {
@@ -274,7 +274,7 @@ func TestFind(t *testing.T) {
 
 func TestOptimizeRunOnce(t *testing.T) {
 	d := openDB(t)
-	job, err := jobs.Find(jobs.All(d, time.Now, slog.New(slog.DiscardHandler)), "optimize")
+	job, err := jobs.Find(jobs.All(d, time.Now, slog.New(slog.DiscardHandler), jobs.Senders{}), "optimize")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	all := jobs.All(d, time.Now, log)
+	all := jobs.All(d, time.Now, log, jobs.Senders{})
 	c, err := jobs.Start(all, rome, log)
 	if err != nil {
 		t.Fatalf("Start: %v", err)

@@ -126,3 +126,13 @@ type SettingsPage struct {
 	Settings []Setting
 	Warnings []string
 }
+
+// NotificationsPage shows the outbox to admins.
+type NotificationsPage struct {
+	Chrome
+	Stats           db.OutboxStats
+	Messages        []db.OutboxMessage
+	All             bool
+	SMSConfigured   bool
+	EmailConfigured bool
+}

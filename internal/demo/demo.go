@@ -138,7 +138,7 @@ func Seed(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *password.Ha
 			}
 		}
 		if len(p.Reports) > 0 {
-			if _, err := d.PublishVisit(ctx, visit.ID, retention, desk, accepted.Add(21*time.Hour)); err != nil {
+			if _, err := d.PublishVisit(ctx, visit.ID, retention, db.Notice{}, desk, accepted.Add(21*time.Hour)); err != nil {
 				return err
 			}
 		}

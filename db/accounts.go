@@ -1,0 +1,159 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Account is a patient's online account.
+type Account struct {
+	ID                 int64
+	FirstName          string
+	LastName           string
+	Mobile             string
+	Email              string
+	PasswordHash       string
+	LoginOTP           bool
+	NotifySMS          bool
+	NotifyEmail        bool
+	PrivacyVersion     string
+	PrivacyAcceptedAt  time.Time
+	SessionsValidAfter time.Time
+	CreatedAt          time.Time
+	LastLoginAt        time.Time
+}
+
+// FullName is "First Last" as the patient reads it.
+func (a Account) FullName() string { return a.FirstName + " " + a.LastName }
+
+const accountCols = `id, first_name, last_name, mobile, email, password_hash, login_otp, notify_sms, notify_email,
+	privacy_version, privacy_accepted_at, sessions_valid_after, created_at, last_login_at`
+
+func scanAccount(s interface{ Scan(...any) error }) (Account, error) {
+	var a Account
+	var last sql.NullTime
+	err := s.Scan(&a.ID, &a.FirstName, &a.LastName, &a.Mobile, &a.Email, &a.PasswordHash, &a.LoginOTP, &a.NotifySMS,
+		&a.NotifyEmail, &a.PrivacyVersion, &a.PrivacyAcceptedAt, &a.SessionsValidAfter, &a.CreatedAt, &last)
+	a.LastLoginAt = last.Time
+	return a, mapErr(err)
+}
+
+// CreateAccount stores a verified registration. A mobile or email already
+// in use gives ErrConflict.
+func (d *DB) CreateAccount(ctx context.Context, a Account, ip string, now time.Time) (int64, error) {
+	var id int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO accounts(first_name, last_name, mobile, email, password_hash, login_otp,
+			notify_sms, notify_email, privacy_version, privacy_accepted_at, sessions_valid_after, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?, ?)`,
+			a.FirstName, a.LastName, a.Mobile, strings.ToLower(a.Email), a.PasswordHash, a.LoginOTP,
+			a.PrivacyVersion, a.PrivacyAcceptedAt.UTC(), time.Unix(0, 0).UTC(), now.UTC())
+		if err != nil {
+			return mapErr(err)
+		}
+		id, _ = res.LastInsertId()
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: id, IP: ip}, Action: "account.register",
+			ObjectType: "account", ObjectID: id, Detail: "privacy notice " + a.PrivacyVersion})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("create account: %w", err)
+	}
+	return id, nil
+}
+
+// Account returns one account.
+func (d *DB) Account(ctx context.Context, id int64) (Account, error) {
+	return scanAccount(d.R.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+}
+
+// AccountByMobile returns the account registered with an E.164 mobile.
+func (d *DB) AccountByMobile(ctx context.Context, mobile string) (Account, error) {
+	return scanAccount(d.R.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE mobile = ?`, mobile))
+}
+
+// AccountByEmail returns the account registered with an email address.
+func (d *DB) AccountByEmail(ctx context.Context, email string) (Account, error) {
+	if email == "" {
+		return Account{}, ErrNotFound
+	}
+	return scanAccount(d.R.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE email = ?`, strings.ToLower(email)))
+}
+
+// RecordAccountLogin stores the login time and, when rehash is not empty,
+// the password hash recomputed with the current parameters.
+func (d *DB) RecordAccountLogin(ctx context.Context, id int64, rehash string, now time.Time) error {
+	q, args := `UPDATE accounts SET last_login_at = ? WHERE id = ?`, []any{now.UTC(), id}
+	if rehash != "" {
+		q, args = `UPDATE accounts SET last_login_at = ?, password_hash = ? WHERE id = ?`, []any{now.UTC(), rehash, id}
+	}
+	_, err := d.W.ExecContext(ctx, q, args...)
+	return err
+}
+
+// SetAccountPassword replaces the password, ends every session of the
+// account and queues the security notices, in one transaction.
+func (d *DB) SetAccountPassword(ctx context.Context, id int64, hash string, by Actor, now time.Time, notices ...OutboxMessage) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ?, sessions_valid_after = ? WHERE id = ?`, hash, now.UTC(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		for _, m := range notices {
+			m.AccountID = id
+			if err := insertOutbox(ctx, tx, m, now); err != nil {
+				return err
+			}
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "account.password_change", ObjectType: "account", ObjectID: id,
+			Detail: "all sessions ended"})
+	})
+}
+
+// Preferences are the settings a patient changes on the profile page.
+type Preferences struct {
+	LoginOTP    bool
+	NotifySMS   bool
+	NotifyEmail bool
+}
+
+// SetPreferences stores notification and login preferences.
+func (d *DB) SetPreferences(ctx context.Context, id int64, p Preferences, by Actor, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET login_otp = ?, notify_sms = ?, notify_email = ? WHERE id = ?`,
+			p.LoginOTP, p.NotifySMS, p.NotifyEmail, id); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "account.preferences", ObjectType: "account", ObjectID: id,
+			Detail: fmt.Sprintf("login code %v, sms %v, email %v", p.LoginOTP, p.NotifySMS, p.NotifyEmail)})
+	})
+}
+
+// SetContact changes the verified mobile or the email of an account.
+func (d *DB) SetContact(ctx context.Context, id int64, mobile, email string, by Actor, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		old, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		email = strings.ToLower(email)
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET mobile = ?, email = ?, notify_email = notify_email AND ? <> '' WHERE id = ?`,
+			mobile, email, email, id); err != nil {
+			return mapErr(err)
+		}
+		var changed []string
+		if old.Mobile != mobile {
+			changed = append(changed, "mobile")
+		}
+		if old.Email != email {
+			changed = append(changed, "email")
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "account.contact_change", ObjectType: "account", ObjectID: id,
+			Detail: "changed: " + strings.Join(changed, ", ")})
+	})
+}

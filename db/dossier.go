@@ -1,0 +1,181 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Activation errors; the handler explains each one.
+var (
+	// ErrActivationInvalid covers an unknown, used, revoked or expired code
+	// and a code of another codice fiscale: the patient gets one message.
+	ErrActivationInvalid = errors.New("activation code not valid for this codice fiscale")
+	// ErrMobileMismatch means code and codice fiscale match, but the desk
+	// registered another mobile than the account's verified one.
+	ErrMobileMismatch = errors.New("the desk registered another mobile number")
+	// ErrAlreadyLinked means the account already has this dossier.
+	ErrAlreadyLinked = errors.New("dossier already active on this account")
+)
+
+// DossierLink is a dossier an account can see.
+type DossierLink struct {
+	AccountID      int64
+	Patient        Patient
+	Relation       string
+	PrivacyVersion string
+	ConsentedAt    time.Time
+	ActivatedAt    time.Time
+}
+
+// Activation is a request to link a dossier to an account.
+type Activation struct {
+	AccountID      int64
+	FiscalCode     string
+	CodeMAC        []byte
+	PrivacyVersion string
+	Relation       string
+}
+
+// ActivateDossier links the patient of a valid activation code to the
+// account, if the code belongs to a visit of that codice fiscale and the
+// desk registered the account's verified mobile for that patient. The code
+// is used up in the same transaction.
+func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now time.Time) (int64, error) {
+	var patientID int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var codeID int64
+		var cf, patientMobile string
+		var expires time.Time
+		var revoked, used sql.NullTime
+		err := tx.QueryRowContext(ctx, `SELECT c.id, c.expires_at, c.revoked_at, c.used_at, p.id, p.fiscal_code, p.mobile
+			FROM activation_codes c JOIN visits v ON v.id = c.visit_id JOIN patients p ON p.id = v.patient_id
+			WHERE c.code_mac = ?`, a.CodeMAC).Scan(&codeID, &expires, &revoked, &used, &patientID, &cf, &patientMobile)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrActivationInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if revoked.Valid || used.Valid || !now.Before(expires) || cf != a.FiscalCode {
+			return ErrActivationInvalid
+		}
+		var accountMobile string
+		if err := tx.QueryRowContext(ctx, `SELECT mobile FROM accounts WHERE id = ?`, a.AccountID).Scan(&accountMobile); err != nil {
+			return mapErr(err)
+		}
+		if accountMobile != patientMobile {
+			return ErrMobileMismatch
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
+			a.AccountID, patientID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrAlreadyLinked
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dossier_links(account_id, patient_id, relation, privacy_version, consented_at, activated_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, a.AccountID, patientID, a.Relation, a.PrivacyVersion, now.UTC(), now.UTC()); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE activation_codes SET used_at = ?, used_by_account = ? WHERE id = ?`,
+			now.UTC(), a.AccountID, codeID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.activate", ObjectType: "patient", ObjectID: patientID,
+			Detail: fmt.Sprintf("account %d, relation %s, code #%d, dossier notice %s", a.AccountID, a.Relation, codeID, a.PrivacyVersion)})
+	})
+	return patientID, err
+}
+
+// DossierLinks lists the dossiers an account can see, its own first.
+func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT l.account_id, l.relation, l.privacy_version, l.consented_at, l.activated_at,
+		p.id, p.fiscal_code, p.first_name, p.last_name, p.birth_date, p.birth_place, p.sex, p.mobile, p.email, p.created_at, p.updated_at
+		FROM dossier_links l JOIN patients p ON p.id = l.patient_id WHERE l.account_id = ?
+		ORDER BY l.relation <> 'self', p.first_name`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DossierLink
+	for rows.Next() {
+		var l DossierLink
+		p := &l.Patient
+		if err := rows.Scan(&l.AccountID, &l.Relation, &l.PrivacyVersion, &l.ConsentedAt, &l.ActivatedAt,
+			&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, &p.BirthDate, &p.BirthPlace, &p.Sex, &p.Mobile, &p.Email,
+			&p.CreatedAt, &p.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// DossierReport is a report as the patient sees it.
+type DossierReport struct {
+	Document
+	FacilityName      string
+	AcceptedAt        time.Time
+	FirstDownloadedAt time.Time
+}
+
+// DossierReports lists the published, unexpired reports of patientID that
+// accountID may see, newest first. Another account's patient gives none.
+func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now time.Time) ([]DossierReport, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by, d.published_at,
+		d.expires_at, f.name, v.accepted_at, d.first_downloaded_at
+		FROM documents d JOIN visits v ON v.id = d.visit_id JOIN facilities f ON f.id = v.facility_id
+		JOIN dossier_links l ON l.patient_id = v.patient_id
+		WHERE l.account_id = ? AND v.patient_id = ? AND d.complete AND d.published_at IS NOT NULL AND d.expires_at > ?
+		ORDER BY d.published_at DESC, d.id DESC`, accountID, patientID, now.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("dossier reports: %w", err)
+	}
+	defer rows.Close()
+	var out []DossierReport
+	for rows.Next() {
+		var r DossierReport
+		var pub, exp, first sql.NullTime
+		if err := rows.Scan(&r.ID, &r.VisitID, &r.Title, &r.Size, &r.UploadedAt, &r.UploadedBy, &pub, &exp,
+			&r.FacilityName, &r.AcceptedAt, &first); err != nil {
+			return nil, err
+		}
+		r.PublishedAt, r.ExpiresAt, r.FirstDownloadedAt = pub.Time, exp.Time, first.Time
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// PendingVisits lists visits of a linked patient accepted within the code
+// lifetime, with online delivery, whose reports are not published yet.
+func (d *DB) PendingVisits(ctx context.Context, accountID, patientID int64, now time.Time) ([]Visit, error) {
+	return d.listVisits(ctx, `JOIN dossier_links l ON l.patient_id = v.patient_id
+		WHERE l.account_id = ? AND v.patient_id = ? AND NOT v.online_declined AND v.first_published_at IS NULL
+		AND v.accepted_at > ? ORDER BY v.accepted_at DESC`, accountID, patientID, now.Add(-ActivationCodeLifetime).UTC())
+}
+
+// DossierDocument returns a report only if accountID may see it now: the
+// same ErrNotFound for another patient's report and for a made-up id.
+func (d *DB) DossierDocument(ctx context.Context, accountID, docID int64, now time.Time) (Document, error) {
+	return scanDocument(d.R.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by,
+		d.published_at, d.expires_at FROM documents d JOIN visits v ON v.id = d.visit_id
+		JOIN dossier_links l ON l.patient_id = v.patient_id
+		WHERE d.id = ? AND l.account_id = ? AND d.complete AND d.published_at IS NOT NULL AND d.expires_at > ?`,
+		docID, accountID, now.UTC()))
+}
+
+// RecordDownload audits a patient's download or online view and stores the
+// first download time.
+func (d *DB) RecordDownload(ctx context.Context, docID int64, by Actor, action string, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET first_downloaded_at = coalesce(first_downloaded_at, ?) WHERE id = ?`,
+			now.UTC(), docID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "document", ObjectID: docID})
+	})
+}

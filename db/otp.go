@@ -1,0 +1,140 @@
+package db
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// OTP purposes.
+const (
+	OTPRegister = "register"
+	OTPLogin    = "login"
+	OTPReset    = "reset"
+	OTPContact  = "contact"
+)
+
+// OTPMaxAttempts wrong entries void a code.
+const OTPMaxAttempts = 5
+
+// Errors of CheckOTP; handlers explain each one.
+var (
+	ErrOTPWrong     = errors.New("wrong code")
+	ErrOTPExpired   = errors.New("code expired")
+	ErrOTPExhausted = errors.New("too many wrong codes")
+	ErrOTPUsed      = errors.New("code already used")
+)
+
+// OTP is a one-time SMS code (without the code, which is only a MAC).
+type OTP struct {
+	ID        int64
+	Purpose   string
+	AccountID int64
+	Mobile    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Attempts  int
+	UsedAt    time.Time
+}
+
+// CreateOTP stores a new code's MAC.
+func (d *DB) CreateOTP(ctx context.Context, o OTP, mac []byte) (int64, error) {
+	var acct any
+	if o.AccountID != 0 {
+		acct = o.AccountID
+	}
+	res, err := d.W.ExecContext(ctx, `INSERT INTO otp_codes(purpose, account_id, mobile, code_mac, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, o.Purpose, acct, o.Mobile, mac, o.CreatedAt.UTC(), o.ExpiresAt.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("create otp: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// OTPSendTimes returns when codes were sent since since to mobile or to
+// accountID (0 for none), oldest first: the send limit counts both.
+func (d *DB) OTPSendTimes(ctx context.Context, mobile string, accountID int64, since time.Time) ([]time.Time, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT created_at FROM otp_codes WHERE created_at > ? AND (mobile = ? OR account_id = ?)
+		ORDER BY created_at`, since.UTC(), mobile, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// OTPByID returns a code's metadata.
+func (d *DB) OTPByID(ctx context.Context, id int64) (OTP, error) {
+	var o OTP
+	var acct sql.NullInt64
+	var used sql.NullTime
+	err := d.R.QueryRowContext(ctx, `SELECT id, purpose, account_id, mobile, created_at, expires_at, attempts, used_at
+		FROM otp_codes WHERE id = ?`, id).Scan(&o.ID, &o.Purpose, &acct, &o.Mobile, &o.CreatedAt, &o.ExpiresAt, &o.Attempts, &used)
+	o.AccountID, o.UsedAt = acct.Int64, used.Time
+	return o, mapErr(err)
+}
+
+// CheckOTP verifies a typed code against row id for purpose. A wrong code
+// counts an attempt; the fifth voids the code. A right code is used up.
+func (d *DB) CheckOTP(ctx context.Context, id int64, purpose string, mac []byte, now time.Time) (OTP, error) {
+	var o OTP
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var stored []byte
+		var acct sql.NullInt64
+		var used sql.NullTime
+		err := tx.QueryRowContext(ctx, `SELECT id, purpose, account_id, mobile, created_at, expires_at, attempts, used_at, code_mac
+			FROM otp_codes WHERE id = ? AND purpose = ?`, id, purpose).
+			Scan(&o.ID, &o.Purpose, &acct, &o.Mobile, &o.CreatedAt, &o.ExpiresAt, &o.Attempts, &used, &stored)
+		if err != nil {
+			return mapErr(err)
+		}
+		o.AccountID, o.UsedAt = acct.Int64, used.Time
+		switch {
+		case !o.UsedAt.IsZero():
+			return ErrOTPUsed
+		case o.Attempts >= OTPMaxAttempts:
+			return ErrOTPExhausted
+		case !now.Before(o.ExpiresAt):
+			return ErrOTPExpired
+		}
+		if subtle.ConstantTimeCompare(stored, mac) != 1 {
+			o.Attempts++
+			if _, err := tx.ExecContext(ctx, `UPDATE otp_codes SET attempts = ? WHERE id = ?`, o.Attempts, id); err != nil {
+				return err
+			}
+			if o.Attempts >= OTPMaxAttempts {
+				return errCommit{ErrOTPExhausted}
+			}
+			return errCommit{ErrOTPWrong}
+		}
+		o.UsedAt = now
+		_, err = tx.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE id = ?`, now.UTC(), id)
+		return err
+	})
+	var ec errCommit
+	if errors.As(err, &ec) {
+		return o, ec.err
+	}
+	return o, err
+}
+
+// DeleteOldOTPs removes codes created before before. Codes expire after
+// minutes, but rows are kept a day so the send limit can count them.
+func (d *DB) DeleteOldOTPs(ctx context.Context, before time.Time) (int64, error) {
+	res, err := d.W.ExecContext(ctx, `DELETE FROM otp_codes WHERE created_at < ?`, before.UTC())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

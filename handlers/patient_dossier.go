@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/internal/actcode"
+	"fse/internal/codicefiscale"
+	"fse/views"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (h *Handler) activateForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, views.Activate(views.ActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo"),
+		Form: views.Form{Values: map[string]string{}}}))
+}
+
+// activate links the dossier of the slip's patient to the account. Five
+// failures for one codice fiscale, or for one account, lock activation for
+// 15 minutes, even with the right code; every attempt is audited.
+func (h *Handler) activate(c echo.Context) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	now := h.now()
+	form := views.Form{Values: map[string]string{
+		"fiscal_code": strings.TrimSpace(c.FormValue("fiscal_code")),
+		"code":        strings.TrimSpace(c.FormValue("code")),
+		"consent":     c.FormValue("consent"),
+	}, Errors: map[string]string{}}
+	render := func(status int, msg string) error {
+		page := views.ActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo"), Form: form}
+		page.Error = msg
+		return h.render(c, status, views.Activate(page))
+	}
+	if form.Values["consent"] != "1" {
+		form.Errors["consent"] = "Per attivare il fascicolo online occorre il consenso all'informativa."
+	}
+	cf, cfErr := codicefiscale.Parse(form.Values["fiscal_code"])
+	if cfErr != nil {
+		form.Errors["fiscal_code"] = cfMessage(cfErr)
+	}
+	code := actcode.Normalize(form.Values["code"])
+	if !actcode.Valid(code) {
+		form.Errors["code"] = "Il codice di attivazione ha 12 caratteri (lettere e cifre), come stampato sul modulo di ritiro."
+	}
+	if form.HasErrors() {
+		return render(http.StatusUnprocessableEntity, "")
+	}
+	keys := []string{"activate-cf:" + cf.String(), "activate-account:" + itoa(a.ID)}
+	for _, k := range keys {
+		until, err := h.DB.LockedUntil(ctx, k, now)
+		if err != nil {
+			return err
+		}
+		if !until.IsZero() {
+			_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeDenied,
+				Detail: "locked out"})
+			return render(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.",
+				int(math.Ceil(until.Sub(now).Minutes()))))
+		}
+	}
+	_, err := h.DB.ActivateDossier(ctx, db.Activation{AccountID: a.ID, FiscalCode: cf.String(), CodeMAC: h.Keys.CodeMAC(code),
+		PrivacyVersion: DossierPrivacyVersion, Relation: "self"}, patientActor(c, a.ID), now)
+	switch {
+	case err == nil:
+		for _, k := range keys {
+			if err := h.DB.ClearFailures(ctx, k); err != nil {
+				return err
+			}
+		}
+		h.pflash(c, "Fascicolo attivato. Qui troverai i referti appena saranno pronti.")
+		return c.Redirect(http.StatusSeeOther, "/fascicolo")
+	case errors.Is(err, db.ErrAlreadyLinked):
+		return render(http.StatusConflict, "Questo fascicolo è già attivo sul tuo account.")
+	case errors.Is(err, db.ErrActivationInvalid), errors.Is(err, db.ErrMobileMismatch):
+		for _, k := range keys {
+			if _, err := h.DB.RecordFailure(ctx, activationThrottle, k, now); err != nil {
+				return err
+			}
+		}
+		reason := "invalid code or codice fiscale"
+		msg := "Codice fiscale o codice di attivazione non validi. Controlla il modulo di ritiro: il codice potrebbe essere scaduto, già usato o sostituito da una ristampa."
+		if errors.Is(err, db.ErrMobileMismatch) {
+			reason = "mobile differs from the desk's"
+			msg = "Il numero di cellulare registrato in accettazione per questo paziente è diverso da quello del tuo account. " +
+				"Chiedi allo sportello della struttura di correggere il numero, poi riprova."
+		}
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeFailed,
+			Detail: reason})
+		return render(http.StatusUnprocessableEntity, msg)
+	}
+	return err
+}
+
+func (h *Handler) dossier(c echo.Context) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	now := h.now()
+	links, err := h.DB.DossierLinks(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if len(links) == 0 {
+		return c.Redirect(http.StatusSeeOther, "/attiva")
+	}
+	page := views.DossierPage{PChrome: h.pchrome(c, "Il mio fascicolo"), Now: now}
+	for _, l := range links {
+		reports, err := h.DB.DossierReports(ctx, a.ID, l.Patient.ID, now)
+		if err != nil {
+			return err
+		}
+		pending, err := h.DB.PendingVisits(ctx, a.ID, l.Patient.ID, now)
+		if err != nil {
+			return err
+		}
+		page.Dossiers = append(page.Dossiers, views.Dossier{Link: l, Reports: reports, Pending: pending})
+	}
+	return h.render(c, http.StatusOK, views.DossierView(page))
+}
+
+// download streams a report of the account's dossiers. Another patient's
+// report and a made-up id give the same 404.
+func (h *Handler) download(disposition string) echo.HandlerFunc {
+	action := "report.download"
+	if disposition == "inline" {
+		action = "report.view_online"
+	}
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		a := currentAccount(c)
+		doc, err := h.DB.DossierDocument(h.pctx(c), a.ID, id, h.now())
+		if err != nil {
+			return err
+		}
+		if err := h.DB.RecordDownload(h.pctx(c), id, patientActor(c, a.ID), action, h.now()); err != nil {
+			return err
+		}
+		return h.streamDocument(c, doc, disposition)
+	}
+}

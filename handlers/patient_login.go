@@ -1,0 +1,191 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/internal/phone"
+	"fse/views"
+)
+
+const msgBadPatientLogin = "Cellulare, email o password non corretti."
+
+// findAccount resolves what a patient typed to log in: an email, or a
+// mobile in any common Italian notation. key is what failures count on.
+func (h *Handler) findAccount(c echo.Context, identifier string) (a db.Account, key string, err error) {
+	identifier = strings.TrimSpace(identifier)
+	if strings.Contains(identifier, "@") {
+		key = "login:" + strings.ToLower(identifier)
+		a, err = h.DB.AccountByEmail(h.pctx(c), identifier)
+	} else if mobile, perr := phone.NormalizeMobile(identifier); perr == nil {
+		key = "login:" + mobile
+		a, err = h.DB.AccountByMobile(h.pctx(c), mobile)
+	} else {
+		key, err = "login:"+identifier, db.ErrNotFound
+	}
+	if err == nil {
+		// One counter per account, whichever identifier was typed.
+		key = "account:" + strconv.FormatInt(a.ID, 10)
+	}
+	return a, key, err
+}
+
+func (h *Handler) loginForm(c echo.Context) error {
+	if h.patientSessions.GetInt64(h.pctx(c), keyAccount) != 0 {
+		return c.Redirect(http.StatusSeeOther, "/fascicolo")
+	}
+	return h.render(c, http.StatusOK, views.Login(views.LoginPatientPage{PChrome: h.pchrome(c, "Accedi"), Form: views.Form{}}))
+}
+
+func (h *Handler) login(c echo.Context) error {
+	ctx := h.pctx(c)
+	now := h.now()
+	identifier := strings.TrimSpace(c.FormValue("identifier"))
+	form := views.Form{Values: map[string]string{"identifier": identifier}, Errors: map[string]string{}}
+	fail := func(status int, msg string) error {
+		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Accedi"), Form: form}
+		page.Error = msg
+		return h.render(c, status, views.Login(page))
+	}
+	pw := c.FormValue("password")
+	if identifier == "" || pw == "" {
+		return fail(http.StatusUnprocessableEntity, "Inserisci cellulare (o email) e password.")
+	}
+	a, key, err := h.findAccount(c, identifier)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	actor := patientActor(c, a.ID)
+	if until, err := h.DB.LockedUntil(ctx, key, now); err != nil {
+		return err
+	} else if !until.IsZero() {
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeDenied, Detail: "locked out"})
+		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %d minuti, oppure usa «Password dimenticata».",
+			int(math.Ceil(until.Sub(now).Minutes()))))
+	}
+	ok, rehash, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if _, err := h.DB.RecordFailure(ctx, patientThrottle, key, now); err != nil {
+			return err
+		}
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeFailed})
+		return fail(http.StatusUnauthorized, msgBadPatientLogin)
+	}
+	if err := h.DB.ClearFailures(ctx, key); err != nil {
+		return err
+	}
+	if err := h.DB.RecordAccountLogin(ctx, a.ID, rehash, now); err != nil {
+		return err
+	}
+	if a.LoginOTP || h.Config.RequireLoginOTP {
+		id, err := h.issueOTP(c, db.OTPLogin, a.Mobile, a.ID, true)
+		if status, msg, ok := otpSendMessage(err); ok {
+			return fail(status, msg)
+		} else if err != nil {
+			return err
+		}
+		sm := h.patientSessions
+		if err := sm.RenewToken(ctx); err != nil {
+			return err
+		}
+		sm.Put(ctx, keyPendingAccount, a.ID)
+		sm.Put(ctx, keyOTP, id)
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeOK, Detail: "password ok, SMS code sent"})
+		return c.Redirect(http.StatusSeeOther, "/accedi/codice")
+	}
+	if err := h.signIn(c, a.ID); err != nil {
+		return err
+	}
+	if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeOK}); err != nil {
+		return err
+	}
+	return h.afterLogin(c, a.ID)
+}
+
+func (h *Handler) loginCodePage(c echo.Context) (views.CodePage, bool, error) {
+	ctx := h.pctx(c)
+	id := h.patientSessions.GetInt64(ctx, keyPendingAccount)
+	if id == 0 {
+		return views.CodePage{}, false, nil
+	}
+	a, err := h.DB.Account(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return views.CodePage{}, false, nil
+	}
+	return views.CodePage{PChrome: h.pchrome(c, "Codice di accesso"), Purpose: db.OTPLogin, Mobile: a.Mobile, AccountID: a.ID,
+		Action: "/accedi/codice"}, true, err
+}
+
+func (h *Handler) loginCodeForm(c echo.Context) error {
+	page, ok, err := h.loginCodePage(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, "/accedi")
+	}
+	return h.renderCode(c, http.StatusOK, page, "")
+}
+
+func (h *Handler) loginCode(c echo.Context) error {
+	ctx := h.pctx(c)
+	page, ok, err := h.loginCodePage(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, "/accedi")
+	}
+	sm := h.patientSessions
+	if c.FormValue("resend") == "1" {
+		id, err := h.issueOTP(c, db.OTPLogin, page.Mobile, page.AccountID, true)
+		if status, msg, ok := otpSendMessage(err); ok {
+			return h.renderCode(c, status, page, msg)
+		} else if err != nil {
+			return err
+		}
+		sm.Put(ctx, keyOTP, id)
+		page.Flash = "Ti abbiamo inviato un nuovo codice."
+		return h.renderCode(c, http.StatusOK, page, "")
+	}
+	o, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPLogin, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
+	if err == nil && o.AccountID != page.AccountID {
+		err = db.ErrNotFound
+	}
+	if status, msg, ok := otpCheckMessage(err); ok {
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, page.AccountID), Action: "account.login_code",
+			Outcome: db.OutcomeFailed})
+		return h.renderCode(c, status, page, msg)
+	} else if err != nil {
+		return err
+	}
+	if err := h.signIn(c, page.AccountID); err != nil {
+		return err
+	}
+	if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, page.AccountID), Action: "account.login_code"}); err != nil {
+		return err
+	}
+	return h.afterLogin(c, page.AccountID)
+}
+
+func (h *Handler) logout(c echo.Context) error {
+	ctx := h.pctx(c)
+	if id := h.patientSessions.GetInt64(ctx, keyAccount); id != 0 {
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, id), Action: "account.logout"})
+	}
+	if err := h.patientSessions.Destroy(ctx); err != nil {
+		return err
+	}
+	h.pflash(c, "Sei uscito dal portale.")
+	return c.Redirect(http.StatusSeeOther, "/accedi")
+}

@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/views"
+)
+
+func (h *Handler) profilePage(c echo.Context, status int, form views.Form) error {
+	links, err := h.DB.DossierLinks(h.pctx(c), currentAccount(c).ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, views.Profile(views.ProfilePage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form,
+		Links: links, RequireLoginOTP: h.Config.RequireLoginOTP}))
+}
+
+func (h *Handler) profile(c echo.Context) error {
+	return h.profilePage(c, http.StatusOK, views.Form{Values: map[string]string{}, Errors: map[string]string{}})
+}
+
+func (h *Handler) savePreferences(c echo.Context) error {
+	a := currentAccount(c)
+	p := db.Preferences{
+		LoginOTP:    c.FormValue("login_otp") == "1" || h.Config.RequireLoginOTP,
+		NotifySMS:   c.FormValue("notify") != "email",
+		NotifyEmail: c.FormValue("notify") == "email" || c.FormValue("notify") == "both",
+	}
+	if p.NotifyEmail && a.Email == "" {
+		return h.profilePage(c, http.StatusUnprocessableEntity, views.Form{Errors: map[string]string{
+			"notify": "Per ricevere avvisi via email serve un indirizzo email nel profilo."}})
+	}
+	if err := h.DB.SetPreferences(h.pctx(c), a.ID, p, patientActor(c, a.ID), h.now()); err != nil {
+		return err
+	}
+	h.pflash(c, "Preferenze salvate.")
+	return c.Redirect(http.StatusSeeOther, "/profilo")
+}
+
+// changePassword needs the current password; other sessions end, this
+// one continues with a fresh token.
+func (h *Handler) changePassword(c echo.Context) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	form := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
+	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(c.FormValue("current")), a.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		form.Errors["current"] = "La password attuale non è corretta."
+		return h.profilePage(c, http.StatusUnprocessableEntity, form)
+	}
+	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"),
+		a.FirstName, a.LastName, strings.TrimPrefix(a.Mobile, "+39"), strings.Split(a.Email, "@")[0])
+	if form.HasErrors() {
+		return h.profilePage(c, http.StatusUnprocessableEntity, form)
+	}
+	hash, err := h.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	notices := securityNotices(*a, "la password del suo account è stata cambiata. Se non è stato lei, contatti subito la struttura.")
+	if err := h.DB.SetAccountPassword(ctx, a.ID, hash, patientActor(c, a.ID), now, notices...); err != nil {
+		return err
+	}
+	// This session stays valid: it is re-authenticated after the cut-off.
+	if err := h.signIn(c, a.ID); err != nil {
+		return err
+	}
+	h.patientSessions.Put(ctx, keyAuthAt, now.Add(1))
+	h.pflash(c, "Password cambiata. Gli altri accessi aperti sono stati chiusi.")
+	return c.Redirect(http.StatusSeeOther, "/profilo")
+}

@@ -1,0 +1,240 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/internal/phone"
+	"fse/internal/pwpolicy"
+	"fse/views"
+)
+
+// Registration keeps its steps in the server-side session until the SMS
+// code proves the mobile; only then is the account created.
+const (
+	keyRegConsentAt = "reg_consent_at"
+	keyRegFirst     = "reg_first"
+	keyRegLast      = "reg_last"
+	keyRegMobile    = "reg_mobile"
+	keyRegEmail     = "reg_email"
+	keyRegHash      = "reg_hash"
+)
+
+func (h *Handler) registerConsentForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, views.RegisterConsent(views.RegisterPage{PChrome: h.pchrome(c, "Registrati")}))
+}
+
+func (h *Handler) registerConsent(c echo.Context) error {
+	if c.FormValue("consent") != "1" {
+		page := views.RegisterPage{PChrome: h.pchrome(c, "Registrati")}
+		page.Error = "Per usare il servizio online occorre dare il consenso. Se non vuoi, il referto resta ritirabile su carta."
+		return h.render(c, http.StatusUnprocessableEntity, views.RegisterConsent(page))
+	}
+	h.patientSessions.Put(h.pctx(c), keyRegConsentAt, h.now())
+	return c.Redirect(http.StatusSeeOther, "/registrati/profilo")
+}
+
+func (h *Handler) registerProfileForm(c echo.Context) error {
+	if h.patientSessions.GetTime(h.pctx(c), keyRegConsentAt).IsZero() {
+		return c.Redirect(http.StatusSeeOther, "/registrati")
+	}
+	return h.render(c, http.StatusOK, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"),
+		Form: views.Form{Values: map[string]string{}}}))
+}
+
+// checkNewPassword applies the password policy and the confirmation.
+func checkNewPassword(form views.Form, pw, pw2 string, userInputs ...string) string {
+	if err := pwpolicy.Check(pw, userInputs...); err != nil {
+		var p *pwpolicy.Problem
+		if errors.As(err, &p) {
+			form.Errors["password"] = p.Reason
+		} else {
+			form.Errors["password"] = "Password non valida."
+		}
+		return ""
+	}
+	if pwpolicy.Normalize(pw) != pwpolicy.Normalize(pw2) {
+		form.Errors["password2"] = "Le due password non coincidono."
+		return ""
+	}
+	return pwpolicy.Normalize(pw)
+}
+
+func (h *Handler) registerProfile(c echo.Context) error {
+	ctx := h.pctx(c)
+	sm := h.patientSessions
+	if sm.GetTime(ctx, keyRegConsentAt).IsZero() {
+		return c.Redirect(http.StatusSeeOther, "/registrati")
+	}
+	form := views.Form{Values: map[string]string{
+		"first_name": strings.TrimSpace(c.FormValue("first_name")),
+		"last_name":  strings.TrimSpace(c.FormValue("last_name")),
+		"mobile":     strings.TrimSpace(c.FormValue("mobile")),
+		"email":      strings.TrimSpace(c.FormValue("email")),
+	}, Errors: map[string]string{}}
+	for _, f := range []struct{ name, msg string }{{"first_name", "Inserisci il nome."}, {"last_name", "Inserisci il cognome."}} {
+		if v := form.Values[f.name]; v == "" {
+			form.Errors[f.name] = f.msg
+		} else if utf8.RuneCountInString(v) > 100 {
+			form.Errors[f.name] = "Al massimo 100 caratteri."
+		}
+	}
+	mobile, err := phone.NormalizeMobile(form.Values["mobile"])
+	switch {
+	case form.Values["mobile"] == "":
+		form.Errors["mobile"] = "Inserisci il numero di cellulare dato in accettazione."
+	case errors.Is(err, phone.ErrNotMobile):
+		form.Errors["mobile"] = "Questo numero non è un cellulare: serve un cellulare per ricevere il codice via SMS."
+	case err != nil:
+		form.Errors["mobile"] = "Numero di cellulare non valido."
+	}
+	email := strings.ToLower(form.Values["email"])
+	if email != "" {
+		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
+			form.Errors["email"] = "Indirizzo email non valido."
+		}
+	}
+	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"),
+		form.Values["first_name"], form.Values["last_name"], strings.TrimPrefix(mobile, "+39"), strings.Split(email, "@")[0])
+	if form.HasErrors() {
+		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}))
+	}
+	hash, err := h.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	// A mobile or email already registered gets the same outcome as a new
+	// one; the real owner is told instead of receiving a code.
+	taken := false
+	if a, err := h.DB.AccountByMobile(ctx, mobile); err == nil {
+		taken = true
+		h.queueSecurityNotice(c, a, "Qualcuno ha provato a registrarsi a Referti online con il suo numero. Se è stato lei, "+
+			"acceda con la sua password o usi «Password dimenticata».")
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if a, err := h.DB.AccountByEmail(ctx, email); err == nil {
+		taken = true
+		h.queueSecurityNotice(c, a, "Qualcuno ha provato a registrarsi a Referti online con il suo indirizzo email. Se è stato lei, "+
+			"acceda con la sua password o usi «Password dimenticata».")
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	id, err := h.issueOTP(c, db.OTPRegister, mobile, 0, !taken)
+	if status, msg, ok := otpSendMessage(err); ok {
+		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
+		page.Error = msg
+		return h.render(c, status, views.RegisterProfile(page))
+	} else if err != nil {
+		return err
+	}
+	sm.Put(ctx, keyRegFirst, form.Values["first_name"])
+	sm.Put(ctx, keyRegLast, form.Values["last_name"])
+	sm.Put(ctx, keyRegMobile, mobile)
+	sm.Put(ctx, keyRegEmail, email)
+	sm.Put(ctx, keyRegHash, hash)
+	sm.Put(ctx, keyOTP, id)
+	return c.Redirect(http.StatusSeeOther, "/registrati/codice")
+}
+
+func (h *Handler) registerCodeForm(c echo.Context) error {
+	ctx := h.pctx(c)
+	mobile := h.patientSessions.GetString(ctx, keyRegMobile)
+	if mobile == "" {
+		return c.Redirect(http.StatusSeeOther, "/registrati")
+	}
+	return h.renderCode(c, http.StatusOK, views.CodePage{PChrome: h.pchrome(c, "Verifica il cellulare"), Purpose: db.OTPRegister,
+		Mobile: mobile, Action: "/registrati/codice"}, "")
+}
+
+// renderCode shows an SMS-code form with when the next resend is allowed.
+func (h *Handler) renderCode(c echo.Context, status int, page views.CodePage, errMsg string) error {
+	page.Error = errMsg
+	next, err := h.otpNextSend(h.pctx(c), page.Mobile, page.AccountID)
+	if err != nil {
+		return err
+	}
+	page.NextSend = next
+	return h.render(c, status, views.Code(page))
+}
+
+func (h *Handler) registerCode(c echo.Context) error {
+	ctx := h.pctx(c)
+	sm := h.patientSessions
+	mobile := sm.GetString(ctx, keyRegMobile)
+	if mobile == "" {
+		return c.Redirect(http.StatusSeeOther, "/registrati")
+	}
+	page := views.CodePage{PChrome: h.pchrome(c, "Verifica il cellulare"), Purpose: db.OTPRegister, Mobile: mobile, Action: "/registrati/codice"}
+	now := h.now()
+	if c.FormValue("resend") == "1" {
+		id, err := h.issueOTP(c, db.OTPRegister, mobile, 0, h.registrationDeliverable(c, mobile))
+		if status, msg, ok := otpSendMessage(err); ok {
+			return h.renderCode(c, status, page, msg)
+		} else if err != nil {
+			return err
+		}
+		sm.Put(ctx, keyOTP, id)
+		page.Flash = "Ti abbiamo inviato un nuovo codice."
+		return h.renderCode(c, http.StatusOK, page, "")
+	}
+	_, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPRegister, h.otpMAC(normalizeCode(c.FormValue("code"))), now)
+	if status, msg, ok := otpCheckMessage(err); ok {
+		return h.renderCode(c, status, page, msg)
+	} else if err != nil {
+		return err
+	}
+	id, err := h.DB.CreateAccount(ctx, db.Account{
+		FirstName: sm.GetString(ctx, keyRegFirst), LastName: sm.GetString(ctx, keyRegLast), Mobile: mobile,
+		Email: sm.GetString(ctx, keyRegEmail), PasswordHash: sm.GetString(ctx, keyRegHash),
+		LoginOTP: h.Config.RequireLoginOTP, PrivacyVersion: ServicePrivacyVersion, PrivacyAcceptedAt: sm.GetTime(ctx, keyRegConsentAt),
+	}, c.RealIP(), now)
+	if errors.Is(err, db.ErrConflict) {
+		// Registered by someone else meanwhile: no detail, as for enumeration.
+		return h.renderCode(c, http.StatusConflict, page, "Non è stato possibile completare la registrazione. Accedi o usa «Password dimenticata».")
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range []string{keyRegConsentAt, keyRegFirst, keyRegLast, keyRegMobile, keyRegEmail, keyRegHash} {
+		sm.Remove(ctx, k)
+	}
+	if err := h.signIn(c, id); err != nil {
+		return err
+	}
+	h.pflash(c, "Registrazione completata. Ora attiva il tuo fascicolo con il codice del modulo di ritiro.")
+	return c.Redirect(http.StatusSeeOther, "/attiva")
+}
+
+// registrationDeliverable tells whether a registration code may really be
+// sent to mobile: not when the number already has an account.
+func (h *Handler) registrationDeliverable(c echo.Context, mobile string) bool {
+	_, err := h.DB.AccountByMobile(h.pctx(c), mobile)
+	return errors.Is(err, db.ErrNotFound)
+}
+
+// queueSecurityNotice tells an account holder about an event on their
+// account, by SMS and, when known, email. It never carries a code.
+func (h *Handler) queueSecurityNotice(c echo.Context, a db.Account, text string) {
+	ctx := h.pctx(c)
+	for _, m := range securityNotices(a, text) {
+		if err := h.DB.Enqueue(ctx, m, h.now()); err != nil {
+			h.Log.Error("queue security notice", "account", a.ID, "err", err)
+		}
+	}
+}
+
+func securityNotices(a db.Account, text string) []db.OutboxMessage {
+	msgs := []db.OutboxMessage{{Channel: db.ChannelSMS, Recipient: a.Mobile, Body: "Referti online: " + text, Kind: "security", AccountID: a.ID}}
+	if a.Email != "" {
+		msgs = append(msgs, db.OutboxMessage{Channel: db.ChannelEmail, Recipient: a.Email, Subject: "Referti online: avviso di sicurezza",
+			Body: text, Kind: "security", AccountID: a.ID})
+	}
+	return msgs
+}

@@ -1,0 +1,120 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/internal/pwpolicy"
+	"fse/views"
+)
+
+const keyResetAccount = "reset_account_id"
+
+func pwNormalize(pw string) string { return pwpolicy.Normalize(pw) }
+
+func (h *Handler) forgotForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, views.Forgot(views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata")}))
+}
+
+// forgot sends a reset code by SMS. Unknown identifiers get the same
+// answer, so the page does not tell who has an account.
+func (h *Handler) forgot(c echo.Context) error {
+	ctx := h.pctx(c)
+	identifier := strings.TrimSpace(c.FormValue("identifier"))
+	form := views.Form{Values: map[string]string{"identifier": identifier}, Errors: map[string]string{}}
+	if identifier == "" {
+		form.Errors["identifier"] = "Inserisci il cellulare o l'email con cui ti sei registrato."
+		return h.render(c, http.StatusUnprocessableEntity, views.Forgot(views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata"), Form: form}))
+	}
+	a, _, err := h.findAccount(c, identifier)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	mobile := a.Mobile
+	if mobile == "" {
+		mobile = "unknown:" + strings.ToLower(identifier)
+	}
+	id, err := h.issueOTP(c, db.OTPReset, mobile, a.ID, a.ID != 0)
+	if status, msg, ok := otpSendMessage(err); ok {
+		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata"), Form: form}
+		page.Error = msg
+		return h.render(c, status, views.Forgot(page))
+	} else if err != nil {
+		return err
+	}
+	sm := h.patientSessions
+	sm.Put(ctx, keyOTP, id)
+	sm.Put(ctx, keyResetAccount, a.ID)
+	if a.ID != 0 {
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: "account.reset_request"})
+	}
+	return c.Redirect(http.StatusSeeOther, "/password-dimenticata/codice")
+}
+
+func (h *Handler) resetForm(c echo.Context) error {
+	if h.patientSessions.GetInt64(h.pctx(c), keyOTP) == 0 {
+		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
+	}
+	return h.render(c, http.StatusOK, views.Reset(views.RegisterPage{PChrome: h.pchrome(c, "Nuova password")}))
+}
+
+// reset checks the code and sets the new password. It does not log in, and
+// it ends every session of the account.
+func (h *Handler) reset(c echo.Context) error {
+	ctx := h.pctx(c)
+	sm := h.patientSessions
+	otpID := sm.GetInt64(ctx, keyOTP)
+	if otpID == 0 {
+		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
+	}
+	form := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
+	renderErr := func(status int, msg string) error {
+		page := views.RegisterPage{PChrome: h.pchrome(c, "Nuova password"), Form: form}
+		page.Error = msg
+		return h.render(c, status, views.Reset(page))
+	}
+	accountID := sm.GetInt64(ctx, keyResetAccount)
+	var inputs []string
+	if a, err := h.DB.Account(ctx, accountID); err == nil {
+		inputs = []string{a.FirstName, a.LastName, strings.TrimPrefix(a.Mobile, "+39"), strings.Split(a.Email, "@")[0]}
+	}
+	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"), inputs...)
+	if form.HasErrors() {
+		return renderErr(http.StatusUnprocessableEntity, "")
+	}
+	now := h.now()
+	o, err := h.DB.CheckOTP(ctx, otpID, db.OTPReset, h.otpMAC(normalizeCode(c.FormValue("code"))), now)
+	if err == nil && (o.AccountID == 0 || o.AccountID != accountID) {
+		err = db.ErrOTPWrong
+	}
+	if status, msg, ok := otpCheckMessage(err); ok {
+		return renderErr(status, msg)
+	} else if err != nil {
+		return err
+	}
+	hash, err := h.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	a, err := h.DB.Account(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	notices := securityNotices(a, "la password del suo account è stata cambiata e ogni accesso aperto è stato chiuso. "+
+		"Se non è stato lei, contatti subito la struttura.")
+	if err := h.DB.SetAccountPassword(ctx, accountID, hash, patientActor(c, accountID), now, notices...); err != nil {
+		return err
+	}
+	if err := h.DB.ClearFailures(ctx, "account:"+itoa(accountID)); err != nil {
+		return err
+	}
+	if err := sm.Destroy(ctx); err != nil {
+		return err
+	}
+	h.pflash(c, "Password cambiata. Accedi con la nuova password.")
+	return c.Redirect(http.StatusSeeOther, "/accedi")
+}

@@ -1,0 +1,109 @@
+package views
+
+import (
+	"time"
+
+	"fse/db"
+)
+
+// Versions of the privacy notices shown in patient_notices.templ. Change
+// the version whenever the text changes: consents record it.
+const (
+	ServicePrivacyVersion = "servizio-2026-11"
+	DossierPrivacyVersion = "fascicolo-2026-11"
+)
+
+// PChrome is what every patient page's frame needs.
+type PChrome struct {
+	Title string
+	// Account is the logged-in patient, nil when anonymous.
+	Account *db.Account
+	Flash   string
+	Error   string
+	// RetentionDays is how long reports stay online, quoted in notices.
+	RetentionDays int
+}
+
+// LandingPage is the public landing page.
+type LandingPage struct {
+	PChrome
+}
+
+// NoticePage shows a privacy notice.
+type NoticePage struct {
+	PChrome
+	// Dossier selects the dossier notice instead of the service notice.
+	Dossier bool
+}
+
+// RegisterPage is a step of registration, or a password form.
+type RegisterPage struct {
+	PChrome
+	Form Form
+}
+
+// CodePage asks for an SMS code.
+type CodePage struct {
+	PChrome
+	Purpose   string
+	Mobile    string
+	AccountID int64
+	Action    string
+	// NextSend is when another code may be requested; zero means now.
+	NextSend time.Time
+}
+
+// MaskedMobile shows only the last digits of the number the code went to.
+func (p CodePage) MaskedMobile() string {
+	d := Phone(p.Mobile)
+	if len(d) <= 4 {
+		return d
+	}
+	return "••• •••" + d[len(d)-4:]
+}
+
+// LoginPatientPage is the patient login or the forgot-password form.
+type LoginPatientPage struct {
+	PChrome
+	Form Form
+}
+
+// ActivatePage is the dossier activation form with its privacy notice.
+type ActivatePage struct {
+	PChrome
+	Form Form
+}
+
+// Dossier is one patient's dossier as the account sees it.
+type Dossier struct {
+	Link    db.DossierLink
+	Reports []db.DossierReport
+	Pending []db.Visit
+}
+
+// DossierPage lists the account's dossiers.
+type DossierPage struct {
+	PChrome
+	Dossiers []Dossier
+	Now      time.Time
+}
+
+// ProfilePage is "Il mio profilo".
+type ProfilePage struct {
+	PChrome
+	Form            Form
+	Links           []db.DossierLink
+	RequireLoginOTP bool
+}
+
+// NotifyChoice is the account's notification channel as the form shows it.
+func (p ProfilePage) NotifyChoice() string {
+	a := p.Account
+	switch {
+	case a.NotifySMS && a.NotifyEmail:
+		return "both"
+	case a.NotifyEmail:
+		return "email"
+	}
+	return "sms"
+}
