@@ -54,7 +54,6 @@ var otpTTL = map[string]time.Duration{
 	db.OTPContact:  10 * time.Minute,
 }
 
-
 func (h *Handler) pctx(c echo.Context) context.Context { return c.Request().Context() }
 
 // requirePatient lets through a fully authenticated account (password and,
