@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"fse/db"
 	"fse/handlers"
 	"fse/internal/demo"
+	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
 )
@@ -50,6 +52,17 @@ type app struct {
 
 	mu  sync.Mutex
 	now time.Time
+
+	// sms is the fake SMS gateway (an httptest server) and what it received.
+	sms   *httptest.Server
+	smsMu sync.Mutex
+	inbox []smsMessage
+}
+
+// smsMessage is one SMS the gateway received.
+type smsMessage struct {
+	To   string `json:"to"`
+	Text string `json:"text"`
 }
 
 type syncBuffer struct {
@@ -97,8 +110,21 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 	a := &app{t: t, db: d, keys: keys, logs: &syncBuffer{}, now: time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)}
 	cfg := handlers.Config{BaseURL: "https://referti.example.it", RetentionDays: 60, UploadLimit: 1 << 20}
 	configure(&cfg)
+	a.sms = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m smsMessage
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		a.smsMu.Lock()
+		a.inbox = append(a.inbox, m)
+		a.smsMu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(a.sms.Close)
 	a.h = &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Now: a.Now,
-		Log: slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Config: cfg}
+		Log: slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Config: cfg,
+		SMS: &notify.SMSGateway{URL: a.sms.URL}}
 	a.e = handlers.New(a.h)
 
 	cli := db.Actor{Kind: "cli", Name: "test"}
@@ -295,4 +321,96 @@ func (a *app) auditActions(f db.AuditFilter) []db.AuditEvent {
 		ev[i], ev[j] = ev[j], ev[i]
 	}
 	return ev
+}
+
+// smsTo returns the texts the gateway received for mobile (E.164), oldest first.
+func (a *app) smsTo(mobile string) []string {
+	a.smsMu.Lock()
+	defer a.smsMu.Unlock()
+	var out []string
+	for _, m := range a.inbox {
+		if m.To == mobile {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+var smsCodePattern = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastSMSCode returns the 6-digit code of the last SMS sent to mobile.
+func (a *app) lastSMSCode(mobile string) string {
+	a.t.Helper()
+	msgs := a.smsTo(mobile)
+	if len(msgs) == 0 {
+		a.t.Fatalf("no SMS sent to %s", mobile)
+	}
+	m := smsCodePattern.FindStringSubmatch(msgs[len(msgs)-1])
+	if m == nil {
+		a.t.Fatalf("last SMS to %s has no code: %q", mobile, msgs[len(msgs)-1])
+	}
+	return m[1]
+}
+
+// Rossi's mobile as the desk stores it (a.acceptForm uses it).
+const rossiMobile = "+393331234567"
+
+// patientPassword is a password the policy accepts.
+const patientPassword = "gatto verde mangia pizza tiepida"
+
+// register walks the three registration steps and returns the logged-in
+// client. It fails the test if any step does not work.
+func (a *app) register(first, last, mobile, email string) *client {
+	a.t.Helper()
+	c := a.client()
+	if rec := c.post("/registrati", url.Values{"consent": {"1"}}); rec.Code != http.StatusSeeOther {
+		a.t.Fatalf("consent: %d", rec.Code)
+	}
+	rec := c.post("/registrati/profilo", url.Values{"first_name": {first}, "last_name": {last}, "mobile": {mobile},
+		"email": {email}, "password": {patientPassword}, "password2": {patientPassword}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/registrati/codice" {
+		a.t.Fatalf("profile: %d %s\n%s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
+	}
+	e164 := mobile
+	if !strings.HasPrefix(e164, "+") {
+		e164 = "+39" + strings.ReplaceAll(mobile, " ", "")
+	}
+	rec = c.post("/registrati/codice", url.Values{"code": {a.lastSMSCode(e164)}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/attiva" {
+		a.t.Fatalf("sms code: %d %s\n%s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
+	}
+	return c
+}
+
+// loginPatient logs in with mobile (any notation) or email and the test password.
+func (a *app) loginPatient(identifier string) *client {
+	a.t.Helper()
+	c := a.client()
+	rec := c.post("/accedi", url.Values{"identifier": {identifier}, "password": {patientPassword}})
+	if rec.Code != http.StatusSeeOther {
+		a.t.Fatalf("patient login: %d\n%s", rec.Code, rec.Body.String())
+	}
+	return c
+}
+
+// activate posts the activation form and returns the response.
+func (c *client) activate(cf, code string) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	return c.post("/attiva", url.Values{"consent": {"1"}, "fiscal_code": {cf}, "code": {code}})
+}
+
+// publishedVisit accepts Rossi, uploads one report and publishes it; it
+// returns the visit, the slip code and the report's bytes.
+func (a *app) publishedVisit() (visitID int64, code string, pdf []byte) {
+	a.t.Helper()
+	desk := a.deskClient()
+	visitID, code = desk.accept(a.acceptForm())
+	pdf = samplePDF(a.t, "Esami del sangue")
+	if rec := desk.upload(visitID, file{"Esami del sangue", "x.pdf", pdf}); rec.Code != http.StatusSeeOther {
+		a.t.Fatalf("upload: %d", rec.Code)
+	}
+	if rec := desk.post(fmt.Sprintf("/desk/visits/%d/publish", visitID), nil); rec.Code != http.StatusSeeOther {
+		a.t.Fatalf("publish: %d", rec.Code)
+	}
+	return visitID, code, pdf
 }

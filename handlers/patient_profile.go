@@ -73,7 +73,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if err := h.signIn(c, a.ID); err != nil {
 		return err
 	}
-	h.patientSessions.Put(ctx, keyAuthAt, now.Add(1))
+	putSessionTime(h.patientSessions, ctx, keyAuthAt, now.Add(1))
 	h.pflash(c, "Password cambiata. Gli altri accessi aperti sono stati chiusi.")
 	return c.Redirect(http.StatusSeeOther, "/profilo")
 }

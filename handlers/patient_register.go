@@ -36,12 +36,12 @@ func (h *Handler) registerConsent(c echo.Context) error {
 		page.Error = "Per usare il servizio online occorre dare il consenso. Se non vuoi, il referto resta ritirabile su carta."
 		return h.render(c, http.StatusUnprocessableEntity, views.RegisterConsent(page))
 	}
-	h.patientSessions.Put(h.pctx(c), keyRegConsentAt, h.now())
+	putSessionTime(h.patientSessions, h.pctx(c), keyRegConsentAt, h.now())
 	return c.Redirect(http.StatusSeeOther, "/registrati/profilo")
 }
 
 func (h *Handler) registerProfileForm(c echo.Context) error {
-	if h.patientSessions.GetTime(h.pctx(c), keyRegConsentAt).IsZero() {
+	if sessionTime(h.patientSessions, h.pctx(c), keyRegConsentAt).IsZero() {
 		return c.Redirect(http.StatusSeeOther, "/registrati")
 	}
 	return h.render(c, http.StatusOK, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"),
@@ -69,7 +69,7 @@ func checkNewPassword(form views.Form, pw, pw2 string, userInputs ...string) str
 func (h *Handler) registerProfile(c echo.Context) error {
 	ctx := h.pctx(c)
 	sm := h.patientSessions
-	if sm.GetTime(ctx, keyRegConsentAt).IsZero() {
+	if sessionTime(sm, ctx, keyRegConsentAt).IsZero() {
 		return c.Redirect(http.StatusSeeOther, "/registrati")
 	}
 	form := views.Form{Values: map[string]string{
@@ -193,7 +193,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	id, err := h.DB.CreateAccount(ctx, db.Account{
 		FirstName: sm.GetString(ctx, keyRegFirst), LastName: sm.GetString(ctx, keyRegLast), Mobile: mobile,
 		Email: sm.GetString(ctx, keyRegEmail), PasswordHash: sm.GetString(ctx, keyRegHash),
-		LoginOTP: h.Config.RequireLoginOTP, PrivacyVersion: ServicePrivacyVersion, PrivacyAcceptedAt: sm.GetTime(ctx, keyRegConsentAt),
+		LoginOTP: h.Config.RequireLoginOTP, PrivacyVersion: ServicePrivacyVersion, PrivacyAcceptedAt: sessionTime(sm, ctx, keyRegConsentAt),
 	}, c.RealIP(), now)
 	if errors.Is(err, db.ErrConflict) {
 		// Registered by someone else meanwhile: no detail, as for enumeration.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
@@ -67,7 +68,7 @@ func (h *Handler) requirePatient(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil && !errors.Is(err, db.ErrNotFound) {
 				return err
 			}
-			authAt := sm.GetTime(ctx, keyAuthAt)
+			authAt := sessionTime(sm, ctx, keyAuthAt)
 			if err == nil && authAt.After(a.SessionsValidAfter) {
 				c.Set(ctxAccount, &a)
 				return next(c)
@@ -127,7 +128,7 @@ func (h *Handler) signIn(c echo.Context, accountID int64) error {
 	sm.Remove(ctx, keyPendingAccount)
 	sm.Remove(ctx, keyOTP)
 	sm.Put(ctx, keyAccount, accountID)
-	sm.Put(ctx, keyAuthAt, h.now())
+	putSessionTime(sm, ctx, keyAuthAt, h.now())
 	return nil
 }
 
@@ -249,4 +250,18 @@ func normalizeCode(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// Times go into the session as Unix nanoseconds: scs's gob codec would
+// otherwise need time.Time registered globally.
+func putSessionTime(sm *scs.SessionManager, ctx context.Context, key string, t time.Time) {
+	sm.Put(ctx, key, t.UnixNano())
+}
+
+func sessionTime(sm *scs.SessionManager, ctx context.Context, key string) time.Time {
+	n := sm.GetInt64(ctx, key)
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
