@@ -255,14 +255,15 @@ func (d *DB) WithdrawDocument(ctx context.Context, docID int64, by Actor, now ti
 		if err := tx.QueryRowContext(ctx, `SELECT visit_id, published_at FROM documents WHERE id = ?`, docID).Scan(&visitID, &published); err != nil {
 			return mapErr(err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID); err != nil {
-			return err
-		}
 		detail := fmt.Sprintf("visit %d, unpublished", visitID)
 		if published.Valid {
 			detail = fmt.Sprintf("visit %d, was published", visitID)
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.withdraw", ObjectType: "document", ObjectID: docID, Detail: detail})
+		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.withdraw", ObjectType: "document", ObjectID: docID, Detail: detail}); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
+		return err
 	})
 }
 
@@ -285,11 +286,11 @@ func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired
 		}
 		rows.Close()
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id); err != nil {
-				return err
-			}
 			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "system", Name: "expire"}, Action: "report.expire",
 				ObjectType: "document", ObjectID: id}); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id); err != nil {
 				return err
 			}
 		}

@@ -194,6 +194,7 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	pub.GET("/attiva", h.activateForm, auth)
 	pub.POST("/attiva", h.activate, auth)
 	pub.GET("/fascicolo", h.dossier, auth)
+	pub.GET("/fascicolo/accessi", h.accessLog, auth)
 	pub.GET("/fascicolo/referti/:id", h.download("attachment"), auth)
 	pub.GET("/fascicolo/referti/:id/apri", h.download("inline"), auth)
 	pub.GET("/profilo", h.profile, auth)

@@ -149,3 +149,23 @@ func (h *Handler) download(disposition string) echo.HandlerFunc {
 		return h.streamDocument(c, doc, disposition)
 	}
 }
+
+// accessLog shows the patient who accessed their dossiers and when: the
+// audit events about their data, kept at least 24 months.
+func (h *Handler) accessLog(c echo.Context) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	links, err := h.DB.DossierLinks(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(links))
+	for _, l := range links {
+		ids = append(ids, l.Patient.ID)
+	}
+	events, err := h.DB.PatientAccessLog(ctx, ids, 300)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, views.AccessLog(views.AccessLogPage{PChrome: h.pchrome(c, "Accessi al fascicolo"), Events: events}))
+}

@@ -42,3 +42,46 @@ func TestPatientLoop(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPatientAccessLog: the patient sees who accessed their dossier and
+// when, including events about a report that has since been withdrawn.
+func TestPatientAccessLog(t *testing.T) {
+	a := newApp(t)
+	visitID, code, _ := a.publishedVisit()
+	c := a.register("Mario", "Rossi", "333 1234567", "")
+	c.activate(rossiCF, code)
+	docs, _ := a.db.VisitDocuments(context.Background(), visitID)
+	c.get("/fascicolo/referti/" + itoa(docs[0].ID))
+	desk := a.deskClient()
+	desk.get("/desk/documents/" + itoa(docs[0].ID) + "/file")
+	desk.post("/desk/documents/"+itoa(docs[0].ID)+"/withdraw", nil)
+
+	// Someone else's activity must not show up.
+	other := a.deskClient()
+	form := a.acceptForm()
+	form.Set("fiscal_code", "BNCGPP49B21F205H")
+	form.Set("first_name", "Giuseppe")
+	form.Set("last_name", "Bianchi")
+	form.Set("birth_date", "1949-02-21")
+	form.Set("birth_place", "Milano")
+	form.Set("mobile", "347 987 6543")
+	other.accept(form)
+
+	rec := c.get("/fascicolo/accessi")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("access log: %d", rec.Code)
+	}
+	body := parseHTML(t, rec.Body.String()).Find("tbody").Text()
+	for _, want := range []string{"Scaricamento di un referto", "Tu", "Consultazione di un referto da parte del personale",
+		"Personale della struttura (sportello)", "Ritiro di un referto", "Pubblicazione di un referto online", "Attivazione del fascicolo"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("access log lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, "Accettazione della prestazione"); n != 1 {
+		t.Errorf("access log shows %d acceptances, want Rossi's 1 (not Bianchi's)", n)
+	}
+	if rec := a.client().get("/fascicolo/accessi"); rec.Code != http.StatusSeeOther {
+		t.Errorf("anonymous access log: %d, want 303", rec.Code)
+	}
+}

@@ -107,3 +107,51 @@ func (p ProfilePage) NotifyChoice() string {
 	}
 	return "sms"
 }
+
+// AccessLogPage lists who accessed the account's dossiers and when.
+type AccessLogPage struct {
+	PChrome
+	Events []db.AuditEvent
+}
+
+// accessActions names in Italian the events a patient sees.
+var accessActions = map[string]string{
+	"patient.create":         "Registrazione in accettazione",
+	"patient.contact_change": "Modifica dei recapiti in accettazione",
+	"visit.accept":           "Accettazione della prestazione",
+	"code.issue":             "Stampa del codice di attivazione",
+	"code.reprint":           "Ristampa del codice di attivazione",
+	"code.revoke":            "Annullamento di un codice di attivazione",
+	"report.upload":          "Caricamento di un referto",
+	"report.publish":         "Pubblicazione di un referto online",
+	"report.withdraw":        "Ritiro di un referto caricato per errore",
+	"report.expire":          "Cancellazione automatica di un referto scaduto",
+	"report.view":            "Consultazione di un referto da parte del personale",
+	"report.download":        "Scaricamento di un referto",
+	"report.view_online":     "Apertura di un referto online",
+	"dossier.activate":       "Attivazione del fascicolo online",
+}
+
+// AccessAction describes an audit action for the patient.
+func AccessAction(action string) string {
+	if s, ok := accessActions[action]; ok {
+		return s
+	}
+	return action
+}
+
+// AccessActor describes who acted, for the patient viewing the log.
+func (p AccessLogPage) AccessActor(e db.AuditEvent) string {
+	switch e.Actor.Kind {
+	case "staff":
+		return "Personale della struttura (" + e.Actor.Name + ")"
+	case "patient":
+		if p.Account != nil && e.Actor.ID == p.Account.ID {
+			return "Tu"
+		}
+		return "Un altro account autorizzato al fascicolo"
+	case "system":
+		return "Sistema (operazione automatica)"
+	}
+	return "Amministrazione del portale"
+}
