@@ -200,6 +200,9 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	pub.GET("/profilo", h.profile, auth)
 	pub.POST("/profilo/preferenze", h.savePreferences, auth)
 	pub.POST("/profilo/password", h.changePassword, auth)
+	pub.POST("/profilo/recapiti", h.changeContact, auth, codeLimit)
+	pub.GET("/profilo/recapiti/codice", h.contactCodeForm, auth)
+	pub.POST("/profilo/recapiti/codice", h.contactCode, auth, codeLimit)
 }
 
 // perIPLimit is flood control: at most perMinute requests a minute from

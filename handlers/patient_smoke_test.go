@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,5 +84,38 @@ func TestPatientAccessLog(t *testing.T) {
 	}
 	if rec := a.client().get("/fascicolo/accessi"); rec.Code != http.StatusSeeOther {
 		t.Errorf("anonymous access log: %d, want 303", rec.Code)
+	}
+}
+
+// TestPatientContactChange: a new mobile is verified by a code sent to it;
+// the old number is told.
+func TestPatientContactChange(t *testing.T) {
+	a := newApp(t)
+	c := a.register("Mario", "Rossi", "333 1234567", "")
+	rec := c.post("/profilo/recapiti", url.Values{"new_mobile": {"347 555 1234"}, "new_email": {"mario@example.it"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/profilo/recapiti/codice" {
+		t.Fatalf("change contact: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	acct, _ := a.db.AccountByMobile(context.Background(), rossiMobile)
+	if acct.ID == 0 {
+		t.Fatal("the mobile changed before the code was entered")
+	}
+	if rec := c.post("/profilo/recapiti/codice", url.Values{"code": {"000000"}}); rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong code: %d", rec.Code)
+	}
+	if rec := c.post("/profilo/recapiti/codice", url.Values{"code": {a.lastSMSCode("+393475551234")}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("right code: %d", rec.Code)
+	}
+	got, err := a.db.Account(context.Background(), acct.ID)
+	if err != nil || got.Mobile != "+393475551234" || got.Email != "mario@example.it" {
+		t.Fatalf("account after change = %+v, %v", got, err)
+	}
+	var notices int
+	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND recipient = ?`, rossiMobile).Scan(&notices)
+	if notices != 1 {
+		t.Errorf("security notices to the old number = %d, want 1", notices)
+	}
+	if _, err := a.db.AccountByMobile(context.Background(), rossiMobile); err == nil {
+		t.Error("the old mobile still finds the account")
 	}
 }

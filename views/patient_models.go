@@ -155,3 +155,15 @@ func (p AccessLogPage) AccessActor(e db.AuditEvent) string {
 	}
 	return "Amministrazione del portale"
 }
+
+// contactForm pre-fills the contact form with the account's current data
+// unless the patient just submitted other values.
+func contactForm(p ProfilePage) Form {
+	f := Form{Values: map[string]string{"new_mobile": Phone(p.Account.Mobile), "new_email": p.Account.Email}, Errors: p.Form.Errors}
+	for _, k := range []string{"new_mobile", "new_email"} {
+		if v, ok := p.Form.Values[k]; ok {
+			f.Values[k] = v
+		}
+	}
+	return f
+}

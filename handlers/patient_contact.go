@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/internal/phone"
+	"fse/views"
+)
+
+const (
+	keyContactMobile = "contact_mobile"
+	keyContactEmail  = "contact_email"
+)
+
+// changeContact starts a change of mobile or email: the new mobile (or the
+// current one, when only the email changes) must prove itself with an SMS code.
+func (h *Handler) changeContact(c echo.Context) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	form := views.Form{Values: map[string]string{
+		"new_mobile": strings.TrimSpace(c.FormValue("new_mobile")),
+		"new_email":  strings.ToLower(strings.TrimSpace(c.FormValue("new_email"))),
+	}, Errors: map[string]string{}}
+	mobile, err := phone.NormalizeMobile(form.Values["new_mobile"])
+	switch {
+	case errors.Is(err, phone.ErrNotMobile):
+		form.Errors["new_mobile"] = "Questo numero non è un cellulare: serve un cellulare per ricevere gli SMS."
+	case err != nil:
+		form.Errors["new_mobile"] = "Numero di cellulare non valido."
+	}
+	email := form.Values["new_email"]
+	if email != "" {
+		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
+			form.Errors["new_email"] = "Indirizzo email non valido."
+		}
+	}
+	if form.HasErrors() {
+		return h.profilePage(c, http.StatusUnprocessableEntity, form)
+	}
+	if mobile == a.Mobile && email == a.Email {
+		h.pflash(c, "Nessuna modifica ai recapiti.")
+		return c.Redirect(http.StatusSeeOther, "/profilo")
+	}
+	if other, err := h.DB.AccountByMobile(ctx, mobile); err == nil && other.ID != a.ID {
+		form.Errors["new_mobile"] = "Questo numero è già usato da un altro account."
+	}
+	if other, err := h.DB.AccountByEmail(ctx, email); err == nil && other.ID != a.ID {
+		form.Errors["new_email"] = "Questo indirizzo è già usato da un altro account."
+	}
+	if form.HasErrors() {
+		return h.profilePage(c, http.StatusConflict, form)
+	}
+	id, err := h.issueOTP(c, db.OTPContact, mobile, a.ID, true)
+	if status, msg, ok := otpSendMessage(err); ok {
+		form.Errors["new_mobile"] = msg
+		return h.profilePage(c, status, form)
+	} else if err != nil {
+		return err
+	}
+	sm := h.patientSessions
+	sm.Put(ctx, keyContactMobile, mobile)
+	sm.Put(ctx, keyContactEmail, email)
+	sm.Put(ctx, keyOTP, id)
+	return c.Redirect(http.StatusSeeOther, "/profilo/recapiti/codice")
+}
+
+func (h *Handler) contactCodePage(c echo.Context) (views.CodePage, bool) {
+	mobile := h.patientSessions.GetString(h.pctx(c), keyContactMobile)
+	return views.CodePage{PChrome: h.pchrome(c, "Conferma il nuovo cellulare"), Purpose: db.OTPContact, Mobile: mobile,
+		AccountID: currentAccount(c).ID, Action: "/profilo/recapiti/codice"}, mobile != ""
+}
+
+func (h *Handler) contactCodeForm(c echo.Context) error {
+	page, ok := h.contactCodePage(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, "/profilo")
+	}
+	return h.renderCode(c, http.StatusOK, page, "")
+}
+
+// contactCode verifies the code and stores the new contacts; the old ones
+// are told, in case the change was not the holder's.
+func (h *Handler) contactCode(c echo.Context) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	page, ok := h.contactCodePage(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, "/profilo")
+	}
+	sm := h.patientSessions
+	if c.FormValue("resend") == "1" {
+		id, err := h.issueOTP(c, db.OTPContact, page.Mobile, a.ID, true)
+		if status, msg, ok := otpSendMessage(err); ok {
+			return h.renderCode(c, status, page, msg)
+		} else if err != nil {
+			return err
+		}
+		sm.Put(ctx, keyOTP, id)
+		page.Flash = "Ti abbiamo inviato un nuovo codice."
+		return h.renderCode(c, http.StatusOK, page, "")
+	}
+	o, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPContact, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
+	if err == nil && (o.AccountID != a.ID || o.Mobile != page.Mobile) {
+		err = db.ErrOTPWrong
+	}
+	if status, msg, ok := otpCheckMessage(err); ok {
+		return h.renderCode(c, status, page, msg)
+	} else if err != nil {
+		return err
+	}
+	email := sm.GetString(ctx, keyContactEmail)
+	err = h.DB.SetContact(ctx, a.ID, page.Mobile, email, patientActor(c, a.ID), h.now())
+	if errors.Is(err, db.ErrConflict) {
+		return h.renderCode(c, http.StatusConflict, page, "Il numero o l'email sono stati registrati da un altro account nel frattempo.")
+	}
+	if err != nil {
+		return err
+	}
+	h.queueSecurityNotice(c, *a, "i recapiti del suo account sono stati cambiati. Se non è stato lei, contatti subito la struttura.")
+	sm.Remove(ctx, keyContactMobile)
+	sm.Remove(ctx, keyContactEmail)
+	sm.Remove(ctx, keyOTP)
+	h.pflash(c, "Recapiti aggiornati.")
+	return c.Redirect(http.StatusSeeOther, "/profilo")
+}
