@@ -3,10 +3,15 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 )
+
+// ErrOnlineDisabled means the patient turned online delivery off: reports
+// go on paper and nothing is published online.
+var ErrOnlineDisabled = errors.New("online delivery turned off by the patient")
 
 // ChunkSize is the size of the ciphertext rows a document is stored in. It
 // keeps memory flat for any file size and each write transaction short.
@@ -202,6 +207,14 @@ type Notice struct {
 func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Duration, notice Notice, by Actor, now time.Time) (int, error) {
 	var n int
 	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var off sql.NullTime
+		if err := tx.QueryRowContext(ctx, `SELECT p.online_disabled_at FROM visits v JOIN patients p ON p.id = v.patient_id
+			WHERE v.id = ?`, visitID).Scan(&off); err != nil {
+			return mapErr(err)
+		}
+		if off.Valid {
+			return ErrOnlineDisabled
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL`, visitID)
 		if err != nil {
 			return err
@@ -316,7 +329,8 @@ func (d *DB) CountDocuments(ctx context.Context) (int, error) {
 // patient: SMS, email or both, as the account chose.
 func queueReportNotices(ctx context.Context, tx *sql.Tx, visitID int64, notice Notice, now time.Time) error {
 	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.mobile, a.email, a.notify_sms, a.notify_email FROM accounts a
-		JOIN dossier_links l ON l.account_id = a.id JOIN visits v ON v.patient_id = l.patient_id WHERE v.id = ?`, visitID)
+		JOIN dossier_links l ON l.account_id = a.id JOIN visits v ON v.patient_id = l.patient_id
+		JOIN patients p ON p.id = v.patient_id WHERE v.id = ? AND p.online_disabled_at IS NULL`, visitID)
 	if err != nil {
 		return err
 	}

@@ -20,23 +20,38 @@ var (
 	ErrAlreadyLinked = errors.New("dossier already active on this account")
 )
 
+// Dossier relations.
+const (
+	RelationSelf   = "self"
+	RelationFamily = "family"
+)
+
+// ErrSelfLinked means the account already has its own dossier: another
+// person's dossier goes through the relatives.
+var ErrSelfLinked = errors.New("the account already has its own dossier")
+
+// ErrNotRelative means the typed codice fiscale is not the relative's.
+var ErrNotRelative = errors.New("codice fiscale differs from the relative's")
+
 // DossierLink is a dossier an account can see.
 type DossierLink struct {
 	AccountID      int64
 	Patient        Patient
 	Relation       string
+	RelativeID     int64
 	PrivacyVersion string
 	ConsentedAt    time.Time
 	ActivatedAt    time.Time
 }
 
-// Activation is a request to link a dossier to an account.
+// Activation is a request to link a dossier to an account: the holder's
+// own (RelativeID 0) or a registered relative's.
 type Activation struct {
 	AccountID      int64
 	FiscalCode     string
 	CodeMAC        []byte
 	PrivacyVersion string
-	Relation       string
+	RelativeID     int64
 }
 
 // ActivateDossier links the patient of a valid activation code to the
@@ -59,6 +74,16 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 		if err != nil {
 			return err
 		}
+		if a.RelativeID != 0 {
+			var relativeCF string
+			if err := tx.QueryRowContext(ctx, `SELECT fiscal_code FROM relatives WHERE id = ? AND account_id = ?`,
+				a.RelativeID, a.AccountID).Scan(&relativeCF); err != nil {
+				return mapErr(err)
+			}
+			if relativeCF != a.FiscalCode {
+				return ErrNotRelative
+			}
+		}
 		if revoked.Valid || used.Valid || !now.Before(expires) || cf != a.FiscalCode {
 			return ErrActivationInvalid
 		}
@@ -77,8 +102,22 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 		if n > 0 {
 			return ErrAlreadyLinked
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO dossier_links(account_id, patient_id, relation, privacy_version, consented_at, activated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, a.AccountID, patientID, a.Relation, a.PrivacyVersion, now.UTC(), now.UTC()); err != nil {
+		relation, relative := RelationSelf, any(nil)
+		if a.RelativeID != 0 {
+			relation, relative = RelationFamily, a.RelativeID
+		} else {
+			var selfLinks int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE account_id = ? AND relation = 'self'`,
+				a.AccountID).Scan(&selfLinks); err != nil {
+				return err
+			}
+			if selfLinks > 0 {
+				return ErrSelfLinked
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dossier_links(account_id, patient_id, relation, relative_id, privacy_version,
+			consented_at, activated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.AccountID, patientID, relation, relative, a.PrivacyVersion, now.UTC(), now.UTC()); err != nil {
 			return mapErr(err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE activation_codes SET used_at = ?, used_by_account = ? WHERE id = ?`,
@@ -86,15 +125,16 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 			return err
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.activate", ObjectType: "patient", ObjectID: patientID,
-			Detail: fmt.Sprintf("account %d, relation %s, code #%d, dossier notice %s", a.AccountID, a.Relation, codeID, a.PrivacyVersion)})
+			Detail: fmt.Sprintf("account %d, relation %s, code #%d, dossier notice %s", a.AccountID, relation, codeID, a.PrivacyVersion)})
 	})
 	return patientID, err
 }
 
 // DossierLinks lists the dossiers an account can see, its own first.
 func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT l.account_id, l.relation, l.privacy_version, l.consented_at, l.activated_at,
-		p.id, p.fiscal_code, p.first_name, p.last_name, p.birth_date, p.birth_place, p.sex, p.mobile, p.email, p.created_at, p.updated_at
+	rows, err := d.R.QueryContext(ctx, `SELECT l.account_id, l.relation, coalesce(l.relative_id, 0), l.privacy_version, l.consented_at,
+		l.activated_at, p.id, p.fiscal_code, p.first_name, p.last_name, p.birth_date, p.birth_place, p.sex, p.mobile, p.email,
+		p.created_at, p.updated_at, p.online_disabled_at
 		FROM dossier_links l JOIN patients p ON p.id = l.patient_id WHERE l.account_id = ?
 		ORDER BY l.relation <> 'self', p.first_name`, accountID)
 	if err != nil {
@@ -105,11 +145,13 @@ func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, 
 	for rows.Next() {
 		var l DossierLink
 		p := &l.Patient
-		if err := rows.Scan(&l.AccountID, &l.Relation, &l.PrivacyVersion, &l.ConsentedAt, &l.ActivatedAt,
+		var off sql.NullTime
+		if err := rows.Scan(&l.AccountID, &l.Relation, &l.RelativeID, &l.PrivacyVersion, &l.ConsentedAt, &l.ActivatedAt,
 			&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, &p.BirthDate, &p.BirthPlace, &p.Sex, &p.Mobile, &p.Email,
-			&p.CreatedAt, &p.UpdatedAt); err != nil {
+			&p.CreatedAt, &p.UpdatedAt, &off); err != nil {
 			return nil, err
 		}
+		p.OnlineDisabledAt = off.Time
 		out = append(out, l)
 	}
 	return out, rows.Err()
@@ -129,8 +171,9 @@ func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now
 	rows, err := d.R.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by, d.published_at,
 		d.expires_at, f.name, v.accepted_at, d.first_downloaded_at
 		FROM documents d JOIN visits v ON v.id = d.visit_id JOIN facilities f ON f.id = v.facility_id
-		JOIN dossier_links l ON l.patient_id = v.patient_id
+		JOIN dossier_links l ON l.patient_id = v.patient_id JOIN patients p ON p.id = v.patient_id
 		WHERE l.account_id = ? AND v.patient_id = ? AND d.complete AND d.published_at IS NOT NULL AND d.expires_at > ?
+		AND p.online_disabled_at IS NULL
 		ORDER BY d.published_at DESC, d.id DESC`, accountID, patientID, now.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("dossier reports: %w", err)
@@ -163,8 +206,9 @@ func (d *DB) PendingVisits(ctx context.Context, accountID, patientID int64, now 
 func (d *DB) DossierDocument(ctx context.Context, accountID, docID int64, now time.Time) (Document, error) {
 	return scanDocument(d.R.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by,
 		d.published_at, d.expires_at FROM documents d JOIN visits v ON v.id = d.visit_id
-		JOIN dossier_links l ON l.patient_id = v.patient_id
-		WHERE d.id = ? AND l.account_id = ? AND d.complete AND d.published_at IS NOT NULL AND d.expires_at > ?`,
+		JOIN dossier_links l ON l.patient_id = v.patient_id JOIN patients p ON p.id = v.patient_id
+		WHERE d.id = ? AND l.account_id = ? AND d.complete AND d.published_at IS NOT NULL AND d.expires_at > ?
+		AND p.online_disabled_at IS NULL`,
 		docID, accountID, now.UTC()))
 }
 

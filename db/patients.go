@@ -22,17 +22,26 @@ type Patient struct {
 	Email     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// OnlineDisabledAt is when online delivery was turned off (consent
+	// withdrawn); zero while it is on.
+	OnlineDisabledAt time.Time
 }
+
+// OnlineDisabled reports whether the patient turned online delivery off.
+func (p Patient) OnlineDisabled() bool { return !p.OnlineDisabledAt.IsZero() }
 
 // FullName is "Last First" as the desk reads it.
 func (p Patient) FullName() string { return p.LastName + " " + p.FirstName }
 
-const patientCols = `id, fiscal_code, first_name, last_name, birth_date, birth_place, sex, mobile, email, created_at, updated_at`
+const patientCols = `id, fiscal_code, first_name, last_name, birth_date, birth_place, sex, mobile, email, created_at, updated_at,
+	online_disabled_at`
 
 func scanPatient(s interface{ Scan(...any) error }) (Patient, error) {
 	var p Patient
+	var off sql.NullTime
 	err := s.Scan(&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, &p.BirthDate, &p.BirthPlace, &p.Sex,
-		&p.Mobile, &p.Email, &p.CreatedAt, &p.UpdatedAt)
+		&p.Mobile, &p.Email, &p.CreatedAt, &p.UpdatedAt, &off)
+	p.OnlineDisabledAt = off.Time
 	return p, mapErr(err)
 }
 

@@ -205,6 +205,9 @@ func (h *Handler) publish(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusConflict, "Il paziente ha rifiutato la consegna online: il referto va consegnato su carta.")
 	}
 	n, err := h.DB.PublishVisit(ctx, id, h.Config.Retention(), h.reportNotice(), staffActor(c), h.now())
+	if errors.Is(err, db.ErrOnlineDisabled) {
+		return echo.NewHTTPError(http.StatusConflict, "Il paziente ha disattivato il servizio online: il referto va consegnato su carta.")
+	}
 	if err != nil {
 		return err
 	}

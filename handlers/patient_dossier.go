@@ -23,10 +23,27 @@ func (h *Handler) activateForm(c echo.Context) error {
 		Form: views.Form{Values: map[string]string{}}}))
 }
 
-// activate links the dossier of the slip's patient to the account. Five
-// failures for one codice fiscale, or for one account, lock activation for
-// 15 minutes, even with the right code; every attempt is audited.
+// activate links the holder's own dossier.
 func (h *Handler) activate(c echo.Context) error {
+	form, status, msg, err := h.runActivation(c, 0)
+	if err != nil || status == 0 {
+		return err
+	}
+	if status == http.StatusSeeOther {
+		h.pflash(c, "Fascicolo attivato. Qui troverai i referti appena saranno pronti.")
+		return c.Redirect(http.StatusSeeOther, "/fascicolo")
+	}
+	page := views.ActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo"), Form: form}
+	page.Error = msg
+	return h.render(c, status, views.Activate(page))
+}
+
+// runActivation checks the activation form and links the dossier of the
+// slip's patient to the account, for the holder (relativeID 0) or for a
+// registered relative. Five failures for one codice fiscale, or for one
+// account, lock activation for 15 minutes, even with the right code; every
+// attempt is audited. It answers 303 on success, or a status and message.
+func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, int, string, error) {
 	ctx := h.pctx(c)
 	a := currentAccount(c)
 	now := h.now()
@@ -35,11 +52,6 @@ func (h *Handler) activate(c echo.Context) error {
 		"code":        strings.TrimSpace(c.FormValue("code")),
 		"consent":     c.FormValue("consent"),
 	}, Errors: map[string]string{}}
-	render := func(status int, msg string) error {
-		page := views.ActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo"), Form: form}
-		page.Error = msg
-		return h.render(c, status, views.Activate(page))
-	}
 	if form.Values["consent"] != "1" {
 		form.Errors["consent"] = "Per attivare il fascicolo online occorre il consenso all'informativa."
 	}
@@ -52,54 +64,64 @@ func (h *Handler) activate(c echo.Context) error {
 		form.Errors["code"] = "Il codice di attivazione ha 12 caratteri (lettere e cifre), come stampato sul modulo di ritiro."
 	}
 	if form.HasErrors() {
-		return render(http.StatusUnprocessableEntity, "")
+		return form, http.StatusUnprocessableEntity, "", nil
 	}
 	keys := []string{"activate-cf:" + cf.String(), "activate-account:" + itoa(a.ID)}
 	for _, k := range keys {
 		until, err := h.DB.LockedUntil(ctx, k, now)
 		if err != nil {
-			return err
+			return form, 0, "", err
 		}
 		if !until.IsZero() {
 			_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeDenied,
 				Detail: "locked out"})
-			return render(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.",
-				int(math.Ceil(until.Sub(now).Minutes()))))
+			return form, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.",
+				int(math.Ceil(until.Sub(now).Minutes()))), nil
 		}
 	}
 	_, err := h.DB.ActivateDossier(ctx, db.Activation{AccountID: a.ID, FiscalCode: cf.String(), CodeMAC: h.Keys.CodeMAC(code),
-		PrivacyVersion: DossierPrivacyVersion, Relation: "self"}, patientActor(c, a.ID), now)
+		PrivacyVersion: DossierPrivacyVersion, RelativeID: relativeID}, patientActor(c, a.ID), now)
 	switch {
 	case err == nil:
 		for _, k := range keys {
 			if err := h.DB.ClearFailures(ctx, k); err != nil {
-				return err
+				return form, 0, "", err
 			}
 		}
-		h.pflash(c, "Fascicolo attivato. Qui troverai i referti appena saranno pronti.")
-		return c.Redirect(http.StatusSeeOther, "/fascicolo")
+		return form, http.StatusSeeOther, "", nil
 	case errors.Is(err, db.ErrAlreadyLinked):
-		return render(http.StatusConflict, "Questo fascicolo è già attivo sul tuo account.")
-	case errors.Is(err, db.ErrActivationInvalid), errors.Is(err, db.ErrMobileMismatch):
+		return form, http.StatusConflict, "Questo fascicolo è già attivo sul tuo account.", nil
+	case errors.Is(err, db.ErrSelfLinked):
+		return form, http.StatusConflict, "Hai già attivato il tuo fascicolo. Per il fascicolo di un familiare usa «Familiari» nel tuo profilo.", nil
+	case errors.Is(err, db.ErrActivationInvalid), errors.Is(err, db.ErrMobileMismatch), errors.Is(err, db.ErrNotRelative):
 		for _, k := range keys {
 			if _, err := h.DB.RecordFailure(ctx, activationThrottle, k, now); err != nil {
-				return err
+				return form, 0, "", err
 			}
 		}
 		reason := "invalid code or codice fiscale"
 		msg := "Codice fiscale o codice di attivazione non validi. Controlla il modulo di ritiro: il codice potrebbe essere scaduto, già usato o sostituito da una ristampa."
-		if errors.Is(err, db.ErrMobileMismatch) {
+		switch {
+		case errors.Is(err, db.ErrNotRelative):
+			reason = "codice fiscale is not the relative's"
+			msg = "Il codice fiscale non è quello del familiare registrato nel tuo profilo."
+		case errors.Is(err, db.ErrMobileMismatch) && relativeID != 0:
+			reason = "mobile differs from the desk's"
+			msg = views.FamilyMobileMismatch
+		case errors.Is(err, db.ErrMobileMismatch):
 			reason = "mobile differs from the desk's"
 			msg = "Il numero di cellulare registrato in accettazione per questo paziente è diverso da quello del tuo account. " +
 				"Chiedi allo sportello della struttura di correggere il numero, poi riprova."
 		}
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeFailed,
 			Detail: reason})
-		return render(http.StatusUnprocessableEntity, msg)
+		return form, http.StatusUnprocessableEntity, msg, nil
 	}
-	return err
+	return form, 0, "", err
 }
 
+// dossier shows one of the account's dossiers (?p=patient id, default the
+// holder's own), with links to switch to the others.
 func (h *Handler) dossier(c echo.Context) error {
 	ctx := h.pctx(c)
 	a := currentAccount(c)
@@ -111,19 +133,28 @@ func (h *Handler) dossier(c echo.Context) error {
 	if len(links) == 0 {
 		return c.Redirect(http.StatusSeeOther, "/attiva")
 	}
-	page := views.DossierPage{PChrome: h.pchrome(c, "Il mio fascicolo"), Now: now}
-	for _, l := range links {
-		reports, err := h.DB.DossierReports(ctx, a.ID, l.Patient.ID, now)
-		if err != nil {
-			return err
+	current := links[0]
+	if p := c.QueryParam("p"); p != "" {
+		found := false
+		for _, l := range links {
+			if itoa(l.Patient.ID) == p {
+				current, found = l, true
+			}
 		}
-		pending, err := h.DB.PendingVisits(ctx, a.ID, l.Patient.ID, now)
-		if err != nil {
-			return err
+		if !found {
+			return db.ErrNotFound
 		}
-		page.Dossiers = append(page.Dossiers, views.Dossier{Link: l, Reports: reports, Pending: pending})
 	}
-	return h.render(c, http.StatusOK, views.DossierView(page))
+	reports, err := h.DB.DossierReports(ctx, a.ID, current.Patient.ID, now)
+	if err != nil {
+		return err
+	}
+	pending, err := h.DB.PendingVisits(ctx, a.ID, current.Patient.ID, now)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, views.DossierView(views.DossierPage{PChrome: h.pchrome(c, "Il mio fascicolo"), Links: links,
+		Current: views.Dossier{Link: current, Reports: reports, Pending: pending}, Now: now}))
 }
 
 // download streams a report of the account's dossiers. Another patient's

@@ -24,6 +24,9 @@ const (
 	keyRegMobile    = "reg_mobile"
 	keyRegEmail     = "reg_email"
 	keyRegHash      = "reg_hash"
+	// keyRegDeliver records whether codes may really be sent for this
+	// registration: not when its mobile or email already has an account.
+	keyRegDeliver = "reg_deliver"
 )
 
 func (h *Handler) registerConsentForm(c echo.Context) error {
@@ -139,6 +142,7 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	sm.Put(ctx, keyRegMobile, mobile)
 	sm.Put(ctx, keyRegEmail, email)
 	sm.Put(ctx, keyRegHash, hash)
+	sm.Put(ctx, keyRegDeliver, !taken)
 	sm.Put(ctx, keyOTP, id)
 	return c.Redirect(http.StatusSeeOther, "/registrati/codice")
 }
@@ -174,7 +178,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	page := views.CodePage{PChrome: h.pchrome(c, "Verifica il cellulare"), Purpose: db.OTPRegister, Mobile: mobile, Action: "/registrati/codice"}
 	now := h.now()
 	if c.FormValue("resend") == "1" {
-		id, err := h.issueOTP(c, db.OTPRegister, mobile, 0, h.registrationDeliverable(c, mobile))
+		id, err := h.issueOTP(c, db.OTPRegister, mobile, 0, sm.GetBool(ctx, keyRegDeliver))
 		if status, msg, ok := otpSendMessage(err); ok {
 			return h.renderCode(c, status, page, msg)
 		} else if err != nil {
@@ -202,7 +206,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range []string{keyRegConsentAt, keyRegFirst, keyRegLast, keyRegMobile, keyRegEmail, keyRegHash} {
+	for _, k := range []string{keyRegConsentAt, keyRegFirst, keyRegLast, keyRegMobile, keyRegEmail, keyRegHash, keyRegDeliver} {
 		sm.Remove(ctx, k)
 	}
 	if err := h.signIn(c, id); err != nil {
@@ -210,13 +214,6 @@ func (h *Handler) registerCode(c echo.Context) error {
 	}
 	h.pflash(c, "Registrazione completata. Ora attiva il tuo fascicolo con il codice del modulo di ritiro.")
 	return c.Redirect(http.StatusSeeOther, "/attiva")
-}
-
-// registrationDeliverable tells whether a registration code may really be
-// sent to mobile: not when the number already has an account.
-func (h *Handler) registrationDeliverable(c echo.Context, mobile string) bool {
-	_, err := h.DB.AccountByMobile(h.pctx(c), mobile)
-	return errors.Is(err, db.ErrNotFound)
 }
 
 // queueSecurityNotice tells an account holder about an event on their

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"time"
 
 	"fse/db"
@@ -81,11 +82,13 @@ type Dossier struct {
 	Pending []db.Visit
 }
 
-// DossierPage lists the account's dossiers.
+// DossierPage shows one of the account's dossiers, with links to switch
+// to the others.
 type DossierPage struct {
 	PChrome
-	Dossiers []Dossier
-	Now      time.Time
+	Links   []db.DossierLink
+	Current Dossier
+	Now     time.Time
 }
 
 // ProfilePage is "Il mio profilo".
@@ -166,4 +169,46 @@ func contactForm(p ProfilePage) Form {
 		}
 	}
 	return f
+}
+
+// FamilyMobileMismatch explains the leaflet's rule when a relative was
+// registered at the desk with another mobile than the holder's.
+const FamilyMobileMismatch = "Il familiare è stato registrato in accettazione con un numero di cellulare diverso dal tuo: " +
+	"per questo non puoi attivare il suo fascicolo dal tuo account. Puoi farlo creando un account distinto, registrato con i dati " +
+	"del familiare: il codice di verifica arriverà via SMS al cellulare del familiare. In alternativa chiedi allo sportello di " +
+	"registrare il tuo numero per il familiare."
+
+// ConfirmPage asks the patient to confirm a serious action.
+type ConfirmPage struct {
+	PChrome
+	Form    Form
+	Heading string
+	// Lines explain what will happen.
+	Lines  []string
+	Action string
+	Button string
+	Back   string
+	// Password asks for the current password (account deletion).
+	Password bool
+	// DossierConsent shows the dossier notice with a consent checkbox.
+	DossierConsent bool
+}
+
+// FamilyPage lists the holder's relatives and the form to add one.
+type FamilyPage struct {
+	PChrome
+	Relatives []db.Relative
+	Form      Form
+}
+
+// RelativeActivatePage activates a relative's dossier.
+type RelativeActivatePage struct {
+	PChrome
+	Relative db.Relative
+	Form     Form
+}
+
+// dossierURL is the address of an action on a dossier.
+func dossierURL(d Dossier, action string) string {
+	return fmt.Sprintf("/fascicolo/%d/%s", d.Link.Patient.ID, action)
 }

@@ -1,0 +1,187 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// linked checks inside tx that accountID has patientID's dossier.
+func linked(ctx context.Context, tx *sql.Tx, accountID, patientID int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
+		accountID, patientID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetOnlineDelivery turns a dossier's online delivery off (consent
+// withdrawn: nothing more published online, no notifications, existing
+// reports hidden) or on again with a new consent to privacyVersion.
+func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, on bool, privacyVersion string, by Actor, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if err := linked(ctx, tx, accountID, patientID); err != nil {
+			return err
+		}
+		if on {
+			if _, err := tx.ExecContext(ctx, `UPDATE patients SET online_disabled_at = NULL WHERE id = ?`, patientID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE dossier_links SET consented_at = ?, privacy_version = ?
+				WHERE account_id = ? AND patient_id = ?`, now.UTC(), privacyVersion, accountID, patientID); err != nil {
+				return err
+			}
+			return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.enable", ObjectType: "patient", ObjectID: patientID,
+				Detail: "consent given again, notice " + privacyVersion})
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE patients SET online_disabled_at = ? WHERE id = ? AND online_disabled_at IS NULL`,
+			now.UTC(), patientID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.disable", ObjectType: "patient", ObjectID: patientID,
+			Detail: "consent withdrawn"})
+	})
+}
+
+// deletePublished deletes, inside tx, every published report of patientID
+// (rows and ciphertext chunks) and returns how many went. Each deletion is
+// audited first, so the patient's access history keeps it.
+func deletePublished(ctx context.Context, tx *sql.Tx, patientID int64, by Actor, action string, now time.Time) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT d.id FROM documents d JOIN visits v ON v.id = d.visit_id
+		WHERE v.patient_id = ? AND d.published_at IS NOT NULL`, patientID)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "document", ObjectID: id}); err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), rows.Err()
+}
+
+// ResetDossier deletes every online report of a dossier the account has,
+// for good; the caller then checkpoints the WAL.
+func (d *DB) ResetDossier(ctx context.Context, accountID, patientID int64, by Actor, now time.Time) (int, error) {
+	var n int
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if err := linked(ctx, tx, accountID, patientID); err != nil {
+			return err
+		}
+		var err error
+		if n, err = deletePublished(ctx, tx, patientID, by, "report.delete_by_patient", now); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.reset", ObjectType: "patient", ObjectID: patientID,
+			Detail: fmt.Sprintf("%d reports deleted", n)})
+	})
+	return n, err
+}
+
+// DeleteReport deletes one published report of a dossier the account has.
+func (d *DB) DeleteReport(ctx context.Context, accountID, docID int64, by Actor, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM documents d JOIN visits v ON v.id = d.visit_id
+			JOIN dossier_links l ON l.patient_id = v.patient_id
+			WHERE d.id = ? AND l.account_id = ? AND d.published_at IS NOT NULL`, docID, accountID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.delete_by_patient", ObjectType: "document", ObjectID: docID}); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
+		return err
+	})
+}
+
+// AccountDeletion says what deleting an account removed.
+type AccountDeletion struct {
+	// OrphanedDossiers are dossiers no other account has any more.
+	OrphanedDossiers int
+	// ReportsDeleted are the online reports of those dossiers.
+	ReportsDeleted int
+}
+
+// DeleteAccount removes an account with its relatives, dossier links,
+// consents, preferences, pending codes and queued messages; deletes the
+// online reports of every dossier no other account has; and keeps one
+// audit record with no personal data. The desk's registry stays.
+func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) (AccountDeletion, error) {
+	var out AccountDeletion
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var mobile, email string
+		if err := tx.QueryRowContext(ctx, `SELECT mobile, email FROM accounts WHERE id = ?`, accountID).Scan(&mobile, &email); err != nil {
+			return mapErr(err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT patient_id FROM dossier_links WHERE account_id = ?`, accountID)
+		if err != nil {
+			return err
+		}
+		var patients []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			patients = append(patients, id)
+		}
+		rows.Close()
+		// Links, relatives, codes tied to the account and queued messages go
+		// with the account (ON DELETE CASCADE); codes sent before the account
+		// existed are found by number.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, accountID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM otp_codes WHERE mobile = ?`, mobile); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE sent_at IS NULL AND (recipient = ? OR (recipient = ? AND ? <> ''))`,
+			mobile, email, email); err != nil {
+			return err
+		}
+		system := Actor{Kind: "system", Name: "account deletion"}
+		for _, p := range patients {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ?`, p).Scan(&others); err != nil {
+				return err
+			}
+			if others > 0 {
+				continue
+			}
+			n, err := deletePublished(ctx, tx, p, system, "report.delete_by_patient", now)
+			if err != nil {
+				return err
+			}
+			out.OrphanedDossiers++
+			out.ReportsDeleted += n
+		}
+		// No IP, no name, no number: only that an account was deleted.
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: accountID}, Action: "account.delete",
+			ObjectType: "account", ObjectID: accountID,
+			Detail: fmt.Sprintf("%d dossiers unlinked, %d reports deleted", len(patients), out.ReportsDeleted)})
+	})
+	return out, err
+}

@@ -1,0 +1,199 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/views"
+)
+
+// linkedDossier returns the account's dossier named by :id; another
+// patient's is the same 404 as a made-up id.
+func (h *Handler) linkedDossier(c echo.Context) (db.DossierLink, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return db.DossierLink{}, err
+	}
+	links, err := h.DB.DossierLinks(h.pctx(c), currentAccount(c).ID)
+	if err != nil {
+		return db.DossierLink{}, err
+	}
+	for _, l := range links {
+		if l.Patient.ID == id {
+			return l, nil
+		}
+	}
+	return db.DossierLink{}, db.ErrNotFound
+}
+
+func (h *Handler) confirmDossier(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		l, err := h.linkedDossier(c)
+		if err != nil {
+			return err
+		}
+		return h.render(c, http.StatusOK, views.Confirm(h.dossierConfirmPage(c, l, action)))
+	}
+}
+
+func (h *Handler) dossierConfirmPage(c echo.Context, l db.DossierLink, action string) views.ConfirmPage {
+	name := l.Patient.FirstName + " " + l.Patient.LastName
+	page := views.ConfirmPage{PChrome: h.pchrome(c, "Fascicolo di "+name), Action: "/fascicolo/" + itoa(l.Patient.ID) + "/" + action,
+		Back: "/fascicolo?p=" + itoa(l.Patient.ID), Form: views.Form{Errors: map[string]string{}}}
+	switch action {
+	case "disattiva":
+		page.Heading = "Disattivare il servizio online per il fascicolo di " + name + "?"
+		page.Lines = []string{
+			"Il consenso alla consultazione online sarà revocato: i prossimi referti saranno consegnati solo su carta, non riceverai avvisi e i referti già online non saranno più visibili.",
+			"Potrai riattivare il servizio quando vuoi, dando di nuovo il consenso.",
+		}
+		page.Button = "Disattiva"
+	case "riattiva":
+		page.Heading = "Riattivare il servizio online per il fascicolo di " + name + "?"
+		page.Lines = []string{"Per riattivare il servizio occorre di nuovo il consenso all'informativa."}
+		page.Button = "Riattiva"
+		page.DossierConsent = true
+	case "azzera":
+		page.Heading = "Azzerare lo storico del fascicolo di " + name + "?"
+		page.Lines = []string{
+			"Tutti i referti online di questo fascicolo e lo storico dei loro scaricamenti saranno eliminati definitivamente, anche per gli altri account che gestiscono il fascicolo.",
+			"I referti restano ritirabili su carta presso la struttura. L'operazione non si può annullare.",
+		}
+		page.Button = "Azzera lo storico"
+	}
+	return page
+}
+
+func (h *Handler) disableDossier(c echo.Context) error {
+	l, err := h.linkedDossier(c)
+	if err != nil {
+		return err
+	}
+	a := currentAccount(c)
+	if err := h.DB.SetOnlineDelivery(h.pctx(c), a.ID, l.Patient.ID, false, "", patientActor(c, a.ID), h.now()); err != nil {
+		return err
+	}
+	h.pflash(c, "Servizio online disattivato: i referti saranno consegnati su carta.")
+	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
+}
+
+func (h *Handler) enableDossier(c echo.Context) error {
+	l, err := h.linkedDossier(c)
+	if err != nil {
+		return err
+	}
+	a := currentAccount(c)
+	if c.FormValue("consent") != "1" {
+		page := h.dossierConfirmPage(c, l, "riattiva")
+		page.Form.Errors["consent"] = "Per riattivare il servizio occorre il consenso all'informativa."
+		return h.render(c, http.StatusUnprocessableEntity, views.Confirm(page))
+	}
+	if err := h.DB.SetOnlineDelivery(h.pctx(c), a.ID, l.Patient.ID, true, DossierPrivacyVersion, patientActor(c, a.ID), h.now()); err != nil {
+		return err
+	}
+	h.pflash(c, "Servizio online riattivato.")
+	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
+}
+
+// resetDossier deletes every online report of the dossier for good, then
+// truncates the WAL so no copy of the pages survives there.
+func (h *Handler) resetDossier(c echo.Context) error {
+	l, err := h.linkedDossier(c)
+	if err != nil {
+		return err
+	}
+	a := currentAccount(c)
+	n, err := h.DB.ResetDossier(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now())
+	if err != nil {
+		return err
+	}
+	h.checkpoint()
+	h.pflash(c, "Storico azzerato: "+itoa(int64(n))+" referti eliminati definitivamente.")
+	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
+}
+
+func (h *Handler) deleteReportForm(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	doc, err := h.DB.DossierDocument(h.pctx(c), currentAccount(c).ID, id, h.now())
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, "Elimina referto"),
+		Heading: "Eliminare il referto «" + doc.Title + "»?",
+		Lines:   []string{"Il referto sarà eliminato definitivamente dal portale, anche per gli altri account che gestiscono il fascicolo. Resta ritirabile su carta."},
+		Action:  "/fascicolo/referti/" + itoa(id) + "/elimina", Button: "Elimina", Back: "/fascicolo"}))
+}
+
+func (h *Handler) deleteReport(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	a := currentAccount(c)
+	if _, err := h.DB.DossierDocument(h.pctx(c), a.ID, id, h.now()); err != nil {
+		return err
+	}
+	if err := h.DB.DeleteReport(h.pctx(c), a.ID, id, patientActor(c, a.ID), h.now()); err != nil {
+		return err
+	}
+	h.checkpoint()
+	h.pflash(c, "Referto eliminato.")
+	return c.Redirect(http.StatusSeeOther, "/fascicolo")
+}
+
+func (h *Handler) deleteAccountPage() views.ConfirmPage {
+	return views.ConfirmPage{Heading: "Eliminare il tuo account?",
+		Lines: []string{
+			"Saranno eliminati il tuo account, i familiari collegati, i consensi e le preferenze. Tutti gli accessi aperti saranno chiusi.",
+			"I referti online dei fascicoli che nessun altro account gestisce saranno cancellati definitivamente; restano ritirabili su carta.",
+			"Potrai registrarti di nuovo con lo stesso cellulare.",
+		},
+		Action: "/profilo/elimina", Button: "Elimina il mio account", Back: "/profilo", Password: true,
+		Form: views.Form{Values: map[string]string{}, Errors: map[string]string{}}}
+}
+
+func (h *Handler) deleteAccountForm(c echo.Context) error {
+	page := h.deleteAccountPage()
+	page.PChrome = h.pchrome(c, "Elimina account")
+	return h.render(c, http.StatusOK, views.Confirm(page))
+}
+
+// deleteAccount needs the password again; afterwards no session of the
+// account works, because the account is gone.
+func (h *Handler) deleteAccount(c echo.Context) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(c.FormValue("password")), a.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		page := h.deleteAccountPage()
+		page.PChrome = h.pchrome(c, "Elimina account")
+		page.Form.Errors["password"] = "La password non è corretta."
+		return h.render(c, http.StatusUnprocessableEntity, views.Confirm(page))
+	}
+	if _, err := h.DB.DeleteAccount(ctx, a.ID, h.now()); err != nil {
+		return err
+	}
+	h.checkpoint()
+	if err := h.patientSessions.Destroy(ctx); err != nil {
+		return err
+	}
+	h.pflash(c, "Il tuo account è stato eliminato.")
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// checkpoint truncates the WAL after a deletion; a failure is only logged,
+// the expire job retries.
+func (h *Handler) checkpoint() {
+	if err := h.DB.Checkpoint(context.Background()); err != nil {
+		h.Log.Warn("checkpoint after deletion", "err", err)
+	}
+}

@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/views"
+)
+
+func (h *Handler) familyPage(c echo.Context, status int, form views.Form) error {
+	rels, err := h.DB.Relatives(h.pctx(c), currentAccount(c).ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, views.Family(views.FamilyPage{PChrome: h.pchrome(c, "Familiari"), Relatives: rels, Form: form}))
+}
+
+func (h *Handler) family(c echo.Context) error {
+	return h.familyPage(c, http.StatusOK, views.Form{Values: map[string]string{}, Errors: map[string]string{}})
+}
+
+// addRelative registers a relative with the same checks as the desk: the
+// codice fiscale must be valid and agree with birth date and sex.
+func (h *Handler) addRelative(c echo.Context) error {
+	a := currentAccount(c)
+	form := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
+	for _, f := range []string{"fiscal_code", "first_name", "last_name", "birth_date", "birth_place", "sex"} {
+		form.Values[f] = c.FormValue(f)
+	}
+	p := patientFromForm(form, h.now())
+	if form.HasErrors() {
+		return h.familyPage(c, http.StatusUnprocessableEntity, form)
+	}
+	id, err := h.DB.CreateRelative(h.pctx(c), db.Relative{AccountID: a.ID, FiscalCode: p.FiscalCode, FirstName: p.FirstName,
+		LastName: p.LastName, BirthDate: p.BirthDate, BirthPlace: p.BirthPlace, Sex: p.Sex}, patientActor(c, a.ID), h.now())
+	if errors.Is(err, db.ErrConflict) {
+		form.Errors["fiscal_code"] = "Questo familiare è già nel tuo profilo."
+		return h.familyPage(c, http.StatusConflict, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.pflash(c, p.FirstName+" è stato aggiunto ai familiari. Ora attiva il suo fascicolo con il codice del suo modulo di ritiro.")
+	return c.Redirect(http.StatusSeeOther, "/profilo/familiari/"+itoa(id)+"/attiva")
+}
+
+func (h *Handler) relative(c echo.Context) (db.Relative, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return db.Relative{}, err
+	}
+	return h.DB.Relative(h.pctx(c), currentAccount(c).ID, id)
+}
+
+func (h *Handler) relativeActivateForm(c echo.Context) error {
+	r, err := h.relative(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, views.RelativeActivate(views.RelativeActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo del familiare"),
+		Relative: r, Form: views.Form{Values: map[string]string{"fiscal_code": r.FiscalCode}}}))
+}
+
+// relativeActivate activates a relative's dossier: allowed only if the desk
+// registered the relative with the holder's mobile; otherwise the page
+// explains the separate-account alternative.
+func (h *Handler) relativeActivate(c echo.Context) error {
+	r, err := h.relative(c)
+	if err != nil {
+		return err
+	}
+	form, status, msg, err := h.runActivation(c, r.ID)
+	if err != nil || status == 0 {
+		return err
+	}
+	if status == http.StatusSeeOther {
+		h.pflash(c, "Fascicolo di "+r.FirstName+" attivato.")
+		linked, err := h.DB.Relative(h.pctx(c), r.AccountID, r.ID)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(linked.PatientID))
+	}
+	page := views.RelativeActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo del familiare"), Relative: r, Form: form}
+	page.Error = msg
+	return h.render(c, status, views.RelativeActivate(page))
+}
+
+func (h *Handler) removeRelativeForm(c echo.Context) error {
+	r, err := h.relative(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, "Rimuovi familiare"),
+		Heading: "Rimuovere " + r.FirstName + " " + r.LastName + " dai familiari?",
+		Lines:   []string{"Non potrai più vedere il suo fascicolo da questo account. I suoi referti restano disponibili su carta e per gli altri account autorizzati."},
+		Action:  "/profilo/familiari/" + itoa(r.ID) + "/rimuovi", Button: "Rimuovi", Back: "/profilo/familiari"}))
+}
+
+func (h *Handler) removeRelative(c echo.Context) error {
+	r, err := h.relative(c)
+	if err != nil {
+		return err
+	}
+	a := currentAccount(c)
+	if err := h.DB.RemoveRelative(h.pctx(c), a.ID, r.ID, patientActor(c, a.ID), h.now()); err != nil {
+		return err
+	}
+	h.pflash(c, r.FirstName+" è stato rimosso dai familiari.")
+	return c.Redirect(http.StatusSeeOther, "/profilo/familiari")
+}
