@@ -646,3 +646,46 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishDoesNotReviveExpiredCode: a report published after a slip's
+// code expired (90 days without reports) leaves that code expired, while a
+// live code is extended to the report's expiry.
+func TestPublishDoesNotReviveExpiredCode(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name       string
+		after      time.Duration
+		wantUsable bool
+	}{
+		{"published while the code lives", 10 * 24 * time.Hour, true},
+		{"published after the code expired", db.ActivationCodeLifetime + time.Hour, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mac := randomMAC(t)
+			v, err := f.d.Accept(ctx, db.Acceptance{Patient: patient(int(tt.after % 7)), FacilityID: f.facilityID,
+				Exams: []string{"Emocromo"}, CodeMAC: mac}, f.desk, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := f.d.CreateDraft(ctx, v.ID, "Referto", f.desk, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.d.CompleteDraft(ctx, id, 10, f.desk, t0); err != nil {
+				t.Fatal(err)
+			}
+			at := t0.Add(tt.after)
+			if _, err := f.d.PublishVisit(ctx, v.ID, 60*24*time.Hour, db.Notice{}, f.desk, at); err != nil {
+				t.Fatal(err)
+			}
+			st, err := f.d.CodeByMAC(ctx, mac)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := st.Usable(at); got != tt.wantUsable {
+				t.Errorf("code usable after publishing = %v, want %v (expires %v)", got, tt.wantUsable, st.ExpiresAt)
+			}
+		})
+	}
+}

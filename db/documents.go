@@ -243,8 +243,9 @@ func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Dur
 		if n == 0 {
 			return nil
 		}
+		// Live codes now last as long as the reports; an expired code stays expired.
 		if _, err = tx.ExecContext(ctx, `UPDATE activation_codes SET expires_at = ?
-			WHERE visit_id = ? AND revoked_at IS NULL AND used_at IS NULL`, expires, visitID); err != nil {
+			WHERE visit_id = ? AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?`, expires, visitID, now.UTC()); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE visits SET first_published_at = coalesce(first_published_at, ?) WHERE id = ?`,

@@ -89,10 +89,15 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 			}
 		}
 		return form, http.StatusSeeOther, "", nil
-	case errors.Is(err, db.ErrAlreadyLinked):
-		return form, http.StatusConflict, "Questo fascicolo è già attivo sul tuo account.", nil
-	case errors.Is(err, db.ErrSelfLinked):
-		return form, http.StatusConflict, "Hai già attivato il tuo fascicolo. Per il fascicolo di un familiare usa «Familiari» nel tuo profilo.", nil
+	case errors.Is(err, db.ErrAlreadyLinked), errors.Is(err, db.ErrSelfLinked):
+		msg, reason := "Questo fascicolo è già attivo sul tuo account.", "dossier already active on the account"
+		if errors.Is(err, db.ErrSelfLinked) {
+			msg = "Hai già attivato il tuo fascicolo. Per il fascicolo di un familiare usa «Familiari» nel tuo profilo."
+			reason = "account already has its own dossier"
+		}
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeFailed,
+			Detail: reason})
+		return form, http.StatusConflict, msg, nil
 	case errors.Is(err, db.ErrActivationInvalid), errors.Is(err, db.ErrMobileMismatch), errors.Is(err, db.ErrNotRelative):
 		for _, k := range keys {
 			if _, err := h.DB.RecordFailure(ctx, activationThrottle, k, now); err != nil {
