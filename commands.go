@@ -73,11 +73,21 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(w, "  Front desk:   %s/desk/login\n", c.baseURL)
 	fmt.Fprintf(w, "    admin        user %-10s password %s\n", demo.AdminUser, demo.AdminPassword)
 	fmt.Fprintf(w, "    reception    user %-10s password %s\n\n", demo.ReceptionUser, demo.ReceptionPassword)
-	fmt.Fprintf(w, "  Demo patients (codice fiscale, mobile, activation code from their slip):\n")
+	fmt.Fprintf(w, "  Patients:     %s/\n", c.baseURL)
 	for _, p := range demo.Patients {
-		fmt.Fprintf(w, "    %-17s %s  %s  %s\n", p.Name+" "+p.Surname, p.FiscalCode(), p.Mobile, p.Code)
+		if p.HasAccount {
+			fmt.Fprintf(w, "    login        mobile %s  password %q  (%s %s, dossier active)\n", p.Mobile, demo.PatientPassword, p.Name, p.Surname)
+		}
 	}
-	fmt.Fprintf(w, "\n  Patients: %s/ (register with a demo mobile above; SMS codes appear here)\n", c.baseURL)
+	fmt.Fprintf(w, "\n  Demo patients (codice fiscale, mobile, activation code from their slip):\n")
+	for _, p := range demo.Patients {
+		note := ""
+		if p.HasAccount {
+			note = "  (used by the account above)"
+		}
+		fmt.Fprintf(w, "    %-17s %s  %s  %s%s\n", p.Name+" "+p.Surname, p.FiscalCode(), p.Mobile, p.Code, note)
+	}
+	fmt.Fprintf(w, "\n  Register a patient with a demo mobile above: SMS and emails are printed here.\n")
 	fmt.Fprintf(w, "\n  Press Ctrl+C to stop.\n\n")
 	return serveUntilSignal(ctx, c, d, keys, e)
 }

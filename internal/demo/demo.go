@@ -23,6 +23,9 @@ const (
 	AdminPassword     = "demo-admin-2026"
 	ReceptionUser     = "sportello"
 	ReceptionPassword = "demo-sportello-2026"
+	// PatientPassword is the password of the demo patients who already have
+	// an account (Patient.HasAccount).
+	PatientPassword = "demo paziente referti"
 )
 
 // Keys returns the demo master key. It is derived from a public string on
@@ -52,6 +55,9 @@ type Patient struct {
 	Reports []string
 	// Code is the activation code of the visit, printed by `fse demo`.
 	Code string
+	// HasAccount patients are registered and have activated their dossier
+	// with Code, so the demo can show a dossier straight away.
+	HasAccount bool
 }
 
 // FiscalCode returns the patient's codice fiscale.
@@ -76,7 +82,7 @@ var Patients = []Patient{
 		Reports: []string{"Referto visita pediatrica"}, Code: "B4NW-6TJD-8FZS"},
 	{Surname: "Bianchi", Name: "Giuseppe", Birth: date(1949, time.February, 21), Sex: "M", Belfiore: "F205", BirthPlace: "Milano",
 		Mobile: "+393479876543", Exams: []string{"Ecografia addome completo", "ECG"},
-		Reports: []string{"Ecografia addome", "Elettrocardiogramma"}, Code: "C9HX-2MKP-5RAW"},
+		Reports: []string{"Ecografia addome", "Elettrocardiogramma"}, Code: "C9HX-2MKP-5RAW", HasAccount: true},
 	{Surname: "Esposito", Name: "Anna", Birth: date(1990, time.March, 25), Sex: "F", Belfiore: "F839", BirthPlace: "Napoli",
 		Mobile: "+393405556677", Email: "anna.esposito@example.it", Exams: []string{"Radiografia torace"},
 		Code: "F3VT-7YGN-4EQD"},
@@ -142,8 +148,29 @@ func Seed(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *password.Ha
 				return err
 			}
 		}
+		if p.HasAccount {
+			if err := seedAccount(ctx, d, keys, hasher, p, accepted.Add(22*time.Hour)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// seedAccount registers p online and activates their dossier with their code.
+func seedAccount(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *password.Hasher, p Patient, now time.Time) error {
+	hash, err := hasher.Hash(ctx, PatientPassword)
+	if err != nil {
+		return err
+	}
+	id, err := d.CreateAccount(ctx, db.Account{FirstName: p.Name, LastName: p.Surname, Mobile: p.Mobile, Email: p.Email,
+		PasswordHash: hash, PrivacyVersion: "servizio-2026-11", PrivacyAcceptedAt: now}, "", now)
+	if err != nil {
+		return err
+	}
+	_, err = d.ActivateDossier(ctx, db.Activation{AccountID: id, FiscalCode: p.FiscalCode(),
+		CodeMAC: keys.CodeMAC(actcode.Normalize(p.Code)), PrivacyVersion: "fascicolo-2026-11"}, db.Actor{Kind: "patient", ID: id}, now)
+	return err
 }
 
 // storeReport encrypts a report into a visit the way an upload does.

@@ -263,8 +263,9 @@ func TestRebase(t *testing.T) {
 					t.Errorf("code of %s: %v", p.Name, err)
 					continue
 				}
-				if !c.Usable(now) {
-					t.Errorf("code of %s %s not usable at now (expires %v)", p.Name, p.Surname, c.ExpiresAt)
+				// A patient with an account used their code to activate.
+				if got, want := c.Usable(now), !p.HasAccount; got != want {
+					t.Errorf("code of %s %s usable at now = %v, want %v (expires %v, used %v)", p.Name, p.Surname, got, want, c.ExpiresAt, c.UsedAt)
 				}
 			}
 			// The expire job would find nothing to remove.
@@ -338,5 +339,40 @@ func TestFiscalCodes(t *testing.T) {
 			t.Errorf("duplicate codice fiscale %s", cf)
 		}
 		seen[cf] = true
+	}
+}
+
+// TestDemoPatientAccount: the demo's registered patient logs in with the
+// printed password and sees reports, after a rebase to any date.
+func TestDemoPatientAccount(t *testing.T) {
+	d := openExample(t)
+	ctx := context.Background()
+	now := time.Now().AddDate(1, 0, 0)
+	if err := demo.Rebase(ctx, d, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range demo.Patients {
+		if !p.HasAccount {
+			continue
+		}
+		a, err := d.AccountByMobile(ctx, p.Mobile)
+		if err != nil {
+			t.Fatalf("account of %s: %v", p.Name, err)
+		}
+		h, err := password.NewHasher(password.Params, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, err := h.Verify(ctx, demo.PatientPassword, a.PasswordHash); err != nil || !ok {
+			t.Errorf("printed password does not open %s's account (%v)", p.Name, err)
+		}
+		links, err := d.DossierLinks(ctx, a.ID)
+		if err != nil || len(links) != 1 {
+			t.Fatalf("links = %v, %v", links, err)
+		}
+		reports, err := d.DossierReports(ctx, a.ID, links[0].Patient.ID, now)
+		if err != nil || len(reports) != len(p.Reports) {
+			t.Errorf("%s sees %d reports (%v), want %d", p.Name, len(reports), err, len(p.Reports))
+		}
 	}
 }

@@ -14,11 +14,22 @@ import (
 // reports not yet expired, codes still valid.
 var timeColumns = []struct{ table, column string }{
 	{"facilities", "created_at"}, {"staff", "created_at"}, {"staff", "last_login_at"},
-	{"patients", "birth_date"}, {"patients", "created_at"}, {"patients", "updated_at"},
-	{"visits", "accepted_at"},
+	{"patients", "birth_date"}, {"patients", "created_at"}, {"patients", "updated_at"}, {"patients", "online_disabled_at"},
+	{"visits", "accepted_at"}, {"visits", "first_published_at"},
 	{"activation_codes", "issued_at"}, {"activation_codes", "expires_at"}, {"activation_codes", "revoked_at"}, {"activation_codes", "used_at"},
-	{"documents", "uploaded_at"}, {"documents", "published_at"}, {"documents", "expires_at"},
+	{"documents", "uploaded_at"}, {"documents", "published_at"}, {"documents", "expires_at"}, {"documents", "first_downloaded_at"},
+	{"accounts", "privacy_accepted_at"}, {"accounts", "created_at"}, {"accounts", "last_login_at"},
+	{"dossier_links", "consented_at"}, {"dossier_links", "activated_at"},
+	{"relatives", "created_at"},
 	{"audit_events", "at"},
+}
+
+// rowKey identifies a row for the update; WITHOUT ROWID tables have none.
+func rowKey(table string) string {
+	if table == "dossier_links" {
+		return "account_id || ':' || patient_id"
+	}
+	return "rowid"
 }
 
 // Rebase shifts every timestamp (except birth dates) so the newest
@@ -46,12 +57,13 @@ func Rebase(ctx context.Context, d *db.DB, now time.Time) error {
 }
 
 func shift(ctx context.Context, tx *sql.Tx, table, column string, delta time.Duration) error {
-	rows, err := tx.QueryContext(ctx, `SELECT rowid, `+column+` FROM `+table+` WHERE `+column+` IS NOT NULL`)
+	key := rowKey(table)
+	rows, err := tx.QueryContext(ctx, `SELECT `+key+`, `+column+` FROM `+table+` WHERE `+column+` IS NOT NULL`)
 	if err != nil {
 		return err
 	}
 	type row struct {
-		id int64
+		id string
 		t  time.Time
 	}
 	var all []row
@@ -65,7 +77,7 @@ func shift(ctx context.Context, tx *sql.Tx, table, column string, delta time.Dur
 	}
 	rows.Close()
 	for _, r := range all {
-		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+column+` = ? WHERE rowid = ?`, r.t.Add(delta).UTC(), r.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+column+` = ? WHERE `+key+` = ?`, r.t.Add(delta).UTC(), r.id); err != nil {
 			return err
 		}
 	}
