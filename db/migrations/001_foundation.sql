@@ -72,8 +72,10 @@ CREATE INDEX activation_codes_visit ON activation_codes(visit_id);
 CREATE INDEX activation_codes_expiry ON activation_codes(expires_at);
 
 -- A report. complete=0 while its encrypted chunks are being written.
+-- AUTOINCREMENT: ids of deleted reports are never reused, so audit rows
+-- keep pointing at one report only.
 CREATE TABLE documents (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     visit_id     INTEGER NOT NULL REFERENCES visits(id),
     title        TEXT NOT NULL,
     size         INTEGER NOT NULL DEFAULT 0,

@@ -1,8 +1,10 @@
 -- The patient side: online accounts, dossier links, one-time SMS codes and
 -- the notification outbox.
 
+-- AUTOINCREMENT: a deleted account's id is never given to a new account,
+-- so a leftover session or an audit row can never point at someone else.
 CREATE TABLE accounts (
-    id                  INTEGER PRIMARY KEY,
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     first_name          TEXT NOT NULL,
     last_name           TEXT NOT NULL,
     mobile              TEXT NOT NULL UNIQUE,      -- E.164, verified by SMS

@@ -3,7 +3,7 @@
 -- Relatives an account holder registered from "Mio Profilo". Their mobile
 -- and email are the holder's, so none are stored here.
 CREATE TABLE relatives (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     fiscal_code TEXT NOT NULL,
     first_name  TEXT NOT NULL,
