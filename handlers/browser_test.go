@@ -128,7 +128,7 @@ func TestBrowserFrontDesk(t *testing.T) {
 	)
 	browserDo(t, ctx, "publish",
 		chromedp.Click(css(`form[action$="/publish"] button`)),
-		chromedp.WaitVisible(css(`.tag.ok`)),
+		chromedp.WaitVisible(css(`table .tag.ok`)), // the report's "pubblicato" tag, not the code status
 	)
 	flash := browserText(t, ctx, `.flash`)
 	code = strings.TrimSpace(code)
