@@ -121,8 +121,7 @@ func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	q := `SELECT id, at, actor_kind, coalesce(actor_id,0), actor_name, ip, action, object_type,
-		coalesce(object_id,0), outcome, detail FROM audit_events`
+	q := `SELECT ` + auditCols + ` FROM audit_events`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -132,17 +131,7 @@ func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
-	defer rows.Close()
-	var out []AuditEvent
-	for rows.Next() {
-		var e AuditEvent
-		if err := rows.Scan(&e.ID, &e.At, &e.Actor.Kind, &e.Actor.ID, &e.Actor.Name, &e.Actor.IP,
-			&e.Action, &e.ObjectType, &e.ObjectID, &e.Outcome, &e.Detail); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAuditRows(rows)
 }
 
 // PatientAccessLog returns the events about the given patients' data,
@@ -158,12 +147,17 @@ func (d *DB) PatientAccessLog(ctx context.Context, patientIDs []int64, limit int
 		args = append(args, id)
 	}
 	args = append(args, limit)
-	rows, err := d.R.QueryContext(ctx, `SELECT id, at, actor_kind, coalesce(actor_id,0), actor_name, ip, action, object_type,
-		coalesce(object_id,0), outcome, detail FROM audit_events WHERE patient_id IN (`+marks+`) AND outcome = 'ok'
+	rows, err := d.R.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events WHERE patient_id IN (`+marks+`) AND outcome = 'ok'
 		ORDER BY at DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("patient access log: %w", err)
 	}
+	return scanAuditRows(rows)
+}
+
+const auditCols = `id, at, actor_kind, coalesce(actor_id,0), actor_name, ip, action, object_type, coalesce(object_id,0), outcome, detail`
+
+func scanAuditRows(rows *sql.Rows) ([]AuditEvent, error) {
 	defer rows.Close()
 	var out []AuditEvent
 	for rows.Next() {

@@ -52,21 +52,11 @@ func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, 
 // (rows and ciphertext chunks) and returns how many went. Each deletion is
 // audited first, so the patient's access history keeps it.
 func deletePublished(ctx context.Context, tx *sql.Tx, patientID int64, by Actor, action string, now time.Time) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT d.id FROM documents d JOIN visits v ON v.id = d.visit_id
+	ids, err := queryIDs(ctx, tx, `SELECT d.id FROM documents d JOIN visits v ON v.id = d.visit_id
 		WHERE v.patient_id = ? AND d.published_at IS NOT NULL`, patientID)
 	if err != nil {
 		return 0, err
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "document", ObjectID: id}); err != nil {
 			return 0, err
@@ -75,7 +65,7 @@ func deletePublished(ctx context.Context, tx *sql.Tx, patientID int64, by Actor,
 			return 0, err
 		}
 	}
-	return len(ids), rows.Err()
+	return len(ids), nil
 }
 
 // ResetDossier deletes every online report of a dossier the account has,
@@ -135,20 +125,10 @@ func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) 
 		if err := tx.QueryRowContext(ctx, `SELECT mobile, email FROM accounts WHERE id = ?`, accountID).Scan(&mobile, &email); err != nil {
 			return mapErr(err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT patient_id FROM dossier_links WHERE account_id = ?`, accountID)
+		patients, err := queryIDs(ctx, tx, `SELECT patient_id FROM dossier_links WHERE account_id = ?`, accountID)
 		if err != nil {
 			return err
 		}
-		var patients []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			patients = append(patients, id)
-		}
-		rows.Close()
 		// Links, relatives, codes tied to the account and queued messages go
 		// with the account (ON DELETE CASCADE); codes sent before the account
 		// existed are found by number.

@@ -215,20 +215,10 @@ func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Dur
 		if off.Valid {
 			return ErrOnlineDisabled
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL`, visitID)
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL`, visitID)
 		if err != nil {
 			return err
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		expires := now.Add(retention).UTC()
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `UPDATE documents SET published_at = ?, expires_at = ? WHERE id = ?`, now.UTC(), expires, id); err != nil {
@@ -285,20 +275,10 @@ func (d *DB) WithdrawDocument(ctx context.Context, docID int64, by Actor, now ti
 // passed and drafts abandoned for more than an hour, auditing each expiry.
 func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired, abandoned int64, err error) {
 	err = d.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM documents WHERE expires_at <= ?`, now.UTC())
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM documents WHERE expires_at <= ?`, now.UTC())
 		if err != nil {
 			return err
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "system", Name: "expire"}, Action: "report.expire",
 				ObjectType: "document", ObjectID: id}); err != nil {

@@ -95,15 +95,7 @@ func (h *Handler) contactCode(c echo.Context) error {
 	}
 	sm := h.patientSessions
 	if c.FormValue("resend") == "1" {
-		id, err := h.issueOTP(c, db.OTPContact, page.Mobile, a.ID, true)
-		if status, msg, ok := otpSendMessage(err); ok {
-			return h.renderCode(c, status, page, msg)
-		} else if err != nil {
-			return err
-		}
-		sm.Put(ctx, keyOTP, id)
-		page.Flash = "Ti abbiamo inviato un nuovo codice."
-		return h.renderCode(c, http.StatusOK, page, "")
+		return h.resendCode(c, page, db.OTPContact, true)
 	}
 	o, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPContact, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
 	if err == nil && (o.AccountID != a.ID || o.Mobile != page.Mobile) {

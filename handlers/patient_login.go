@@ -148,15 +148,7 @@ func (h *Handler) loginCode(c echo.Context) error {
 	}
 	sm := h.patientSessions
 	if c.FormValue("resend") == "1" {
-		id, err := h.issueOTP(c, db.OTPLogin, page.Mobile, page.AccountID, true)
-		if status, msg, ok := otpSendMessage(err); ok {
-			return h.renderCode(c, status, page, msg)
-		} else if err != nil {
-			return err
-		}
-		sm.Put(ctx, keyOTP, id)
-		page.Flash = "Ti abbiamo inviato un nuovo codice."
-		return h.renderCode(c, http.StatusOK, page, "")
+		return h.resendCode(c, page, db.OTPLogin, true)
 	}
 	o, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPLogin, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
 	if err == nil && o.AccountID != page.AccountID {

@@ -157,6 +157,20 @@ func (h *Handler) registerCodeForm(c echo.Context) error {
 		Mobile: mobile, Action: "/registrati/codice"}, "")
 }
 
+// resendCode sends a new code for the page's purpose (deliver false: a
+// neutral answer that sends nothing) and shows the form again.
+func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string, deliver bool) error {
+	id, err := h.issueOTP(c, purpose, page.Mobile, page.AccountID, deliver)
+	if status, msg, ok := otpSendMessage(err); ok {
+		return h.renderCode(c, status, page, msg)
+	} else if err != nil {
+		return err
+	}
+	h.patientSessions.Put(h.pctx(c), keyOTP, id)
+	page.Flash = "Ti abbiamo inviato un nuovo codice."
+	return h.renderCode(c, http.StatusOK, page, "")
+}
+
 // renderCode shows an SMS-code form with when the next resend is allowed.
 func (h *Handler) renderCode(c echo.Context, status int, page views.CodePage, errMsg string) error {
 	page.Error = errMsg
@@ -178,15 +192,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	page := views.CodePage{PChrome: h.pchrome(c, "Verifica il cellulare"), Purpose: db.OTPRegister, Mobile: mobile, Action: "/registrati/codice"}
 	now := h.now()
 	if c.FormValue("resend") == "1" {
-		id, err := h.issueOTP(c, db.OTPRegister, mobile, 0, sm.GetBool(ctx, keyRegDeliver))
-		if status, msg, ok := otpSendMessage(err); ok {
-			return h.renderCode(c, status, page, msg)
-		} else if err != nil {
-			return err
-		}
-		sm.Put(ctx, keyOTP, id)
-		page.Flash = "Ti abbiamo inviato un nuovo codice."
-		return h.renderCode(c, http.StatusOK, page, "")
+		return h.resendCode(c, page, db.OTPRegister, sm.GetBool(ctx, keyRegDeliver))
 	}
 	_, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPRegister, h.otpMAC(normalizeCode(c.FormValue("code"))), now)
 	if status, msg, ok := otpCheckMessage(err); ok {
