@@ -27,7 +27,7 @@ func (d *DB) LockedUntil(ctx context.Context, key string, now time.Time) (time.T
 	case err != nil:
 		// Fail closed: a lockout that cannot be read must not let a
 		// brute-force attempt through.
-		return time.Time{}, fmt.Errorf("read lockout %s: %w", key, err)
+		return time.Time{}, fmt.Errorf("read lockout: %w", err)
 	case !until.Valid || !until.Time.After(now):
 		return time.Time{}, nil
 	}
@@ -67,4 +67,44 @@ func (d *DB) RecordFailure(ctx context.Context, t Throttle, key string, now time
 func (d *DB) ClearFailures(ctx context.Context, key string) error {
 	_, err := d.W.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, key)
 	return err
+}
+
+// ClaimAttempt counts an attempt on key before it is checked, in one
+// transaction with the lock read, so attempts sent in parallel cannot all
+// pass the lock before their failures are recorded. The attempt that
+// reaches MaxFailures still runs and sets the lock; later ones are refused
+// with the lock's end. A success must call ClearFailures.
+func (d *DB) ClaimAttempt(ctx context.Context, t Throttle, key string, now time.Time) (time.Time, error) {
+	var locked time.Time
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var failures int
+		var first time.Time
+		var until sql.NullTime
+		err := tx.QueryRowContext(ctx, `SELECT failures, first_at, locked_until FROM login_throttle WHERE key = ?`, key).
+			Scan(&failures, &first, &until)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if until.Valid && until.Time.After(now) {
+			locked = until.Time
+			return nil
+		}
+		if errors.Is(err, sql.ErrNoRows) || now.Sub(first) > t.Window {
+			failures, first = 0, now
+		}
+		failures++
+		var lock any
+		if failures >= t.MaxFailures {
+			lock = now.Add(t.LockFor).UTC()
+			failures, first = 0, now
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO login_throttle(key, failures, first_at, locked_until) VALUES (?, ?, ?, ?)
+			ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at,
+			locked_until = excluded.locked_until`, key, failures, first.UTC(), lock)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("claim attempt: %w", err)
+	}
+	return locked, nil
 }

@@ -38,7 +38,8 @@ func (h *Handler) deskLogin(c echo.Context) error {
 	key := "staff:" + strings.ToLower(username)
 	actor := db.Actor{Kind: "staff", IP: c.RealIP()}
 
-	if until, err := h.DB.LockedUntil(ctx, key, now); err != nil {
+	// Counted before the slow hash, so parallel guesses cannot outrun the lockout.
+	if until, err := h.DB.ClaimAttempt(ctx, staffThrottle, key, now); err != nil {
 		return err
 	} else if !until.IsZero() {
 		st, _ := h.DB.StaffByUsername(ctx, username)
@@ -61,9 +62,6 @@ func (h *Handler) deskLogin(c echo.Context) error {
 		return verr
 	}
 	if !ok {
-		if _, err := h.DB.RecordFailure(ctx, staffThrottle, key, now); err != nil {
-			return err
-		}
 		// Only a known username is written to the log: an unknown one may be
 		// a password typed in the wrong field.
 		if st.ID != 0 {

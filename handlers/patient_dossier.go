@@ -68,7 +68,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 	}
 	keys := []string{"activate-cf:" + cf.String(), "activate-account:" + itoa(a.ID)}
 	for _, k := range keys {
-		until, err := h.DB.LockedUntil(ctx, k, now)
+		until, err := h.DB.ClaimAttempt(ctx, activationThrottle, k, now)
 		if err != nil {
 			return form, 0, "", err
 		}
@@ -99,11 +99,6 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 			Detail: reason})
 		return form, http.StatusConflict, msg, nil
 	case errors.Is(err, db.ErrActivationInvalid), errors.Is(err, db.ErrMobileMismatch), errors.Is(err, db.ErrNotRelative):
-		for _, k := range keys {
-			if _, err := h.DB.RecordFailure(ctx, activationThrottle, k, now); err != nil {
-				return form, 0, "", err
-			}
-		}
 		reason := "invalid code or codice fiscale"
 		msg := "Codice fiscale o codice di attivazione non validi. Controlla il modulo di ritiro: il codice potrebbe essere scaduto, già usato o sostituito da una ristampa."
 		switch {

@@ -63,7 +63,9 @@ func (h *Handler) login(c echo.Context) error {
 		return err
 	}
 	actor := patientActor(c, a.ID)
-	if until, err := h.DB.LockedUntil(ctx, key, now); err != nil {
+	// The attempt is counted before the slow hash, so parallel guesses
+	// cannot outrun the lockout.
+	if until, err := h.DB.ClaimAttempt(ctx, patientThrottle, key, now); err != nil {
 		return err
 	} else if !until.IsZero() {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeDenied, Detail: "locked out"})
@@ -75,9 +77,6 @@ func (h *Handler) login(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		if _, err := h.DB.RecordFailure(ctx, patientThrottle, key, now); err != nil {
-			return err
-		}
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeFailed})
 		return fail(http.StatusUnauthorized, msgBadPatientLogin)
 	}
