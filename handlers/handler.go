@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -64,6 +65,8 @@ type Handler struct {
 
 	staffSessions   *scs.SessionManager
 	patientSessions *scs.SessionManager
+	// background counts SMS sends still running after their response.
+	background sync.WaitGroup
 }
 
 // Lockout rules for staff logins.

@@ -325,6 +325,7 @@ func (a *app) auditActions(f db.AuditFilter) []db.AuditEvent {
 
 // smsTo returns the texts the gateway received for mobile (E.164), oldest first.
 func (a *app) smsTo(mobile string) []string {
+	a.h.Wait() // codes of neutral flows are sent in the background
 	a.smsMu.Lock()
 	defer a.smsMu.Unlock()
 	var out []string

@@ -56,7 +56,7 @@ func (h *Handler) changeContact(c echo.Context) error {
 	if form.HasErrors() {
 		return h.profilePage(c, http.StatusConflict, form)
 	}
-	id, err := h.issueOTP(c, db.OTPContact, mobile, a.ID, true)
+	id, err := h.issueOTP(c, db.OTPContact, mobile, a.ID, sendNow)
 	if status, msg, ok := otpSendMessage(err); ok {
 		form.Errors["new_mobile"] = msg
 		return h.profilePage(c, status, form)
@@ -95,9 +95,9 @@ func (h *Handler) contactCode(c echo.Context) error {
 	}
 	sm := h.patientSessions
 	if c.FormValue("resend") == "1" {
-		return h.resendCode(c, page, db.OTPContact, true)
+		return h.resendCode(c, page, db.OTPContact, sendNow)
 	}
-	o, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPContact, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
+	o, err := h.checkCode(c, db.OTPContact)
 	if err == nil && (o.AccountID != a.ID || o.Mobile != page.Mobile) {
 		err = db.ErrOTPWrong
 	}

@@ -87,7 +87,7 @@ func (h *Handler) login(c echo.Context) error {
 		return err
 	}
 	if a.LoginOTP || h.Config.RequireLoginOTP {
-		id, err := h.issueOTP(c, db.OTPLogin, a.Mobile, a.ID, true)
+		id, err := h.issueOTP(c, db.OTPLogin, a.Mobile, a.ID, sendNow)
 		if status, msg, ok := otpSendMessage(err); ok {
 			return fail(status, msg)
 		} else if err != nil {
@@ -98,6 +98,7 @@ func (h *Handler) login(c echo.Context) error {
 			return err
 		}
 		sm.Put(ctx, keyPendingAccount, a.ID)
+		putSessionTime(sm, ctx, keyPendingAt, now)
 		sm.Put(ctx, keyOTP, id)
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeOK, Detail: "password ok, SMS code sent"})
 		return c.Redirect(http.StatusSeeOther, "/accedi/codice")
@@ -119,6 +120,11 @@ func (h *Handler) loginCodePage(c echo.Context) (views.CodePage, bool, error) {
 	}
 	a, err := h.DB.Account(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
+		return views.CodePage{}, false, nil
+	}
+	// A password step done before the password changed does not count.
+	if err == nil && !sessionTime(h.patientSessions, ctx, keyPendingAt).After(a.SessionsValidAfter) {
+		h.patientSessions.Remove(ctx, keyPendingAccount)
 		return views.CodePage{}, false, nil
 	}
 	return views.CodePage{PChrome: h.pchrome(c, "Codice di accesso"), Purpose: db.OTPLogin, Mobile: a.Mobile, AccountID: a.ID,
@@ -145,11 +151,10 @@ func (h *Handler) loginCode(c echo.Context) error {
 	if !ok {
 		return c.Redirect(http.StatusSeeOther, "/accedi")
 	}
-	sm := h.patientSessions
 	if c.FormValue("resend") == "1" {
-		return h.resendCode(c, page, db.OTPLogin, true)
+		return h.resendCode(c, page, db.OTPLogin, sendNow)
 	}
-	o, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPLogin, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
+	o, err := h.checkCode(c, db.OTPLogin)
 	if err == nil && o.AccountID != page.AccountID {
 		err = db.ErrNotFound
 	}

@@ -129,7 +129,11 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	id, err := h.issueOTP(c, db.OTPRegister, mobile, 0, !taken)
+	mode := sendNeutral
+	if taken {
+		mode = sendNothing
+	}
+	id, err := h.issueOTP(c, db.OTPRegister, mobile, 0, mode)
 	if status, msg, ok := otpSendMessage(err); ok {
 		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
 		page.Error = msg
@@ -157,10 +161,10 @@ func (h *Handler) registerCodeForm(c echo.Context) error {
 		Mobile: mobile, Action: "/registrati/codice"}, "")
 }
 
-// resendCode sends a new code for the page's purpose (deliver false: a
-// neutral answer that sends nothing) and shows the form again.
-func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string, deliver bool) error {
-	id, err := h.issueOTP(c, purpose, page.Mobile, page.AccountID, deliver)
+// resendCode sends a new code for the page's purpose, in the given mode,
+// and shows the form again.
+func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string, mode int) error {
+	id, err := h.issueOTP(c, purpose, page.Mobile, page.AccountID, mode)
 	if status, msg, ok := otpSendMessage(err); ok {
 		return h.renderCode(c, status, page, msg)
 	} else if err != nil {
@@ -192,9 +196,13 @@ func (h *Handler) registerCode(c echo.Context) error {
 	page := views.CodePage{PChrome: h.pchrome(c, "Verifica il cellulare"), Purpose: db.OTPRegister, Mobile: mobile, Action: "/registrati/codice"}
 	now := h.now()
 	if c.FormValue("resend") == "1" {
-		return h.resendCode(c, page, db.OTPRegister, sm.GetBool(ctx, keyRegDeliver))
+		mode := sendNothing
+		if sm.GetBool(ctx, keyRegDeliver) {
+			mode = sendNeutral
+		}
+		return h.resendCode(c, page, db.OTPRegister, mode)
 	}
-	_, err := h.DB.CheckOTP(ctx, sm.GetInt64(ctx, keyOTP), db.OTPRegister, h.otpMAC(normalizeCode(c.FormValue("code"))), now)
+	_, err := h.checkCode(c, db.OTPRegister)
 	if status, msg, ok := otpCheckMessage(err); ok {
 		return h.renderCode(c, status, page, msg)
 	} else if err != nil {

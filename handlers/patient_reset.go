@@ -38,7 +38,11 @@ func (h *Handler) forgot(c echo.Context) error {
 	if mobile == "" {
 		mobile = "unknown:" + strings.ToLower(identifier)
 	}
-	id, err := h.issueOTP(c, db.OTPReset, mobile, a.ID, a.ID != 0)
+	mode := sendNeutral
+	if a.ID == 0 {
+		mode = sendNothing
+	}
+	id, err := h.issueOTP(c, db.OTPReset, mobile, a.ID, mode)
 	if status, msg, ok := otpSendMessage(err); ok {
 		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata"), Form: form}
 		page.Error = msg
@@ -87,7 +91,7 @@ func (h *Handler) reset(c echo.Context) error {
 		return renderErr(http.StatusUnprocessableEntity, "")
 	}
 	now := h.now()
-	o, err := h.DB.CheckOTP(ctx, otpID, db.OTPReset, h.otpMAC(normalizeCode(c.FormValue("code"))), now)
+	o, err := h.checkCode(c, db.OTPReset)
 	if err == nil && (o.AccountID == 0 || o.AccountID != accountID) {
 		err = db.ErrOTPWrong
 	}

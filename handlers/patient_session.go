@@ -30,6 +30,7 @@ const (
 	keyAccount        = "account_id"
 	keyAuthAt         = "auth_at"
 	keyPendingAccount = "pending_account_id"
+	keyPendingAt      = "pending_at"
 	keyOTP            = "otp_id"
 	keyNext           = "next"
 	keyFlash          = "flash"
@@ -149,6 +150,68 @@ func (h *Handler) afterLogin(c echo.Context, accountID int64) error {
 	return c.Redirect(http.StatusSeeOther, "/fascicolo")
 }
 
+// Beyond the 5 tries per code, wrong codes have a budget per day, per
+// number and per account: without it, 3 codes every 15 minutes would allow
+// over a thousand guesses a day at a password reset or a login code.
+var otpWrongThrottle = db.Throttle{MaxFailures: 10, Window: 24 * time.Hour, LockFor: 24 * time.Hour}
+
+var errCodesLocked = errors.New("sms codes suspended after too many wrong codes")
+
+func otpLockKeys(mobile string, accountID int64) []string {
+	keys := []string{"otp-mobile:" + mobile}
+	if accountID != 0 {
+		keys = append(keys, "otp-account:"+itoa(accountID))
+	}
+	return keys
+}
+
+// codesLocked reports whether SMS codes are suspended for mobile or account.
+func (h *Handler) codesLocked(ctx context.Context, mobile string, accountID int64) (bool, error) {
+	for _, k := range otpLockKeys(mobile, accountID) {
+		until, err := h.DB.LockedUntil(ctx, k, h.now())
+		if err != nil {
+			return false, err
+		}
+		if !until.IsZero() {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// checkCode verifies the code typed in the form against the code this
+// browser session asked for, counting wrong codes against the daily budget.
+func (h *Handler) checkCode(c echo.Context, purpose string) (db.OTP, error) {
+	ctx := h.pctx(c)
+	id := h.patientSessions.GetInt64(ctx, keyOTP)
+	o, err := h.DB.OTPByID(ctx, id)
+	if err != nil {
+		return o, err
+	}
+	if locked, err := h.codesLocked(ctx, o.Mobile, o.AccountID); err != nil || locked {
+		if err == nil {
+			err = errCodesLocked
+		}
+		return o, err
+	}
+	checked, err := h.DB.CheckOTP(ctx, id, purpose, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
+	if errors.Is(err, db.ErrOTPWrong) || errors.Is(err, db.ErrOTPExhausted) {
+		for _, k := range otpLockKeys(o.Mobile, o.AccountID) {
+			until, rerr := h.DB.RecordFailure(ctx, otpWrongThrottle, k, h.now())
+			if rerr != nil {
+				return checked, rerr
+			}
+			if !until.IsZero() && o.AccountID != 0 && strings.HasPrefix(k, "otp-account:") {
+				if a, aerr := h.DB.Account(ctx, o.AccountID); aerr == nil {
+					h.queueSecurityNotice(c, a, "sono stati inseriti troppi codici SMS sbagliati per il suo account: per sicurezza "+
+						"i codici sono sospesi per 24 ore. Se non è stato lei, contatti la struttura.")
+				}
+			}
+		}
+	}
+	return checked, err
+}
+
 // errSendLimit says when the next code may be sent.
 type errSendLimit struct{ next time.Time }
 
@@ -170,10 +233,22 @@ func (h *Handler) otpNextSend(ctx context.Context, mobile string, accountID int6
 	return times[len(times)-otpSendLimit].Add(otpSendWindow), nil
 }
 
-// issueOTP creates a code for purpose and sends it by SMS to mobile. With
-// deliver false the code is created but never sent: a neutral answer to a
-// request that must not reveal whether an account exists.
-func (h *Handler) issueOTP(c echo.Context, purpose, mobile string, accountID int64, deliver bool) (int64, error) {
+// Ways issueOTP sends a code.
+const (
+	// sendNow waits for the gateway and reports its failure: the person
+	// asking is the account holder, nothing is revealed.
+	sendNow = iota
+	// sendNeutral sends in the background, so a request for an existing
+	// account answers exactly like one for an unknown number, in time and
+	// status, whether or not the gateway works.
+	sendNeutral
+	// sendNothing creates a code that is never sent (the neutral answer for
+	// a number or email that already has an account).
+	sendNothing
+)
+
+// issueOTP creates a code for purpose and, per mode, sends it by SMS to mobile.
+func (h *Handler) issueOTP(c echo.Context, purpose, mobile string, accountID int64, mode int) (int64, error) {
 	ctx := h.pctx(c)
 	now := h.now()
 	if next, err := h.otpNextSend(ctx, mobile, accountID); err != nil {
@@ -181,7 +256,13 @@ func (h *Handler) issueOTP(c echo.Context, purpose, mobile string, accountID int
 	} else if !next.IsZero() {
 		return 0, errSendLimit{next}
 	}
-	if deliver && h.SMS == nil {
+	if locked, err := h.codesLocked(ctx, mobile, accountID); err != nil {
+		return 0, err
+	} else if locked {
+		return 0, errCodesLocked
+	}
+	// Checked for every mode, so "no gateway" says nothing about accounts.
+	if h.SMS == nil {
 		return 0, errSMSUnavailable
 	}
 	code := sixDigits()
@@ -190,19 +271,36 @@ func (h *Handler) issueOTP(c echo.Context, purpose, mobile string, accountID int
 	if err != nil {
 		return 0, err
 	}
-	if !deliver {
-		return id, nil
-	}
-	sendCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
 	text := fmt.Sprintf("Referti online: il codice di verifica è %s. Scade tra %d minuti. Non comunicarlo a nessuno.",
 		code, int(otpTTL[purpose].Minutes()))
-	if err := h.SMS.Send(sendCtx, notify.Message{To: mobile, Body: text}); err != nil {
-		h.Log.Error("send otp sms", "purpose", purpose, "otp", id, "err", err)
-		return 0, errSMSUnavailable
+	send := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		err := h.SMS.Send(ctx, notify.Message{To: mobile, Body: text})
+		if err != nil {
+			h.Log.Error("send otp sms", "purpose", purpose, "otp", id, "err", err)
+		}
+		return err
+	}
+	switch mode {
+	case sendNothing:
+	case sendNeutral:
+		h.background.Add(1)
+		go func() {
+			defer h.background.Done()
+			_ = send(context.WithoutCancel(ctx))
+		}()
+	default:
+		if err := send(ctx); err != nil {
+			return 0, errSMSUnavailable
+		}
 	}
 	return id, nil
 }
+
+// Wait blocks until background SMS sends have finished; the server calls
+// it on shutdown, before closing the database.
+func (h *Handler) Wait() { h.background.Wait() }
 
 func (h *Handler) otpMAC(code string) []byte { return h.Keys.CodeMAC("otp:" + code) }
 
@@ -223,9 +321,14 @@ func otpSendMessage(err error) (int, string, bool) {
 			lim.next.In(db.Rome).Format("15:04") + ".", true
 	case errors.Is(err, errSMSUnavailable):
 		return http.StatusServiceUnavailable, "Al momento non è possibile inviare SMS. Riprova tra qualche minuto.", true
+	case errors.Is(err, errCodesLocked):
+		return http.StatusTooManyRequests, msgCodesLocked, true
 	}
 	return 0, "", false
 }
+
+const msgCodesLocked = "Troppi codici sbagliati: per sicurezza l'invio e la verifica dei codici SMS sono sospesi per 24 ore. " +
+	"Se hai bisogno, rivolgiti alla struttura."
 
 // otpCheckMessage explains a refused code.
 func otpCheckMessage(err error) (int, string, bool) {
@@ -238,6 +341,8 @@ func otpCheckMessage(err error) (int, string, bool) {
 		return http.StatusUnprocessableEntity, "Troppi tentativi sbagliati: questo codice non è più valido. Chiedi un nuovo codice.", true
 	case errors.Is(err, db.ErrOTPUsed), errors.Is(err, db.ErrNotFound):
 		return http.StatusUnprocessableEntity, "Il codice non è più valido. Chiedi un nuovo codice.", true
+	case errors.Is(err, errCodesLocked):
+		return http.StatusTooManyRequests, msgCodesLocked, true
 	}
 	return 0, "", false
 }

@@ -1,17 +1,22 @@
 package handlers_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fse/db"
+	"fse/internal/notify"
 )
 
 // TestLoginLockoutParallel: guesses sent at once cannot outrun the lockout.
-// At most 10 passwords are checked, whatever the concurrency; the right
-// password inside the burst is refused too once the lock is set.
+// At most 10 passwords are checked, whatever the concurrency; then even
+// the right password is refused until the lock ends.
 func TestLoginLockoutParallel(t *testing.T) {
 	for _, tt := range []struct {
 		name, path, field, id, good string
@@ -34,9 +39,6 @@ func TestLoginLockoutParallel(t *testing.T) {
 					c := a.client()
 					c.ip = "198.51.100." + itoa(int64(i%250+1)) // many IPs: the per-IP limit does not help
 					pw := "sbagliata numero " + itoa(int64(i))
-					if i == n-1 {
-						pw = tt.good
-					}
 					codes[i] = c.post(tt.path, url.Values{tt.field: {tt.id}, "password": {pw}}).Code
 				}()
 			}
@@ -54,6 +56,117 @@ func TestLoginLockoutParallel(t *testing.T) {
 			if len(failed) > 10 {
 				t.Errorf("%d failed logins audited, want at most 10", len(failed))
 			}
+			// The owner's right password is refused until the lock ends.
+			if code := a.client().post(tt.path, url.Values{tt.field: {tt.id}, "password": {tt.good}}).Code; code != http.StatusTooManyRequests {
+				t.Errorf("right password after the burst: %d, want 429", code)
+			}
 		})
+	}
+}
+
+// TestSMSCodeDailyBudget: beyond 5 tries per code, 10 wrong codes a day per
+// account suspend codes for 24 hours (else 3 codes every 15 minutes would
+// allow over a thousand guesses a day at a password reset).
+func TestSMSCodeDailyBudget(t *testing.T) {
+	a := newApp(t)
+	a.register("Mario", "Rossi", "333 1234567", "")
+	c := a.client()
+	wrong := func() int {
+		t.Helper()
+		return c.post("/password-dimenticata/codice", url.Values{"code": {"000000"}, "password": {"un'altra frase segreta lunga"},
+			"password2": {"un'altra frase segreta lunga"}}).Code
+	}
+	for round := range 2 {
+		if rec := c.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("reset request %d: %d", round, rec.Code)
+		}
+		for range 5 {
+			wrong()
+		}
+		a.advance(16 * time.Minute)
+	}
+	rec := c.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}})
+	if rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), "sospesi per 24 ore") {
+		t.Fatalf("after 10 wrong codes a new code: %d, want 429 with the suspension message", rec.Code)
+	}
+	var notices int
+	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND body LIKE '%codici SMS sbagliati%'`).Scan(&notices)
+	if notices == 0 {
+		t.Error("the holder was not told that codes were suspended")
+	}
+	a.advance(24 * time.Hour)
+	if rec := c.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}}); rec.Code != http.StatusSeeOther {
+		t.Errorf("a day later: %d, want 303", rec.Code)
+	}
+}
+
+// slowGateway answers after a delay, or fails.
+type slowGateway struct {
+	delay time.Duration
+	fail  bool
+}
+
+func (g slowGateway) Send(ctx context.Context, m notify.Message) error {
+	time.Sleep(g.delay)
+	if g.fail {
+		return errors.New("gateway down")
+	}
+	return nil
+}
+
+// TestNeutralFlowsAnswerAlike: registration and password reset answer the
+// same, in status and in time, whether the number has an account or not,
+// and whether the SMS gateway works or not.
+func TestNeutralFlowsAnswerAlike(t *testing.T) {
+	for _, gw := range []slowGateway{{delay: 300 * time.Millisecond}, {delay: 300 * time.Millisecond, fail: true}} {
+		a := newApp(t)
+		a.register("Mario", "Rossi", "333 1234567", "")
+		a.h.SMS = gw
+		for _, tt := range []struct {
+			name, path string
+			form       url.Values
+		}{
+			{"reset known", "/password-dimenticata", url.Values{"identifier": {"3331234567"}}},
+			{"reset unknown", "/password-dimenticata", url.Values{"identifier": {"3470001111"}}},
+		} {
+			start := time.Now()
+			rec := a.client().post(tt.path, tt.form)
+			took := time.Since(start)
+			if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/password-dimenticata/codice" {
+				t.Errorf("%s (gateway fail=%v): %d %s, want 303 to the code page", tt.name, gw.fail, rec.Code, rec.Header().Get("Location"))
+			}
+			if took > 200*time.Millisecond {
+				t.Errorf("%s waited %v for the gateway: the delay tells whether the account exists", tt.name, took)
+			}
+		}
+		a.h.Wait()
+	}
+}
+
+// TestPendingLoginVoidAfterReset: a login whose password step was done
+// before the password changed cannot be completed with the SMS code.
+func TestPendingLoginVoidAfterReset(t *testing.T) {
+	a := newApp(t)
+	holder := a.register("Mario", "Rossi", "333 1234567", "")
+	holder.post("/profilo/preferenze", url.Values{"notify": {"sms"}, "login_otp": {"1"}})
+	thief := a.client()
+	if rec := thief.post("/accedi", url.Values{"identifier": {"3331234567"}, "password": {patientPassword}}); rec.Header().Get("Location") != "/accedi/codice" {
+		t.Fatalf("password step: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	loginCode := a.lastSMSCode(rossiMobile)
+	a.advance(time.Minute)
+	owner := a.client()
+	owner.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}})
+	newPw := "una nuova frase per il portale"
+	if rec := owner.post("/password-dimenticata/codice", url.Values{"code": {a.lastSMSCode(rossiMobile)}, "password": {newPw}, "password2": {newPw}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("reset: %d", rec.Code)
+	}
+	a.advance(time.Second)
+	rec := thief.post("/accedi/codice", url.Values{"code": {loginCode}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/accedi" {
+		t.Errorf("code after reset: %d %s, want 303 to /accedi", rec.Code, rec.Header().Get("Location"))
+	}
+	if rec := thief.get("/profilo"); rec.Code != http.StatusSeeOther {
+		t.Errorf("profile after the voided login: %d, want 303", rec.Code)
 	}
 }
