@@ -56,12 +56,23 @@ func (d *DB) CreateDraft(ctx context.Context, visitID int64, title string, by Ac
 
 // CompleteDraft marks a fully written document as uploaded and audits it.
 func (d *DB) CompleteDraft(ctx context.Context, docID, size int64, by Actor, now time.Time) error {
+	return d.CompleteDrafts(ctx, []int64{docID}, []int64{size}, by, now)
+}
+
+// CompleteDrafts marks several written documents as uploaded in one
+// transaction: a submission is kept whole or not at all.
+func (d *DB) CompleteDrafts(ctx context.Context, ids, sizes []int64, by Actor, now time.Time) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE documents SET complete = 1, size = ? WHERE id = ?`, size, docID); err != nil {
-			return err
+		for i, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET complete = 1, size = ? WHERE id = ?`, sizes[i], id); err != nil {
+				return err
+			}
+			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.upload", ObjectType: "document", ObjectID: id,
+				Detail: fmt.Sprintf("%d bytes", sizes[i])}); err != nil {
+				return err
+			}
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.upload", ObjectType: "document", ObjectID: docID,
-			Detail: fmt.Sprintf("%d bytes", size)})
+		return nil
 	})
 }
 

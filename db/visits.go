@@ -89,7 +89,8 @@ func (d *DB) Accept(ctx context.Context, a Acceptance, by Actor, now time.Time) 
 		return insertCode(ctx, tx, visitID, a.CodeMAC, by, now, "code.issue")
 	})
 	if err != nil {
-		return Visit{}, fmt.Errorf("accept %s: %w", a.Patient.FiscalCode, err)
+		// No codice fiscale here: errors reach the server log.
+		return Visit{}, fmt.Errorf("accept patient: %w", err)
 	}
 	return d.Visit(ctx, visitID)
 }

@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"fse/db"
 	"fse/views"
 )
 
@@ -16,6 +18,11 @@ func (h *Handler) deskHome(c echo.Context) error {
 	var err error
 	if q != "" {
 		if page.Results, err = h.DB.SearchPatients(ctx, q, 50); err != nil {
+			return err
+		}
+		// The query itself is personal data: only that a search happened.
+		if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: "patient.search",
+			Detail: fmt.Sprintf("%d results", len(page.Results))}); err != nil {
 			return err
 		}
 	}
@@ -43,6 +50,9 @@ func (h *Handler) patientPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: "patient.view", ObjectType: "patient", ObjectID: id}); err != nil {
+		return err
+	}
 	visits, err := h.DB.PatientVisits(ctx, id)
 	if err != nil {
 		return err
@@ -61,6 +71,13 @@ func (h *Handler) patientPage(c echo.Context) error {
 func (h *Handler) visitPage(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
+		return err
+	}
+	if _, err := h.DB.Visit(c.Request().Context(), id); err != nil {
+		return err
+	}
+	if err := h.DB.Audit(c.Request().Context(), db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: "visit.view",
+		ObjectType: "visit", ObjectID: id}); err != nil {
 		return err
 	}
 	return h.renderVisit(c, id, http.StatusOK, views.Form{})

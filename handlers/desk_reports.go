@@ -111,11 +111,9 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 	if len(drafts) == 0 {
 		return h.renderVisit(c, visitID, http.StatusUnprocessableEntity, uploadForm(titles, "Scegli almeno un file PDF da caricare."))
 	}
-	for i, id := range drafts {
-		if err := h.DB.CompleteDraft(ctx, id, sizes[i], staffActor(c), h.now()); err != nil {
-			discard()
-			return err
-		}
+	if err := h.DB.CompleteDrafts(ctx, drafts, sizes, staffActor(c), h.now()); err != nil {
+		discard()
+		return err
 	}
 	h.flash(c, fmt.Sprintf("%d referti caricati. Controllali e pubblicali quando sono pronti.", len(drafts)))
 	return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(visitID, 10))

@@ -64,6 +64,7 @@ func paCount(t *testing.T, a *app, query string, args ...any) int {
 
 // paSMSCount is how many SMS the fake gateway received in all.
 func paSMSCount(a *app) int {
+	a.h.Wait() // neutral flows send in the background
 	a.smsMu.Lock()
 	defer a.smsMu.Unlock()
 	return len(a.inbox)

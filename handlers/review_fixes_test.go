@@ -170,3 +170,33 @@ func TestPendingLoginVoidAfterReset(t *testing.T) {
 		t.Errorf("profile after the voided login: %d, want 303", rec.Code)
 	}
 }
+
+// TestStaffReadsAudited: the desk reading a patient's data is logged, and
+// the patient sees it; a search logs that it happened, not what was typed.
+func TestStaffReadsAudited(t *testing.T) {
+	a := newApp(t)
+	desk := a.deskClient()
+	visitID, code := desk.accept(a.acceptForm())
+	p, _ := a.db.PatientByFiscalCode(context.Background(), rossiCF)
+	desk.get("/desk?q=Rossi")
+	desk.get("/desk/patients/" + itoa(p.ID))
+	desk.get("/desk/visits/" + itoa(visitID))
+	for _, action := range []string{"patient.search", "patient.view", "visit.view"} {
+		if ev := a.auditActions(db.AuditFilter{Action: action}); len(ev) != 1 || ev[0].Actor.Name != receptionUser {
+			t.Errorf("audit %s = %+v, want one row by %s", action, ev, receptionUser)
+		}
+	}
+	var leaked int
+	a.db.R.QueryRow(`SELECT count(*) FROM audit_events WHERE detail LIKE '%Rossi%'`).Scan(&leaked)
+	if leaked != 0 {
+		t.Error("the search text reached the audit log")
+	}
+	c := a.register("Mario", "Rossi", "333 1234567", "")
+	c.activate(rossiCF, code)
+	body := c.get("/fascicolo/accessi").Body.String()
+	for _, want := range []string{"Consultazione della scheda anagrafica da parte del personale", "Consultazione di un&#39;accettazione da parte del personale"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("patient's access log lacks %q", want)
+		}
+	}
+}
