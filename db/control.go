@@ -43,6 +43,10 @@ func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, 
 			now.UTC(), patientID); err != nil {
 			return err
 		}
+		// Notifications stop at once, including those still queued.
+		if err := dropReportNotices(ctx, tx, patientID, 0); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.disable", ObjectType: "patient", ObjectID: patientID,
 			Detail: "consent withdrawn"})
 	})
@@ -78,6 +82,9 @@ func (d *DB) ResetDossier(ctx context.Context, accountID, patientID int64, by Ac
 		}
 		var err error
 		if n, err = deletePublished(ctx, tx, patientID, by, "report.delete_by_patient", now); err != nil {
+			return err
+		}
+		if err := dropReportNotices(ctx, tx, patientID, 0); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.reset", ObjectType: "patient", ObjectID: patientID,

@@ -320,7 +320,7 @@ func (d *DB) CountDocuments(ctx context.Context) (int, error) {
 // queueReportNotices queues notice for each account linked to the visit's
 // patient: SMS, email or both, as the account chose.
 func queueReportNotices(ctx context.Context, tx *sql.Tx, visitID int64, notice Notice, now time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.mobile, a.email, a.notify_sms, a.notify_email FROM accounts a
+	rows, err := tx.QueryContext(ctx, `SELECT a.id, v.patient_id, a.mobile, a.email, a.notify_sms, a.notify_email FROM accounts a
 		JOIN dossier_links l ON l.account_id = a.id JOIN visits v ON v.patient_id = l.patient_id
 		JOIN patients p ON p.id = v.patient_id WHERE v.id = ? AND p.online_disabled_at IS NULL`, visitID)
 	if err != nil {
@@ -328,19 +328,20 @@ func queueReportNotices(ctx context.Context, tx *sql.Tx, visitID int64, notice N
 	}
 	var msgs []OutboxMessage
 	for rows.Next() {
-		var id int64
+		var id, patientID int64
 		var mobile, email string
 		var sms, mail bool
-		if err := rows.Scan(&id, &mobile, &email, &sms, &mail); err != nil {
+		if err := rows.Scan(&id, &patientID, &mobile, &email, &sms, &mail); err != nil {
 			rows.Close()
 			return err
 		}
 		if sms || (mail && email == "") {
-			msgs = append(msgs, OutboxMessage{Channel: ChannelSMS, Recipient: mobile, Body: notice.SMS, Kind: "report_available", AccountID: id})
+			msgs = append(msgs, OutboxMessage{Channel: ChannelSMS, Recipient: mobile, Body: notice.SMS, Kind: "report_available",
+				AccountID: id, PatientID: patientID})
 		}
 		if mail && email != "" {
 			msgs = append(msgs, OutboxMessage{Channel: ChannelEmail, Recipient: email, Subject: notice.EmailSubject,
-				Body: notice.EmailBody, Kind: "report_available", AccountID: id})
+				Body: notice.EmailBody, Kind: "report_available", AccountID: id, PatientID: patientID})
 		}
 	}
 	rows.Close()

@@ -90,6 +90,11 @@ func (d *DB) RemoveRelative(ctx context.Context, accountID, id int64, by Actor, 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM relatives WHERE id = ? AND account_id = ?`, id, accountID); err != nil {
 			return err
 		}
+		if patientID.Valid {
+			if err := dropReportNotices(ctx, tx, patientID.Int64, accountID); err != nil {
+				return err
+			}
+		}
 		e := AuditEvent{At: now, Actor: by, Action: "relative.remove", ObjectType: "relative", ObjectID: id}
 		if patientID.Valid {
 			e.ObjectType, e.ObjectID, e.Detail = "patient", patientID.Int64, fmt.Sprintf("relative %d removed, dossier access ended", id)

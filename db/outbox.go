@@ -35,6 +35,8 @@ type OutboxMessage struct {
 	Kind string
 	// AccountID is the account the message is about, 0 when none.
 	AccountID int64
+	// PatientID is the dossier a report notice is about, 0 when none.
+	PatientID int64
 	// CreatedAt is when the message was queued.
 	CreatedAt time.Time
 	// Attempts counts failed delivery attempts.
@@ -78,14 +80,17 @@ func insertOutbox(ctx context.Context, ex execer, m OutboxMessage, now time.Time
 	if m.Recipient == "" {
 		return fmt.Errorf("queue %s %s message: no recipient", m.Kind, m.Channel)
 	}
-	var accountID any
+	var accountID, patientID any
 	if m.AccountID != 0 {
 		accountID = m.AccountID
 	}
+	if m.PatientID != 0 {
+		patientID = m.PatientID
+	}
 	_, err := ex.ExecContext(ctx, `INSERT INTO outbox
-		(channel, recipient, subject, body, kind, account_id, created_at, attempts, next_attempt_at, last_error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, '')`,
-		m.Channel, m.Recipient, m.Subject, m.Body, m.Kind, accountID, now.UTC(), now.UTC())
+		(channel, recipient, subject, body, kind, account_id, patient_id, created_at, attempts, next_attempt_at, last_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '')`,
+		m.Channel, m.Recipient, m.Subject, m.Body, m.Kind, accountID, patientID, now.UTC(), now.UTC())
 	if err != nil {
 		return fmt.Errorf("queue %s %s message: %w", m.Kind, m.Channel, mapErr(err))
 	}
@@ -301,4 +306,12 @@ func (d *DB) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
 		return 0, fmt.Errorf("prune outbox: %w", err)
 	}
 	return n, nil
+}
+
+// dropReportNotices deletes the unsent "new document" notices about
+// patientID (for one account, or every account when accountID is 0).
+func dropReportNotices(ctx context.Context, ex execer, patientID, accountID int64) error {
+	_, err := ex.ExecContext(ctx, `DELETE FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL AND failed_at IS NULL
+		AND patient_id = ? AND (? = 0 OR account_id = ?)`, patientID, accountID, accountID)
+	return err
 }

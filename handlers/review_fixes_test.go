@@ -200,3 +200,33 @@ func TestStaffReadsAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestDisableDropsQueuedNotices: turning a dossier off, or resetting it,
+// stops notices already queued but not yet sent.
+func TestDisableDropsQueuedNotices(t *testing.T) {
+	for _, action := range []string{"disattiva", "azzera"} {
+		t.Run(action, func(t *testing.T) {
+			a := newApp(t)
+			visitID, code, _ := a.publishedVisit()
+			c := a.register("Mario", "Rossi", "333 1234567", "")
+			c.activate(rossiCF, code)
+			desk := a.deskClient()
+			desk.upload(visitID, file{"Secondo referto", "b.pdf", samplePDF(t, "Secondo")})
+			desk.post("/desk/visits/"+itoa(visitID)+"/publish", nil)
+			count := func() (n int) {
+				a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL`).Scan(&n)
+				return n
+			}
+			if count() != 1 {
+				t.Fatalf("queued notices before %s = %d, want 1", action, count())
+			}
+			p, _ := a.db.PatientByFiscalCode(context.Background(), rossiCF)
+			if rec := c.post("/fascicolo/"+itoa(p.ID)+"/"+action, nil); rec.Code != http.StatusSeeOther {
+				t.Fatalf("%s: %d", action, rec.Code)
+			}
+			if count() != 0 {
+				t.Errorf("queued notices after %s = %d, want 0", action, count())
+			}
+		})
+	}
+}

@@ -69,6 +69,9 @@ CREATE TABLE outbox (
     body            TEXT NOT NULL,
     kind            TEXT NOT NULL,            -- report_available, security
     account_id      INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+    -- The dossier a report notice is about: turning the dossier off or
+    -- resetting it drops the notices not yet sent.
+    patient_id      INTEGER REFERENCES patients(id),
     created_at      TIMESTAMP NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
