@@ -315,3 +315,12 @@ func dropReportNotices(ctx context.Context, ex execer, patientID, accountID int6
 		AND patient_id = ? AND (? = 0 OR account_id = ?)`, patientID, accountID, accountID)
 	return err
 }
+
+// CountRecentOutbox counts messages of kind whose body contains text,
+// queued for an account since since.
+func (d *DB) CountRecentOutbox(ctx context.Context, accountID int64, kind, text string, since time.Time) (int, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE account_id = ? AND kind = ? AND instr(body, ?) > 0
+		AND created_at > ?`, accountID, kind, text, since.UTC()).Scan(&n)
+	return n, err
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -108,6 +109,15 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	if form.HasErrors() {
 		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}))
 	}
+	// The send limit comes first: past it, no code and no notice goes out.
+	if next, err := h.otpNextSend(ctx, mobile, 0); err != nil {
+		return err
+	} else if !next.IsZero() {
+		_, msg, _ := otpSendMessage(errSendLimit{next})
+		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
+		page.Error = msg
+		return h.render(c, http.StatusTooManyRequests, views.RegisterProfile(page))
+	}
 	hash, err := h.Hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
@@ -117,15 +127,15 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	taken := false
 	if a, err := h.DB.AccountByMobile(ctx, mobile); err == nil {
 		taken = true
-		h.queueSecurityNotice(c, a, "Qualcuno ha provato a registrarsi a Referti online con il suo numero. Se è stato lei, "+
-			"acceda con la sua password o usi «Password dimenticata».")
+		h.queueOncePerDay(c, a, "qualcuno ha provato a registrarsi a Referti online con il suo numero. "+
+			"Se è stato lei, acceda con la sua password o usi «Password dimenticata».")
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
 	if a, err := h.DB.AccountByEmail(ctx, email); err == nil {
 		taken = true
-		h.queueSecurityNotice(c, a, "Qualcuno ha provato a registrarsi a Referti online con il suo indirizzo email. Se è stato lei, "+
-			"acceda con la sua password o usi «Password dimenticata».")
+		h.queueOncePerDay(c, a, "qualcuno ha provato a registrarsi a Referti online con il suo indirizzo "+
+			"email. Se è stato lei, acceda con la sua password o usi «Password dimenticata».")
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
@@ -230,6 +240,21 @@ func (h *Handler) registerCode(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/attiva")
 }
 
+// queueOncePerDay queues a security notice unless the account got the
+// same one in the last day: repeated attempts must not flood the holder.
+func (h *Handler) queueOncePerDay(c echo.Context, a db.Account, text string) {
+	ctx := h.pctx(c)
+	n, err := h.DB.CountRecentOutbox(ctx, a.ID, "security", text, h.now().Add(-24*time.Hour))
+	if err != nil {
+		h.Log.Error("count notices", "account", a.ID, "err", err)
+		return
+	}
+	if n > 0 {
+		return
+	}
+	h.queueSecurityNotice(c, a, text)
+}
+
 // queueSecurityNotice tells an account holder about an event on their
 // account, by SMS and, when known, email. It never carries a code.
 func (h *Handler) queueSecurityNotice(c echo.Context, a db.Account, text string) {
@@ -245,7 +270,7 @@ func securityNotices(a db.Account, text string) []db.OutboxMessage {
 	msgs := []db.OutboxMessage{{Channel: db.ChannelSMS, Recipient: a.Mobile, Body: "Referti online: " + text, Kind: "security", AccountID: a.ID}}
 	if a.Email != "" {
 		msgs = append(msgs, db.OutboxMessage{Channel: db.ChannelEmail, Recipient: a.Email, Subject: "Referti online: avviso di sicurezza",
-			Body: text, Kind: "security", AccountID: a.ID})
+			Body: "Gentile utente,\n\n" + text + "\n", Kind: "security", AccountID: a.ID})
 	}
 	return msgs
 }

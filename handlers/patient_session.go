@@ -43,10 +43,14 @@ var (
 	activationThrottle = db.Throttle{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 )
 
-// OTP rules: 6 digits, at most 3 sends per 15 minutes per number and per account.
+// OTP rules: 6 digits, at most 3 sends per 15 minutes and 10 per day, per
+// number and per account (the daily cap stops a slow SMS flood at the
+// clinic's expense).
 const (
-	otpSendLimit  = 3
-	otpSendWindow = 15 * time.Minute
+	otpSendLimit      = 3
+	otpSendWindow     = 15 * time.Minute
+	otpDailySendLimit = 10
+	otpDailyWindow    = 24 * time.Hour
 )
 
 var otpTTL = map[string]time.Duration{
@@ -223,14 +227,26 @@ var errSMSUnavailable = errors.New("no SMS gateway configured")
 // the zero time when one may be sent now.
 func (h *Handler) otpNextSend(ctx context.Context, mobile string, accountID int64) (time.Time, error) {
 	now := h.now()
-	times, err := h.DB.OTPSendTimes(ctx, mobile, accountID, now.Add(-otpSendWindow))
+	times, err := h.DB.OTPSendTimes(ctx, mobile, accountID, now.Add(-otpDailyWindow))
 	if err != nil {
 		return time.Time{}, err
 	}
-	if len(times) < otpSendLimit {
-		return time.Time{}, nil
+	var next time.Time
+	if len(times) >= otpDailySendLimit {
+		next = times[len(times)-otpDailySendLimit].Add(otpDailyWindow)
 	}
-	return times[len(times)-otpSendLimit].Add(otpSendWindow), nil
+	var recent []time.Time
+	for _, t := range times {
+		if t.After(now.Add(-otpSendWindow)) {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= otpSendLimit {
+		if t := recent[len(recent)-otpSendLimit].Add(otpSendWindow); t.After(next) {
+			next = t
+		}
+	}
+	return next, nil
 }
 
 // Ways issueOTP sends a code.

@@ -230,3 +230,33 @@ func TestDisableDropsQueuedNotices(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSMSFlood: repeated registrations with a registered number send its
+// owner one warning a day, and no number gets more than 10 codes a day.
+func TestNoSMSFlood(t *testing.T) {
+	a := newApp(t)
+	a.register("Mario", "Rossi", "333 1234567", "")
+	for i := range 12 {
+		c := a.client()
+		c.ip = "198.51.100." + itoa(int64(i+1))
+		c.post("/registrati", url.Values{"consent": {"1"}})
+		c.post("/registrati/profilo", url.Values{"first_name": {"X"}, "last_name": {"Y"}, "mobile": {"3331234567"},
+			"password": {patientPassword}, "password2": {patientPassword}})
+		a.advance(16 * time.Minute)
+	}
+	var warnings int
+	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND channel = 'sms'`).Scan(&warnings)
+	if warnings != 1 {
+		t.Errorf("warnings to the owner after 12 attempts = %d, want 1", warnings)
+	}
+	before := len(a.smsTo(rossiMobile))
+	for i := range 40 {
+		c := a.client()
+		c.ip = "198.51.100." + itoa(int64(i+1))
+		c.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}})
+		a.advance(6 * time.Minute)
+	}
+	if got := len(a.smsTo(rossiMobile)) - before; got > 10 {
+		t.Errorf("reset codes sent in 4 hours = %d, want at most 10 a day", got)
+	}
+}
