@@ -253,29 +253,35 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	return serveUntilSignal(ctx, c, d, keys, e)
 }
 
-// loadOrCreateKeys reads the key file, or creates it when the database has
-// no documents yet. With documents and no key, starting would make every
-// report unreadable, so it refuses.
+// loadOrCreateKeys reads the key file, or creates it for a database that
+// holds nothing written with a key yet. A missing key with reports or codes
+// in the database, or a key that is not the database's, stops the server:
+// going on would make every report and printed slip unusable.
 func loadOrCreateKeys(ctx context.Context, path string, d *db.DB, e env) (*sealbox.Keys, error) {
 	keys, err := sealbox.LoadKeyFile(path)
-	if err == nil {
-		return keys, nil
-	}
-	if !errors.Is(err, sealbox.ErrKeyFileMissing) {
+	switch {
+	case errors.Is(err, sealbox.ErrKeyFileMissing):
+		needs, nerr := d.NeedsKey(ctx)
+		if nerr != nil {
+			return nil, nerr
+		}
+		if needs {
+			return nil, fmt.Errorf("the database holds encrypted reports or activation codes but the key file %s is missing: "+
+				"restore it from your key backup (refusing to start)", path)
+		}
+		if keys, err = sealbox.CreateKeyFile(path); err != nil {
+			return nil, err
+		}
+		e.log.Warn("created a new master key file: back it up separately from the database", "key_file", path)
+	case err != nil:
 		return nil, err
 	}
-	n, err := d.CountDocuments(ctx)
-	if err != nil {
+	if err := d.CheckKey(ctx, keys.CodeMAC("fse key check v1")); err != nil {
+		if errors.Is(err, db.ErrWrongKey) {
+			return nil, fmt.Errorf("the key file %s is not the one this database was written with: use the right key file (refusing to start)", path)
+		}
 		return nil, err
 	}
-	if n > 0 {
-		return nil, fmt.Errorf("the database holds %d encrypted reports but the key file %s is missing: restore it from your key backup (refusing to start)", n, path)
-	}
-	keys, err = sealbox.CreateKeyFile(path)
-	if err != nil {
-		return nil, err
-	}
-	e.log.Warn("created a new master key file: back it up separately from the database", "key_file", path)
 	return keys, nil
 }
 

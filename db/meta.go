@@ -1,0 +1,39 @@
+package db
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+)
+
+// ErrWrongKey means the key file is not the one this database was written with.
+var ErrWrongKey = errors.New("the key file does not match this database")
+
+// CheckKey compares check (a MAC made with the master key) with the one
+// stored at first start, storing it if there is none.
+func (d *DB) CheckKey(ctx context.Context, check []byte) error {
+	var stored []byte
+	err := d.R.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored)
+	if errors.Is(mapErr(err), ErrNotFound) {
+		_, err = d.W.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('key_check', ?)`, check)
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("read key check: %w", err)
+	}
+	if subtle.ConstantTimeCompare(stored, check) != 1 {
+		return ErrWrongKey
+	}
+	return nil
+}
+
+// NeedsKey reports whether the database holds anything written with a
+// master key (reports, activation or SMS codes, or a key check), so a
+// missing key file must stop the server instead of being replaced.
+func (d *DB) NeedsKey(ctx context.Context) (bool, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM activation_codes)
+		+ (SELECT count(*) FROM otp_codes) + (SELECT count(*) FROM meta WHERE key = 'key_check')`).Scan(&n)
+	return n > 0, err
+}
