@@ -43,6 +43,14 @@ func (h *Handler) changeContact(c echo.Context) error {
 	if form.HasErrors() {
 		return h.profilePage(c, http.StatusUnprocessableEntity, form)
 	}
+	// Whoever holds an open session must not be able to move the account
+	// to their own phone: the password is asked again.
+	if msg, err := h.reauthenticate(c, a, c.FormValue("contact_password")); err != nil {
+		return err
+	} else if msg != "" {
+		form.Errors["contact_password"] = msg
+		return h.profilePage(c, http.StatusUnprocessableEntity, form)
+	}
 	if mobile == a.Mobile && email == a.Email {
 		h.pflash(c, "Nessuna modifica ai recapiti.")
 		return c.Redirect(http.StatusSeeOther, "/profilo")

@@ -169,14 +169,12 @@ func (h *Handler) deleteAccountForm(c echo.Context) error {
 func (h *Handler) deleteAccount(c echo.Context) error {
 	ctx := h.pctx(c)
 	a := currentAccount(c)
-	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(c.FormValue("password")), a.PasswordHash)
-	if err != nil {
+	if msg, err := h.reauthenticate(c, a, c.FormValue("password")); err != nil {
 		return err
-	}
-	if !ok {
+	} else if msg != "" {
 		page := h.deleteAccountPage()
 		page.PChrome = h.pchrome(c, "Elimina account")
-		page.Form.Errors["password"] = "La password non è corretta."
+		page.Form.Errors["password"] = msg
 		return h.render(c, http.StatusUnprocessableEntity, views.Confirm(page))
 	}
 	if _, err := h.DB.DeleteAccount(ctx, a.ID, h.now()); err != nil {

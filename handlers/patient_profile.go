@@ -47,12 +47,10 @@ func (h *Handler) changePassword(c echo.Context) error {
 	ctx := h.pctx(c)
 	a := currentAccount(c)
 	form := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
-	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(c.FormValue("current")), a.PasswordHash)
-	if err != nil {
+	if msg, err := h.reauthenticate(c, a, c.FormValue("current")); err != nil {
 		return err
-	}
-	if !ok {
-		form.Errors["current"] = "La password attuale non è corretta."
+	} else if msg != "" {
+		form.Errors["current"] = msg
 		return h.profilePage(c, http.StatusUnprocessableEntity, form)
 	}
 	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"),
@@ -76,4 +74,27 @@ func (h *Handler) changePassword(c echo.Context) error {
 	putSessionTime(h.patientSessions, ctx, keyAuthAt, now.Add(1))
 	h.pflash(c, "Password cambiata. Gli altri accessi aperti sono stati chiusi.")
 	return c.Redirect(http.StatusSeeOther, "/profilo")
+}
+
+// reauthenticate checks the current password before a sensitive change
+// (contacts, password, account deletion). Attempts count on the same
+// per-account lock as login, so a session left open cannot be used to
+// guess the password. It returns a user message when refused.
+func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (string, error) {
+	ctx := h.pctx(c)
+	key := "account:" + itoa(a.ID)
+	if until, err := h.DB.ClaimAttempt(ctx, patientThrottle, key, h.now()); err != nil {
+		return "", err
+	} else if !until.IsZero() {
+		return "Troppi tentativi con la password sbagliata: riprova più tardi.", nil
+	}
+	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: "account.reauthenticate", Outcome: db.OutcomeFailed})
+		return "La password attuale non è corretta.", nil
+	}
+	return "", h.DB.ClearFailures(ctx, key)
 }

@@ -92,7 +92,11 @@ func TestPatientAccessLog(t *testing.T) {
 func TestPatientContactChange(t *testing.T) {
 	a := newApp(t)
 	c := a.register("Mario", "Rossi", "333 1234567", "")
-	rec := c.post("/profilo/recapiti", url.Values{"new_mobile": {"347 555 1234"}, "new_email": {"mario@example.it"}})
+	if rec := c.post("/profilo/recapiti", url.Values{"new_mobile": {"347 555 1234"}, "contact_password": {"sbagliata"}}); rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("contact change with a wrong password: %d, want 422", rec.Code)
+	}
+	rec := c.post("/profilo/recapiti", url.Values{"new_mobile": {"347 555 1234"}, "new_email": {"mario@example.it"},
+		"contact_password": {patientPassword}})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/profilo/recapiti/codice" {
 		t.Fatalf("change contact: %d %s", rec.Code, rec.Header().Get("Location"))
 	}
