@@ -3,9 +3,24 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
+
+// ErrNotPatient means the patient has their own account, and only they may
+// do this to their dossier (consent is the patient's: at 18 the young adult
+// takes control from the parents).
+var ErrNotPatient = errors.New("only the patient's own account may do this")
+
+// ownedByOther reports whether another account holds the patient's own
+// ("self") link.
+func ownedByOther(ctx context.Context, tx *sql.Tx, accountID, patientID int64) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ? AND relation = 'self' AND account_id <> ?`,
+		patientID, accountID).Scan(&n)
+	return n > 0, err
+}
 
 // linked checks inside tx that accountID has patientID's dossier.
 func linked(ctx context.Context, tx *sql.Tx, accountID, patientID int64) error {
@@ -29,6 +44,12 @@ func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, 
 			return err
 		}
 		if on {
+			if other, err := ownedByOther(ctx, tx, accountID, patientID); err != nil || other {
+				if err == nil {
+					err = ErrNotPatient
+				}
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE patients SET online_disabled_at = NULL WHERE id = ?`, patientID); err != nil {
 				return err
 			}
@@ -78,6 +99,12 @@ func (d *DB) ResetDossier(ctx context.Context, accountID, patientID int64, by Ac
 	var n int
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		if err := linked(ctx, tx, accountID, patientID); err != nil {
+			return err
+		}
+		if other, err := ownedByOther(ctx, tx, accountID, patientID); err != nil || other {
+			if err == nil {
+				err = ErrNotPatient
+			}
 			return err
 		}
 		var err error
@@ -171,4 +198,59 @@ func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) 
 			Detail: fmt.Sprintf("%d dossiers unlinked, %d reports deleted", len(patients), out.ReportsDeleted)})
 	})
 	return out, err
+}
+
+// RevokeOtherAccounts ends every other account's access to the patient's
+// dossier; only the patient's own account may do it. It returns how many
+// accounts lost access.
+func (d *DB) RevokeOtherAccounts(ctx context.Context, accountID, patientID int64, by Actor, now time.Time) (int, error) {
+	var n int
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var self int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE account_id = ? AND patient_id = ? AND relation = 'self'`,
+			accountID, patientID).Scan(&self); err != nil {
+			return err
+		}
+		if self == 0 {
+			return ErrNotPatient
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL AND patient_id = ?
+			AND account_id <> ?`, patientID, accountID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM dossier_links WHERE patient_id = ? AND account_id <> ?`, patientID, accountID)
+		if err != nil {
+			return err
+		}
+		m, _ := res.RowsAffected()
+		n = int(m)
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.revoke_others", ObjectType: "patient", ObjectID: patientID,
+			Detail: fmt.Sprintf("%d accounts lost access", n)})
+	})
+	return n, err
+}
+
+// UnlinkDossier removes a dossier from the account (a relative's goes with
+// the relative); the reports stay for the patient and other accounts.
+func (d *DB) UnlinkDossier(ctx context.Context, accountID, patientID int64, by Actor, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		var relative sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT relative_id FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
+			accountID, patientID).Scan(&relative); err != nil {
+			return mapErr(err)
+		}
+		if err := dropReportNotices(ctx, tx, patientID, accountID); err != nil {
+			return err
+		}
+		if relative.Valid {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM relatives WHERE id = ?`, relative.Int64); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dossier_links WHERE account_id = ? AND patient_id = ?`, accountID, patientID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.unlink", ObjectType: "patient", ObjectID: patientID,
+			Detail: fmt.Sprintf("account %d", accountID)})
+	})
 }

@@ -42,6 +42,11 @@ type DossierLink struct {
 	PrivacyVersion string
 	ConsentedAt    time.Time
 	ActivatedAt    time.Time
+	// OtherAccounts is how many other accounts see this dossier.
+	OtherAccounts int
+	// OwnedByOther is set when the patient has their own account (not this
+	// one): only they may turn the service back on or reset the history.
+	OwnedByOther bool
 }
 
 // Activation is a request to link a dossier to an account: the holder's
@@ -134,7 +139,9 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, error) {
 	rows, err := d.R.QueryContext(ctx, `SELECT l.account_id, l.relation, coalesce(l.relative_id, 0), l.privacy_version, l.consented_at,
 		l.activated_at, p.id, p.fiscal_code, p.first_name, p.last_name, p.birth_date, p.birth_place, p.sex, p.mobile, p.email,
-		p.created_at, p.updated_at, p.online_disabled_at
+		p.created_at, p.updated_at, p.online_disabled_at,
+		(SELECT count(*) FROM dossier_links o WHERE o.patient_id = l.patient_id AND o.account_id <> l.account_id),
+		EXISTS (SELECT 1 FROM dossier_links o WHERE o.patient_id = l.patient_id AND o.account_id <> l.account_id AND o.relation = 'self')
 		FROM dossier_links l JOIN patients p ON p.id = l.patient_id WHERE l.account_id = ?
 		ORDER BY l.relation <> 'self', p.first_name`, accountID)
 	if err != nil {
@@ -148,7 +155,7 @@ func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, 
 		var off sql.NullTime
 		if err := rows.Scan(&l.AccountID, &l.Relation, &l.RelativeID, &l.PrivacyVersion, &l.ConsentedAt, &l.ActivatedAt,
 			&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, &p.BirthDate, &p.BirthPlace, &p.Sex, &p.Mobile, &p.Email,
-			&p.CreatedAt, &p.UpdatedAt, &off); err != nil {
+			&p.CreatedAt, &p.UpdatedAt, &off, &l.OtherAccounts, &l.OwnedByOther); err != nil {
 			return nil, err
 		}
 		p.OnlineDisabledAt = off.Time

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -56,6 +57,20 @@ func (h *Handler) dossierConfirmPage(c echo.Context, l db.DossierLink, action st
 		page.Lines = []string{"Per riattivare il servizio occorre di nuovo il consenso all'informativa."}
 		page.Button = "Riattiva"
 		page.DossierConsent = true
+	case "revoca":
+		page.Heading = "Togliere agli altri account l'accesso al fascicolo di " + name + "?"
+		page.Lines = []string{
+			"Gli altri account che vedono questo fascicolo (per esempio quello di un genitore) non lo vedranno più e non riceveranno più avvisi.",
+			"Il tuo accesso non cambia.",
+		}
+		page.Button = "Togli l'accesso agli altri"
+	case "scollega":
+		page.Heading = "Scollegare il fascicolo di " + name + " dal tuo account?"
+		page.Lines = []string{
+			"Non vedrai più questo fascicolo e non riceverai avvisi. I referti restano per il paziente e per gli altri account autorizzati, e su carta.",
+			"Per vederlo di nuovo servirà un nuovo codice di attivazione.",
+		}
+		page.Button = "Scollega"
 	case "azzera":
 		page.Heading = "Azzerare lo storico del fascicolo di " + name + "?"
 		page.Lines = []string{
@@ -92,7 +107,7 @@ func (h *Handler) enableDossier(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, views.Confirm(page))
 	}
 	if err := h.DB.SetOnlineDelivery(h.pctx(c), a.ID, l.Patient.ID, true, DossierPrivacyVersion, patientActor(c, a.ID), h.now()); err != nil {
-		return err
+		return notPatient(err)
 	}
 	h.pflash(c, "Servizio online riattivato.")
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
@@ -108,7 +123,7 @@ func (h *Handler) resetDossier(c echo.Context) error {
 	a := currentAccount(c)
 	n, err := h.DB.ResetDossier(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now())
 	if err != nil {
-		return err
+		return notPatient(err)
 	}
 	h.checkpoint()
 	h.pflash(c, "Storico azzerato: "+itoa(int64(n))+" referti eliminati definitivamente.")
@@ -194,4 +209,47 @@ func (h *Handler) checkpoint() {
 	if err := h.DB.Checkpoint(context.Background()); err != nil {
 		h.Log.Warn("checkpoint after deletion", "err", err)
 	}
+}
+
+// notPatient explains that only the patient's own account may do this.
+func notPatient(err error) error {
+	if errors.Is(err, db.ErrNotPatient) {
+		return echo.NewHTTPError(http.StatusForbidden, "Il paziente gestisce il proprio fascicolo con un suo account: "+
+			"solo lui può riattivare il servizio o azzerare lo storico.")
+	}
+	return err
+}
+
+// revokeOthers lets the patient end every other account's access (for
+// example a parent's, once the patient is an adult with their own account).
+func (h *Handler) revokeOthers(c echo.Context) error {
+	l, err := h.linkedDossier(c)
+	if err != nil {
+		return err
+	}
+	a := currentAccount(c)
+	n, err := h.DB.RevokeOtherAccounts(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now())
+	if errors.Is(err, db.ErrNotPatient) {
+		return echo.NewHTTPError(http.StatusForbidden, "Solo il paziente, dal proprio account, può togliere l'accesso agli altri.")
+	}
+	if err != nil {
+		return err
+	}
+	h.pflash(c, "Accesso tolto a "+itoa(int64(n))+" altri account.")
+	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
+}
+
+// unlinkDossier removes a dossier from the account, for example one
+// activated by mistake as one's own.
+func (h *Handler) unlinkDossier(c echo.Context) error {
+	l, err := h.linkedDossier(c)
+	if err != nil {
+		return err
+	}
+	a := currentAccount(c)
+	if err := h.DB.UnlinkDossier(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now()); err != nil {
+		return err
+	}
+	h.pflash(c, "Fascicolo scollegato dal tuo account.")
+	return c.Redirect(http.StatusSeeOther, "/fascicolo")
 }

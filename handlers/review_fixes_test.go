@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fse/db"
+	"fse/internal/codicefiscale"
 	"fse/internal/notify"
 )
 
@@ -258,5 +259,71 @@ func TestNoSMSFlood(t *testing.T) {
 	}
 	if got := len(a.smsTo(rossiMobile)) - before; got > 10 {
 		t.Errorf("reset codes sent in 4 hours = %d, want at most 10 a day", got)
+	}
+}
+
+// TestPatientOwnsTheirDossier: once the patient has their own account, a
+// parent's family link cannot turn the service back on or reset it, and
+// the patient can end the parent's access. Any account can unlink a
+// dossier from itself.
+func TestPatientOwnsTheirDossier(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	desk := a.deskClient()
+	lucaCF, _ := codicefiscale.Generate("Rossi", "Luca", time.Date(2005, 6, 3, 0, 0, 0, 0, time.UTC), "M", "E897")
+	luca := a.acceptForm()
+	luca.Set("fiscal_code", lucaCF)
+	luca.Set("first_name", "Luca")
+	luca.Set("birth_date", "2005-06-03")
+	_, parentCode := desk.accept(luca) // registered with the father's mobile
+	father := a.register("Mario", "Rossi", "333 1234567", "")
+	if rec := father.post("/profilo/familiari", url.Values{"first_name": {"Luca"}, "last_name": {"Rossi"}, "birth_date": {"2005-06-03"},
+		"birth_place": {"Mantova"}, "sex": {"M"}, "fiscal_code": {lucaCF}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("add relative: %d", rec.Code)
+	}
+	rels, _ := a.db.Relatives(ctx, 1)
+	if rec := father.post("/profilo/familiari/"+itoa(rels[0].ID)+"/attiva", url.Values{"consent": {"1"}, "fiscal_code": {lucaCF}, "code": {parentCode}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("family activation: %d", rec.Code)
+	}
+	// Luca, now adult, gives the desk his own mobile and activates his own dossier.
+	luca.Set("mobile", "347 222 3333")
+	_, ownCode := desk.accept(luca)
+	son := a.register("Luca", "Rossi", "347 222 3333", "")
+	if rec := son.activate(lucaCF, ownCode); rec.Code != http.StatusSeeOther {
+		t.Fatalf("own activation: %d", rec.Code)
+	}
+	p, _ := a.db.PatientByFiscalCode(ctx, lucaCF)
+	pid := itoa(p.ID)
+
+	son.post("/fascicolo/"+pid+"/disattiva", nil)
+	if rec := father.post("/fascicolo/"+pid+"/riattiva", url.Values{"consent": {"1"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("father re-enabling the son's dossier: %d, want 403", rec.Code)
+	}
+	if rec := father.post("/fascicolo/"+pid+"/azzera", nil); rec.Code != http.StatusForbidden {
+		t.Errorf("father resetting the son's dossier: %d, want 403", rec.Code)
+	}
+	if p, _ := a.db.Patient(ctx, p.ID); !p.OnlineDisabled() {
+		t.Error("the father turned the son's service back on")
+	}
+	if rec := father.post("/fascicolo/"+pid+"/revoca", nil); rec.Code != http.StatusForbidden {
+		t.Errorf("father revoking the son's access: %d, want 403", rec.Code)
+	}
+	if rec := son.post("/fascicolo/"+pid+"/revoca", nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("son revoking others: %d", rec.Code)
+	}
+	if links, _ := a.db.DossierLinks(ctx, 1); len(links) != 0 {
+		t.Errorf("father still has %d dossier links after the son revoked others", len(links))
+	}
+	if rec := father.get("/fascicolo?p=" + pid); rec.Code == http.StatusOK {
+		t.Error("father still sees the son's dossier after revocation")
+	}
+	if rec := son.post("/fascicolo/"+pid+"/scollega", nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("unlink: %d", rec.Code)
+	}
+	if rec := son.get("/fascicolo"); rec.Header().Get("Location") != "/attiva" {
+		t.Errorf("after unlinking the only dossier /fascicolo goes to %q, want /attiva", rec.Header().Get("Location"))
+	}
+	if _, err := a.db.Patient(ctx, p.ID); err != nil {
+		t.Errorf("unlinking touched the registry: %v", err)
 	}
 }
