@@ -310,7 +310,7 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	}
 	hc := c.handlerConfig()
 	hc.SMSConfigured, hc.EmailConfigured = senders.SMS != nil, senders.Email != nil
-	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: senders.SMS}
+	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: senders.SMS, Email: senders.Email}
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handlers.New(h),

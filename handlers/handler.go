@@ -62,6 +62,9 @@ type Handler struct {
 	// SMS sends one-time codes at once (they cannot wait in the outbox);
 	// nil when no gateway is configured.
 	SMS notify.Sender
+	// Email sends email confirmation links at once; nil when no mail
+	// server is configured (addresses cannot be confirmed then).
+	Email notify.Sender
 
 	staffSessions   *scs.SessionManager
 	patientSessions *scs.SessionManager
@@ -186,6 +189,8 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	pub.GET("/accedi/codice", h.loginCodeForm)
 	pub.POST("/accedi/codice", h.loginCode, codeLimit)
 	pub.POST("/esci", h.logout)
+	pub.GET("/verifica-email", h.emailConfirmForm)
+	pub.POST("/verifica-email", h.emailConfirm, codeLimit)
 	pub.GET("/password-dimenticata", h.forgotForm)
 	pub.POST("/password-dimenticata", h.forgot, codeLimit)
 	pub.GET("/password-dimenticata/codice", h.resetForm)

@@ -57,6 +57,17 @@ type app struct {
 	sms   *httptest.Server
 	smsMu sync.Mutex
 	inbox []smsMessage
+	mails []notify.Message
+}
+
+// mailbox is the fake mail server: it records what the portal sends.
+type mailbox struct{ a *app }
+
+func (m mailbox) Send(_ context.Context, msg notify.Message) error {
+	m.a.smsMu.Lock()
+	defer m.a.smsMu.Unlock()
+	m.a.mails = append(m.a.mails, msg)
+	return nil
 }
 
 // smsMessage is one SMS the gateway received.
@@ -124,7 +135,7 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 	t.Cleanup(a.sms.Close)
 	a.h = &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Now: a.Now,
 		Log: slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Config: cfg,
-		SMS: &notify.SMSGateway{URL: a.sms.URL}}
+		SMS: &notify.SMSGateway{URL: a.sms.URL}, Email: mailbox{a}}
 	a.e = handlers.New(a.h)
 
 	cli := db.Actor{Kind: "cli", Name: "test"}
@@ -353,6 +364,34 @@ func (a *app) lastSMSCode(mobile string) string {
 	return m[1]
 }
 
+var confirmLink = regexp.MustCompile(`/verifica-email\?t=([A-Za-z0-9_-]+)`)
+
+// confirmEmail follows the last confirmation link mailed to email, as its
+// owner would, and fails the test if it does not work.
+func (a *app) confirmEmail(email string) {
+	a.t.Helper()
+	a.smsMu.Lock()
+	var token string
+	for _, m := range a.mails {
+		if m.To == email {
+			if sub := confirmLink.FindStringSubmatch(m.Body); sub != nil {
+				token = sub[1]
+			}
+		}
+	}
+	a.smsMu.Unlock()
+	if token == "" {
+		a.t.Fatalf("no confirmation link mailed to %s", email)
+	}
+	c := a.client()
+	if rec := c.get("/verifica-email?t=" + token); rec.Code != http.StatusOK {
+		a.t.Fatalf("confirmation page: %d", rec.Code)
+	}
+	if rec := c.post("/verifica-email", url.Values{"t": {token}}); rec.Code != http.StatusOK {
+		a.t.Fatalf("confirm %s: %d\n%s", email, rec.Code, rec.Body.String())
+	}
+}
+
 // Rossi's mobile as the desk stores it (a.acceptForm uses it).
 const rossiMobile = "+393331234567"
 
@@ -379,6 +418,9 @@ func (a *app) register(first, last, mobile, email string) *client {
 	rec = c.post("/registrati/codice", url.Values{"code": {a.lastSMSCode(e164)}})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/attiva" {
 		a.t.Fatalf("sms code: %d %s\n%s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
+	}
+	if email != "" {
+		a.confirmEmail(strings.ToLower(email))
 	}
 	return c
 }

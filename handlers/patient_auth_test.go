@@ -337,8 +337,13 @@ func TestRegisterFlowCreatesAccountOnlyAfterCode(t *testing.T) {
 	paWantRedirect(t, "right code", rec, "/attiva")
 
 	acc := paAccount(t, a, rossiMobile)
-	if acc.FirstName != "Mario" || acc.LastName != "Rossi" || acc.Email != "mario.rossi@example.it" {
-		t.Errorf("account: got %q %q %q, want Mario Rossi mario.rossi@example.it", acc.FirstName, acc.LastName, acc.Email)
+	// The email is the account's only once its owner confirms the link.
+	if acc.FirstName != "Mario" || acc.LastName != "Rossi" || acc.Email != "" {
+		t.Errorf("account: got %q %q %q, want Mario Rossi with no email before confirmation", acc.FirstName, acc.LastName, acc.Email)
+	}
+	a.confirmEmail("mario.rossi@example.it")
+	if acc := paAccount(t, a, rossiMobile); acc.Email != "mario.rossi@example.it" {
+		t.Errorf("email after confirmation: got %q", acc.Email)
 	}
 	if got, want := acc.PrivacyVersion, "servizio-2026-11"; got != want {
 		t.Errorf("privacy_version: got %q, want %q", got, want)
@@ -664,6 +669,8 @@ func TestEnumerationRegisterTakenEmail(t *testing.T) {
 	fresh.post("/registrati", url.Values{"consent": {"1"}})
 	want := fresh.post("/registrati/profilo", paProfile(paMobile3Typed, "nuovo@example.it"))
 
+	// Naming someone else's email changes nothing in the answer, and the
+	// address never becomes the intruder's: only its owner could confirm it.
 	intruder := a.client()
 	intruder.ip = "198.51.100.2"
 	intruder.post("/registrati", url.Values{"consent": {"1"}})
@@ -672,49 +679,42 @@ func TestEnumerationRegisterTakenEmail(t *testing.T) {
 		t.Errorf("taken email: got %d → %q; new email: %d → %q; want the same", got.Code, got.Header().Get("Location"),
 			want.Code, want.Header().Get("Location"))
 	}
-	if n := len(a.smsTo(paMobile2)); n != 0 {
-		t.Errorf("SMS to the number typed with a taken email: got %d, want none", n)
+	paWantRedirect(t, "intruder's own mobile code", intruder.post("/registrati/codice", url.Values{"code": {a.lastSMSCode(paMobile2)}}), "/attiva")
+	if acc := paAccount(t, a, paMobile2); acc.Email != "" {
+		t.Errorf("the intruder's account got the email %q without confirming it", acc.Email)
 	}
-	if n := len(paSecurityBodies(t, a, "mario.rossi@example.it")); n != 1 {
-		t.Errorf("security email to the owner: got %d, want 1", n)
-	}
-	if n := len(paSecurityBodies(t, a, rossiMobile)); n != 1 {
-		t.Errorf("security SMS to the owner: got %d, want 1", n)
-	}
-	for _, b := range paSecurityBodies(t, a, rossiMobile) {
-		if paSixDigits.MatchString(b) {
-			t.Errorf("security notice carries a 6-digit number: %q", b)
-		}
-	}
-	paWantStatus(t, "any code", intruder.post("/registrati/codice", url.Values{"code": {"123456"}}), http.StatusUnprocessableEntity)
-	paNoAccount(t, a, paMobile2)
 	if acc, err := a.db.AccountByEmail(context.Background(), "mario.rossi@example.it"); err != nil || acc.ID != owner.ID {
 		t.Errorf("email owner: got %+v, %v", acc, err)
 	}
 }
 
-// A resend must be as neutral as the first send: with an email already
-// registered, the number typed must not get a code (it would let the
-// registration reach the "number/email taken" conflict and reveal the email).
-func TestEnumerationRegisterTakenEmailResendSendsNoCode(t *testing.T) {
+// TestEmailConfirmationOfTakenAddress: if the owner follows a link meant to
+// give their confirmed address to another account, nothing changes (409).
+func TestEmailConfirmationOfTakenAddress(t *testing.T) {
 	a := newApp(t)
 	a.register("Mario", "Rossi", "333 1234567", "mario.rossi@example.it")
 	intruder := a.client()
 	intruder.ip = "198.51.100.2"
 	paStartRegistration(t, intruder, paMobile2Typed, "mario.rossi@example.it")
-	if n := len(a.smsTo(paMobile2)); n != 0 {
-		t.Fatalf("SMS to %s after the profile: got %d, want none", paMobile2, n)
+	intruder.post("/registrati/codice", url.Values{"code": {a.lastSMSCode(paMobile2)}})
+	a.smsMu.Lock()
+	last := a.mails[len(a.mails)-1]
+	a.smsMu.Unlock()
+	token := confirmLink.FindStringSubmatch(last.Body)[1]
+	paWantStatus(t, "confirming a taken address", a.client().post("/verifica-email", url.Values{"t": {token}}), http.StatusConflict)
+	if acc := paAccount(t, a, paMobile2); acc.Email != "" {
+		t.Errorf("the intruder's account got %q", acc.Email)
 	}
-	paWantStatus(t, "resend", intruder.post("/registrati/codice", url.Values{"resend": {"1"}}), http.StatusOK)
-	msgs := a.smsTo(paMobile2)
-	if len(msgs) != 0 {
-		t.Errorf("SMS to %s after resend: got %q, want none (email already registered)", paMobile2, msgs)
-		m := smsCodePattern.FindStringSubmatch(msgs[len(msgs)-1])
-		if m != nil {
-			rec := intruder.post("/registrati/codice", url.Values{"code": {m[1]}})
-			t.Errorf("…and entering that code gives %d %q", rec.Code, paAlert(t, rec))
-		}
-	}
+	paWantStatus(t, "a made-up token", a.client().post("/verifica-email", url.Values{"t": {"inventato"}}), http.StatusNotFound)
+	a.advance(25 * time.Hour)
+	intruder.post("/profilo/recapiti", url.Values{"new_mobile": {paMobile2Typed}, "new_email": {"altro@example.it"},
+		"contact_password": {patientPassword}})
+	a.smsMu.Lock()
+	last = a.mails[len(a.mails)-1]
+	a.smsMu.Unlock()
+	token = confirmLink.FindStringSubmatch(last.Body)[1]
+	a.advance(25 * time.Hour)
+	paWantStatus(t, "an expired link", a.client().post("/verifica-email", url.Values{"t": {token}}), http.StatusGone)
 }
 
 // --- 4. Login --------------------------------------------------------------

@@ -13,13 +13,10 @@ import (
 	"fse/views"
 )
 
-const (
-	keyContactMobile = "contact_mobile"
-	keyContactEmail  = "contact_email"
-)
+const keyContactMobile = "contact_mobile"
 
-// changeContact starts a change of mobile or email: the new mobile (or the
-// current one, when only the email changes) must prove itself with an SMS code.
+// changeContact changes the mobile or the email, after the password: a new
+// mobile proves itself with an SMS code, a new email with a link sent to it.
 func (h *Handler) changeContact(c echo.Context) error {
 	ctx := h.pctx(c)
 	a := currentAccount(c)
@@ -57,12 +54,30 @@ func (h *Handler) changeContact(c echo.Context) error {
 	}
 	if other, err := h.DB.AccountByMobile(ctx, mobile); err == nil && other.ID != a.ID {
 		form.Errors["new_mobile"] = "Questo numero è già usato da un altro account."
-	}
-	if other, err := h.DB.AccountByEmail(ctx, email); err == nil && other.ID != a.ID {
-		form.Errors["new_email"] = "Questo indirizzo è già usato da un altro account."
-	}
-	if form.HasErrors() {
 		return h.profilePage(c, http.StatusConflict, form)
+	}
+	var notes []string
+	switch {
+	case email == a.Email:
+	case email == "":
+		if err := h.DB.SetContact(ctx, a.ID, a.Mobile, "", patientActor(c, a.ID), h.now()); err != nil {
+			return err
+		}
+		h.queueSecurityNotice(c, *a, "l'indirizzo email è stato tolto dal suo account. Se non è stato lei, contatti subito la struttura.")
+		notes = append(notes, "Email tolta dal profilo.")
+	default:
+		// The new address is the account's only once its owner confirms it.
+		if err := h.startEmailVerification(c, a.ID, email); errors.Is(err, errEmailUnavailable) {
+			form.Errors["new_email"] = "Al momento non è possibile inviare l'email di conferma. Riprova più tardi."
+			return h.profilePage(c, http.StatusServiceUnavailable, form)
+		} else if err != nil {
+			return err
+		}
+		notes = append(notes, "Ti abbiamo inviato un'email a "+email+": apri il collegamento per confermare l'indirizzo.")
+	}
+	if mobile == a.Mobile {
+		h.pflash(c, strings.Join(notes, " "))
+		return c.Redirect(http.StatusSeeOther, "/profilo")
 	}
 	id, err := h.issueOTP(c, db.OTPContact, mobile, a.ID, sendNow)
 	if status, msg, ok := otpSendMessage(err); ok {
@@ -73,7 +88,6 @@ func (h *Handler) changeContact(c echo.Context) error {
 	}
 	sm := h.patientSessions
 	sm.Put(ctx, keyContactMobile, mobile)
-	sm.Put(ctx, keyContactEmail, email)
 	sm.Put(ctx, keyOTP, id)
 	return c.Redirect(http.StatusSeeOther, "/profilo/recapiti/codice")
 }
@@ -114,8 +128,7 @@ func (h *Handler) contactCode(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	email := sm.GetString(ctx, keyContactEmail)
-	err = h.DB.SetContact(ctx, a.ID, page.Mobile, email, patientActor(c, a.ID), h.now())
+	err = h.DB.SetContact(ctx, a.ID, page.Mobile, a.Email, patientActor(c, a.ID), h.now())
 	if errors.Is(err, db.ErrConflict) {
 		return h.renderCode(c, http.StatusConflict, page, "Il numero o l'email sono stati registrati da un altro account nel frattempo.")
 	}
@@ -124,7 +137,6 @@ func (h *Handler) contactCode(c echo.Context) error {
 	}
 	h.queueSecurityNotice(c, *a, "i recapiti del suo account sono stati cambiati. Se non è stato lei, contatti subito la struttura.")
 	sm.Remove(ctx, keyContactMobile)
-	sm.Remove(ctx, keyContactEmail)
 	sm.Remove(ctx, keyOTP)
 	h.pflash(c, "Recapiti aggiornati.")
 	return c.Redirect(http.StatusSeeOther, "/profilo")

@@ -15,8 +15,12 @@ func (h *Handler) profilePage(c echo.Context, status int, form views.Form) error
 	if err != nil {
 		return err
 	}
+	pending, err := h.DB.PendingEmail(h.pctx(c), currentAccount(c).ID, h.now())
+	if err != nil {
+		return err
+	}
 	return h.render(c, status, views.Profile(views.ProfilePage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form,
-		Links: links, RequireLoginOTP: h.Config.RequireLoginOTP}))
+		Links: links, RequireLoginOTP: h.Config.RequireLoginOTP, PendingEmail: pending}))
 }
 
 func (h *Handler) profile(c echo.Context) error {

@@ -122,20 +122,14 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A mobile or email already registered gets the same outcome as a new
-	// one; the real owner is told instead of receiving a code.
+	// A mobile already registered gets the same outcome as a new one; the
+	// real owner is told instead of receiving a code. The email needs no
+	// such care: it is the account's only once its owner confirms it.
 	taken := false
 	if a, err := h.DB.AccountByMobile(ctx, mobile); err == nil {
 		taken = true
 		h.queueOncePerDay(c, a, "qualcuno ha provato a registrarsi a Referti online con il suo numero. "+
 			"Se è stato lei, acceda con la sua password o usi «Password dimenticata».")
-	} else if !errors.Is(err, db.ErrNotFound) {
-		return err
-	}
-	if a, err := h.DB.AccountByEmail(ctx, email); err == nil {
-		taken = true
-		h.queueOncePerDay(c, a, "qualcuno ha provato a registrarsi a Referti online con il suo indirizzo "+
-			"email. Se è stato lei, acceda con la sua password o usi «Password dimenticata».")
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
@@ -220,7 +214,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	}
 	id, err := h.DB.CreateAccount(ctx, db.Account{
 		FirstName: sm.GetString(ctx, keyRegFirst), LastName: sm.GetString(ctx, keyRegLast), Mobile: mobile,
-		Email: sm.GetString(ctx, keyRegEmail), PasswordHash: sm.GetString(ctx, keyRegHash),
+		PasswordHash: sm.GetString(ctx, keyRegHash),
 		LoginOTP: h.Config.RequireLoginOTP, PrivacyVersion: ServicePrivacyVersion, PrivacyAcceptedAt: sessionTime(sm, ctx, keyRegConsentAt),
 	}, c.RealIP(), now)
 	if errors.Is(err, db.ErrConflict) {
@@ -230,13 +224,24 @@ func (h *Handler) registerCode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	email := sm.GetString(ctx, keyRegEmail)
 	for _, k := range []string{keyRegConsentAt, keyRegFirst, keyRegLast, keyRegMobile, keyRegEmail, keyRegHash, keyRegDeliver} {
 		sm.Remove(ctx, k)
 	}
 	if err := h.signIn(c, id); err != nil {
 		return err
 	}
-	h.pflash(c, "Registrazione completata. Ora attiva il tuo fascicolo con il codice del modulo di ritiro.")
+	msg := "Registrazione completata. Ora attiva il tuo fascicolo con il codice del modulo di ritiro."
+	if email != "" {
+		if err := h.startEmailVerification(c, id, email); errors.Is(err, errEmailUnavailable) {
+			msg += " Non è stato possibile inviare l'email di conferma: potrai aggiungere l'email da «Il mio profilo»."
+		} else if err != nil {
+			return err
+		} else {
+			msg += " Ti abbiamo inviato un'email per confermare l'indirizzo."
+		}
+	}
+	h.pflash(c, msg)
 	return c.Redirect(http.StatusSeeOther, "/attiva")
 }
 

@@ -111,8 +111,12 @@ func TestPatientContactChange(t *testing.T) {
 		t.Fatalf("right code: %d", rec.Code)
 	}
 	got, err := a.db.Account(context.Background(), acct.ID)
-	if err != nil || got.Mobile != "+393475551234" || got.Email != "mario@example.it" {
-		t.Fatalf("account after change = %+v, %v", got, err)
+	if err != nil || got.Mobile != "+393475551234" || got.Email != "" {
+		t.Fatalf("account after change = %+v, %v; want the new mobile, the email waiting for confirmation", got, err)
+	}
+	a.confirmEmail("mario@example.it")
+	if got, _ := a.db.Account(context.Background(), acct.ID); got.Email != "mario@example.it" {
+		t.Errorf("email after confirmation = %q", got.Email)
 	}
 	var notices int
 	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND recipient = ?`, rossiMobile).Scan(&notices)

@@ -59,6 +59,9 @@ func (j Expire) RunOnce(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("expire sms codes: %w", err)
 	}
+	if _, err := j.DB.DeleteExpiredEmailVerifications(ctx, now); err != nil {
+		return fmt.Errorf("expire email confirmations: %w", err)
+	}
 	if err := j.DB.Checkpoint(ctx); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}

@@ -97,6 +97,8 @@ type ProfilePage struct {
 	Form            Form
 	Links           []db.DossierLink
 	RequireLoginOTP bool
+	// PendingEmail is an address waiting for its owner's confirmation.
+	PendingEmail string
 }
 
 // NotifyChoice is the account's notification channel as the form shows it.
@@ -218,4 +220,12 @@ type RelativeActivatePage struct {
 // dossierURL is the address of an action on a dossier.
 func dossierURL(d Dossier, action string) string {
 	return fmt.Sprintf("/fascicolo/%d/%s", d.Link.Patient.ID, action)
+}
+
+// EmailConfirmPage confirms an email address from the link sent to it.
+type EmailConfirmPage struct {
+	PChrome
+	Token string
+	// Done is set once the confirmation was attempted.
+	Done bool
 }

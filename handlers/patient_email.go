@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/internal/notify"
+	"fse/views"
+)
+
+// An email confirmation link lives a day.
+const emailTokenTTL = 24 * time.Hour
+
+var errEmailUnavailable = errors.New("no mail server or sending failed")
+
+// startEmailVerification sends a confirmation link to email: the address
+// becomes the account's only when its owner confirms, so nobody can claim
+// another person's address.
+func (h *Handler) startEmailVerification(c echo.Context, accountID int64, email string) error {
+	if h.Email == nil {
+		return errEmailUnavailable
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	ctx := h.pctx(c)
+	now := h.now()
+	if err := h.DB.StartEmailVerification(ctx, accountID, email, h.Keys.CodeMAC("email:"+token), now, now.Add(emailTokenTTL)); err != nil {
+		return err
+	}
+	link := h.Config.BaseURL + "/verifica-email?t=" + token
+	sendCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err := h.Email.Send(sendCtx, notify.Message{To: email, Subject: "Referti online: conferma il tuo indirizzo email",
+		Body: "Gentile utente,\n\nper usare questo indirizzo con il suo account di Referti online apra il collegamento qui sotto " +
+			"entro 24 ore e prema «Conferma»:\n\n" + link + "\n\nSe non ha chiesto lei di usare questo indirizzo, ignori il messaggio: " +
+			"l'indirizzo non sarà collegato a nessun account.\n"})
+	if err != nil {
+		h.Log.Error("send email confirmation", "account", accountID, "err", err)
+		return errEmailUnavailable
+	}
+	return nil
+}
+
+// emailConfirmForm shows the confirm button: following a link (GET) must
+// not change anything, mail scanners open links too.
+func (h *Handler) emailConfirmForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, views.EmailConfirm(views.EmailConfirmPage{PChrome: h.pchrome(c, "Conferma email"),
+		Token: c.QueryParam("t")}))
+}
+
+func (h *Handler) emailConfirm(c echo.Context) error {
+	page := views.EmailConfirmPage{PChrome: h.pchrome(c, "Conferma email"), Done: true}
+	_, err := h.DB.ConfirmEmail(h.pctx(c), h.Keys.CodeMAC("email:"+c.FormValue("t")), c.RealIP(), h.now())
+	status := http.StatusOK
+	switch {
+	case err == nil:
+		page.Flash = "Indirizzo email confermato: ora puoi usarlo per accedere e per ricevere gli avvisi."
+	case errors.Is(err, db.ErrNotFound):
+		status, page.Error = http.StatusNotFound, "Il collegamento non è valido o è già stato usato."
+	case errors.Is(err, db.ErrTokenExpired):
+		status, page.Error = http.StatusGone, "Il collegamento è scaduto: chiedi una nuova email di conferma da «Il mio profilo»."
+	case errors.Is(err, db.ErrConflict):
+		status, page.Error = http.StatusConflict, "Questo indirizzo è già collegato a un altro account."
+	default:
+		return err
+	}
+	return h.render(c, status, views.EmailConfirm(page))
+}
