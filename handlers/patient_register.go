@@ -215,7 +215,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	id, err := h.DB.CreateAccount(ctx, db.Account{
 		FirstName: sm.GetString(ctx, keyRegFirst), LastName: sm.GetString(ctx, keyRegLast), Mobile: mobile,
 		PasswordHash: sm.GetString(ctx, keyRegHash),
-		LoginOTP: h.Config.RequireLoginOTP, PrivacyVersion: ServicePrivacyVersion, PrivacyAcceptedAt: sessionTime(sm, ctx, keyRegConsentAt),
+		LoginOTP:     h.Config.RequireLoginOTP, PrivacyVersion: ServicePrivacyVersion, PrivacyAcceptedAt: sessionTime(sm, ctx, keyRegConsentAt),
 	}, c.RealIP(), now)
 	if errors.Is(err, db.ErrConflict) {
 		// Registered by someone else meanwhile: no detail, as for enumeration.
