@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"fse/db"
 )
 
 // benchPDF is a valid PDF of about size bytes: a real report padded with a
@@ -80,5 +83,59 @@ func BenchmarkDownload20MiB(b *testing.B) {
 			req.AddCookie(ck)
 		}
 		a.e.ServeHTTP(&discardResponse{h: http.Header{}}, req)
+	}
+}
+
+// BenchmarkDossierPage measures the patient's most visited page: the
+// dossier with its reports, through the whole middleware stack (session
+// load, CSP, templ rendering).
+func BenchmarkDossierPage(b *testing.B) {
+	a := newApp(b)
+	_, code, _ := a.publishedVisit()
+	c := a.register("Mario", "Rossi", "333 1234567", "")
+	c.activate(rossiCF, code)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest(http.MethodGet, "/fascicolo", nil)
+		for _, ck := range c.cookies {
+			req.AddCookie(ck)
+		}
+		rec := httptest.NewRecorder()
+		a.e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+// BenchmarkDeskSearch measures the receptionist's search over a registry
+// of 5,000 patients.
+func BenchmarkDeskSearch(b *testing.B) {
+	a := newApp(b)
+	ctx := context.Background()
+	desk := a.deskClient()
+	for i := range 5000 {
+		// Registry rows for load only: unique 16-character keys, not valid codici fiscali.
+		p := db.Patient{FiscalCode: fmt.Sprintf("BNCLRA80A41F%04d", i), FirstName: "Laura",
+			LastName: fmt.Sprintf("Bianchi%04d", i), BirthDate: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC), BirthPlace: "Milano",
+			Sex: "F", Mobile: fmt.Sprintf("+39333%07d", i)}
+		if _, err := a.db.Accept(ctx, db.Acceptance{Patient: p, FacilityID: a.facilityID, Exams: []string{"Emocromo"}, OnlineDeclined: true},
+			db.Actor{Kind: "staff", ID: a.deskID}, a.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest(http.MethodGet, "/desk?q=Bianchi12", nil)
+		for _, ck := range desk.cookies {
+			req.AddCookie(ck)
+		}
+		rec := httptest.NewRecorder()
+		a.e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
 	}
 }
