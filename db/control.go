@@ -120,22 +120,27 @@ func (d *DB) ResetDossier(ctx context.Context, accountID, patientID int64, by Ac
 	return n, err
 }
 
-// DeleteReport deletes one published report of a dossier the account has.
+// DeleteReport deletes one published report of a dossier the account has;
+// when the patient has their own account, only they may.
 func (d *DB) DeleteReport(ctx context.Context, accountID, docID int64, by Actor, now time.Time) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM documents d JOIN visits v ON v.id = d.visit_id
+		var patientID int64
+		err := tx.QueryRowContext(ctx, `SELECT v.patient_id FROM documents d JOIN visits v ON v.id = d.visit_id
 			JOIN dossier_links l ON l.patient_id = v.patient_id
-			WHERE d.id = ? AND l.account_id = ? AND d.published_at IS NOT NULL`, docID, accountID).Scan(&n); err != nil {
-			return err
+			WHERE d.id = ? AND l.account_id = ? AND d.published_at IS NOT NULL`, docID, accountID).Scan(&patientID)
+		if err != nil {
+			return mapErr(err)
 		}
-		if n == 0 {
-			return ErrNotFound
+		if other, err := ownedByOther(ctx, tx, accountID, patientID); err != nil || other {
+			if err == nil {
+				err = ErrNotPatient
+			}
+			return err
 		}
 		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.delete_by_patient", ObjectType: "document", ObjectID: docID}); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
+		_, err = tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
 		return err
 	})
 }

@@ -54,11 +54,11 @@ func (d *DB) CreateOTP(ctx context.Context, o OTP, mac []byte) (int64, error) {
 	return res.LastInsertId()
 }
 
-// OTPSendTimes returns when codes were sent since since to mobile or to
-// accountID (0 for none), oldest first: the send limit counts both.
-func (d *DB) OTPSendTimes(ctx context.Context, mobile string, accountID int64, since time.Time) ([]time.Time, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT created_at FROM otp_codes WHERE created_at > ? AND (mobile = ? OR account_id = ?)
-		ORDER BY created_at`, since.UTC(), mobile, accountID)
+// OTPSendTimes returns when codes for purpose were sent since since to
+// mobile or to accountID (0 for none), oldest first: the send limit counts both.
+func (d *DB) OTPSendTimes(ctx context.Context, purpose, mobile string, accountID int64, since time.Time) ([]time.Time, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT created_at FROM otp_codes WHERE created_at > ? AND purpose = ?
+		AND (mobile = ? OR account_id = ?) ORDER BY created_at`, since.UTC(), purpose, mobile, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -1132,8 +1132,8 @@ func TestFamilyControlDeleteAccount(t *testing.T) {
 	if parseHTML(t, rec.Body.String()).Find("#e-password").Length() != 1 {
 		t.Error("wrong password not shown on the field")
 	}
-	// The wrong password counts against the account's login lock and is
-	// audited; nothing else changes.
+	// The wrong password counts against the account's re-authentication
+	// lock and is audited; nothing else changes.
 	after := fcState(t, a)
 	for q := range after {
 		if strings.Contains(q, "login_throttle") || strings.Contains(q, "audit_events") {
@@ -1145,8 +1145,8 @@ func TestFamilyControlDeleteAccount(t *testing.T) {
 	if n := fcCount(t, a, `SELECT count(*) FROM audit_events WHERE action = 'account.reauthenticate' AND outcome = 'failed'`); n != 1 {
 		t.Errorf("failed re-authentications audited = %d, want 1", n)
 	}
-	if n := fcCount(t, a, `SELECT failures FROM login_throttle WHERE key = ?`, "account:"+itoa(holderID)); n != 1 {
-		t.Errorf("login lock failures after a wrong password = %d, want 1", n)
+	if n := fcCount(t, a, `SELECT failures FROM login_throttle WHERE key = ?`, "reauth:"+itoa(holderID)); n != 1 {
+		t.Errorf("re-authentication failures after a wrong password = %d, want 1", n)
 	}
 	if n := fcCount(t, a, `SELECT count(*) FROM accounts WHERE id = ?`, holderID); n != 1 {
 		t.Fatal("a wrong password deleted the account")

@@ -70,6 +70,10 @@ func (h *Handler) dossierConfirmPage(c echo.Context, l db.DossierLink, action st
 			"Non vedrai più questo fascicolo e non riceverai avvisi. I referti restano per il paziente e per gli altri account autorizzati, e su carta.",
 			"Per vederlo di nuovo servirà un nuovo codice di attivazione.",
 		}
+		if l.Relation == db.RelationSelf && l.OtherAccounts > 0 {
+			page.Lines = append(page.Lines, "Attenzione: altri account vedono questo fascicolo e, senza il tuo account, potranno "+
+				"riattivare il servizio o eliminarne i referti. Se non vuoi, prima togli loro l'accesso.")
+		}
 		page.Button = "Scollega"
 	case "azzera":
 		page.Heading = "Azzerare lo storico del fascicolo di " + name + "?"
@@ -155,7 +159,7 @@ func (h *Handler) deleteReport(c echo.Context) error {
 		return err
 	}
 	if err := h.DB.DeleteReport(h.pctx(c), a.ID, id, patientActor(c, a.ID), h.now()); err != nil {
-		return err
+		return notPatient(err)
 	}
 	h.checkpoint()
 	h.pflash(c, "Referto eliminato.")
@@ -215,7 +219,7 @@ func (h *Handler) checkpoint() {
 func notPatient(err error) error {
 	if errors.Is(err, db.ErrNotPatient) {
 		return echo.NewHTTPError(http.StatusForbidden, "Il paziente gestisce il proprio fascicolo con un suo account: "+
-			"solo lui può riattivare il servizio o azzerare lo storico.")
+			"solo lui può riattivare il servizio o eliminarne i referti.")
 	}
 	return err
 }

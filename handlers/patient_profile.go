@@ -81,12 +81,13 @@ func (h *Handler) changePassword(c echo.Context) error {
 }
 
 // reauthenticate checks the current password before a sensitive change
-// (contacts, password, account deletion). Attempts count on the same
-// per-account lock as login, so a session left open cannot be used to
-// guess the password. It returns a user message when refused.
+// (contacts, password, account deletion). Attempts have their own lock, so
+// a session left open cannot be used to guess the password, and failed
+// logins by others cannot stop the owner from deleting the account.
+// It returns a user message when refused.
 func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (string, error) {
 	ctx := h.pctx(c)
-	key := "account:" + itoa(a.ID)
+	key := "reauth:" + itoa(a.ID)
 	if until, err := h.DB.ClaimAttempt(ctx, patientThrottle, key, h.now()); err != nil {
 		return "", err
 	} else if !until.IsZero() {

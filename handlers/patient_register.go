@@ -110,10 +110,10 @@ func (h *Handler) registerProfile(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}))
 	}
 	// The send limit comes first: past it, no code and no notice goes out.
-	if next, err := h.otpNextSend(ctx, mobile, 0); err != nil {
+	if next, err := h.otpNextSend(ctx, db.OTPRegister, mobile, 0); err != nil {
 		return err
 	} else if !next.IsZero() {
-		_, msg, _ := otpSendMessage(errSendLimit{next})
+		_, msg, _ := otpSendMessage(errSendLimit{next, h.now()})
 		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
 		page.Error = msg
 		return h.render(c, http.StatusTooManyRequests, views.RegisterProfile(page))
@@ -182,11 +182,11 @@ func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string
 // renderCode shows an SMS-code form with when the next resend is allowed.
 func (h *Handler) renderCode(c echo.Context, status int, page views.CodePage, errMsg string) error {
 	page.Error = errMsg
-	next, err := h.otpNextSend(h.pctx(c), page.Mobile, page.AccountID)
+	next, err := h.otpNextSend(h.pctx(c), page.Purpose, page.Mobile, page.AccountID)
 	if err != nil {
 		return err
 	}
-	page.NextSend = next
+	page.NextSend, page.Now = next, h.now()
 	return h.render(c, status, views.Code(page))
 }
 

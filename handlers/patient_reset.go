@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/phone"
 	"fse/internal/pwpolicy"
 	"fse/views"
 )
@@ -34,9 +35,15 @@ func (h *Handler) forgot(c echo.Context) error {
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
+	// Unknown numbers are counted under the same normalised number as known
+	// ones, so the send limit answers alike for both.
 	mobile := a.Mobile
 	if mobile == "" {
-		mobile = "unknown:" + strings.ToLower(identifier)
+		if m, perr := phone.NormalizeMobile(identifier); perr == nil {
+			mobile = m
+		} else {
+			mobile = "unknown:" + strings.ToLower(identifier)
+		}
 	}
 	mode := sendNeutral
 	if a.ID == 0 {

@@ -154,80 +154,31 @@ func (h *Handler) afterLogin(c echo.Context, accountID int64) error {
 	return c.Redirect(http.StatusSeeOther, "/fascicolo")
 }
 
-// Beyond the 5 tries per code, wrong codes have a budget per day, per
-// number and per account: without it, 3 codes every 15 minutes would allow
-// over a thousand guesses a day at a password reset or a login code.
-var otpWrongThrottle = db.Throttle{MaxFailures: 10, Window: 24 * time.Hour, LockFor: 24 * time.Hour}
-
-var errCodesLocked = errors.New("sms codes suspended after too many wrong codes")
-
-func otpLockKeys(mobile string, accountID int64) []string {
-	keys := []string{"otp-mobile:" + mobile}
-	if accountID != 0 {
-		keys = append(keys, "otp-account:"+itoa(accountID))
-	}
-	return keys
-}
-
-// codesLocked reports whether SMS codes are suspended for mobile or account.
-func (h *Handler) codesLocked(ctx context.Context, mobile string, accountID int64) (bool, error) {
-	for _, k := range otpLockKeys(mobile, accountID) {
-		until, err := h.DB.LockedUntil(ctx, k, h.now())
-		if err != nil {
-			return false, err
-		}
-		if !until.IsZero() {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 // checkCode verifies the code typed in the form against the code this
-// browser session asked for, counting wrong codes against the daily budget.
+// browser session asked for. Guessing is bounded without any lock that an
+// attacker could trigger against someone else: 5 tries per code and at most
+// 10 codes a day per purpose make at most 50 guesses a day at a million
+// possible codes.
 func (h *Handler) checkCode(c echo.Context, purpose string) (db.OTP, error) {
 	ctx := h.pctx(c)
-	id := h.patientSessions.GetInt64(ctx, keyOTP)
-	o, err := h.DB.OTPByID(ctx, id)
-	if err != nil {
-		return o, err
-	}
-	if locked, err := h.codesLocked(ctx, o.Mobile, o.AccountID); err != nil || locked {
-		if err == nil {
-			err = errCodesLocked
-		}
-		return o, err
-	}
-	checked, err := h.DB.CheckOTP(ctx, id, purpose, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
-	if errors.Is(err, db.ErrOTPWrong) || errors.Is(err, db.ErrOTPExhausted) {
-		for _, k := range otpLockKeys(o.Mobile, o.AccountID) {
-			until, rerr := h.DB.RecordFailure(ctx, otpWrongThrottle, k, h.now())
-			if rerr != nil {
-				return checked, rerr
-			}
-			if !until.IsZero() && o.AccountID != 0 && strings.HasPrefix(k, "otp-account:") {
-				if a, aerr := h.DB.Account(ctx, o.AccountID); aerr == nil {
-					h.queueSecurityNotice(c, a, "sono stati inseriti troppi codici SMS sbagliati per il suo account: per sicurezza "+
-						"i codici sono sospesi per 24 ore. Se non è stato lei, contatti la struttura.")
-				}
-			}
-		}
-	}
-	return checked, err
+	return h.DB.CheckOTP(ctx, h.patientSessions.GetInt64(ctx, keyOTP), purpose, h.otpMAC(normalizeCode(c.FormValue("code"))), h.now())
 }
 
 // errSendLimit says when the next code may be sent.
-type errSendLimit struct{ next time.Time }
+type errSendLimit struct{ next, now time.Time }
 
 func (e errSendLimit) Error() string { return "send limit reached" }
 
 var errSMSUnavailable = errors.New("no SMS gateway configured")
 
-// otpNextSend returns when another code may be sent to mobile/account, or
-// the zero time when one may be sent now.
-func (h *Handler) otpNextSend(ctx context.Context, mobile string, accountID int64) (time.Time, error) {
+// otpNextSend returns when another code for purpose may be sent to
+// mobile/account, or the zero time when one may be sent now. Limits are
+// counted per purpose, so codes that anyone can trigger (registration,
+// password reset) cannot use up the codes of a login, which needs the
+// password first.
+func (h *Handler) otpNextSend(ctx context.Context, purpose, mobile string, accountID int64) (time.Time, error) {
 	now := h.now()
-	times, err := h.DB.OTPSendTimes(ctx, mobile, accountID, now.Add(-otpDailyWindow))
+	times, err := h.DB.OTPSendTimes(ctx, purpose, mobile, accountID, now.Add(-otpDailyWindow))
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -267,15 +218,10 @@ const (
 func (h *Handler) issueOTP(c echo.Context, purpose, mobile string, accountID int64, mode int) (int64, error) {
 	ctx := h.pctx(c)
 	now := h.now()
-	if next, err := h.otpNextSend(ctx, mobile, accountID); err != nil {
+	if next, err := h.otpNextSend(ctx, purpose, mobile, accountID); err != nil {
 		return 0, err
 	} else if !next.IsZero() {
-		return 0, errSendLimit{next}
-	}
-	if locked, err := h.codesLocked(ctx, mobile, accountID); err != nil {
-		return 0, err
-	} else if locked {
-		return 0, errCodesLocked
+		return 0, errSendLimit{next, now}
 	}
 	// Checked for every mode, so "no gateway" says nothing about accounts.
 	if h.SMS == nil {
@@ -333,18 +279,13 @@ func otpSendMessage(err error) (int, string, bool) {
 	var lim errSendLimit
 	switch {
 	case errors.As(err, &lim):
-		return http.StatusTooManyRequests, "Hai già richiesto 3 codici negli ultimi 15 minuti. Potrai chiederne un altro alle " +
-			lim.next.In(db.Rome).Format("15:04") + ".", true
+		return http.StatusTooManyRequests, "Sono già stati inviati troppi codici a questo numero. Potrai chiederne un altro " +
+			views.When(lim.next, lim.now) + ".", true
 	case errors.Is(err, errSMSUnavailable):
 		return http.StatusServiceUnavailable, "Al momento non è possibile inviare SMS. Riprova tra qualche minuto.", true
-	case errors.Is(err, errCodesLocked):
-		return http.StatusTooManyRequests, msgCodesLocked, true
 	}
 	return 0, "", false
 }
-
-const msgCodesLocked = "Troppi codici sbagliati: per sicurezza l'invio e la verifica dei codici SMS sono sospesi per 24 ore. " +
-	"Se hai bisogno, rivolgiti alla struttura."
 
 // otpCheckMessage explains a refused code.
 func otpCheckMessage(err error) (int, string, bool) {
@@ -357,8 +298,6 @@ func otpCheckMessage(err error) (int, string, bool) {
 		return http.StatusUnprocessableEntity, "Troppi tentativi sbagliati: questo codice non è più valido. Chiedi un nuovo codice.", true
 	case errors.Is(err, db.ErrOTPUsed), errors.Is(err, db.ErrNotFound):
 		return http.StatusUnprocessableEntity, "Il codice non è più valido. Chiedi un nuovo codice.", true
-	case errors.Is(err, errCodesLocked):
-		return http.StatusTooManyRequests, msgCodesLocked, true
 	}
 	return 0, "", false
 }

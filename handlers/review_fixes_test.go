@@ -65,39 +65,40 @@ func TestLoginLockoutParallel(t *testing.T) {
 	}
 }
 
-// TestSMSCodeDailyBudget: beyond 5 tries per code, 10 wrong codes a day per
-// account suspend codes for 24 hours (else 3 codes every 15 minutes would
-// allow over a thousand guesses a day at a password reset).
+// TestSMSCodeDailyBudget: guessing is bounded by 5 tries per code and 10
+// codes a day per purpose (50 guesses a day at a million codes), and what
+// anyone can trigger with a victim's number (registrations, resets) cannot
+// use up the codes of the victim's login, which needs the password.
 func TestSMSCodeDailyBudget(t *testing.T) {
 	a := newApp(t)
-	a.register("Mario", "Rossi", "333 1234567", "")
-	c := a.client()
-	wrong := func() int {
-		t.Helper()
-		return c.post("/password-dimenticata/codice", url.Values{"code": {"000000"}, "password": {"un'altra frase segreta lunga"},
-			"password2": {"un'altra frase segreta lunga"}}).Code
-	}
-	for round := range 2 {
-		if rec := c.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}}); rec.Code != http.StatusSeeOther {
-			t.Fatalf("reset request %d: %d", round, rec.Code)
+	holder := a.register("Mario", "Rossi", "333 1234567", "")
+	holder.post("/profilo/preferenze", url.Values{"notify": {"sms"}, "login_otp": {"1"}})
+	attacker := a.client()
+	sent := 0
+	for i := range 12 {
+		attacker.ip = "198.51.100." + itoa(int64(i+1))
+		rec := attacker.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}})
+		if rec.Code == http.StatusSeeOther {
+			sent++
+			for range 5 {
+				attacker.post("/password-dimenticata/codice", url.Values{"code": {"000000"}, "password": {"un'altra frase segreta lunga"},
+					"password2": {"un'altra frase segreta lunga"}})
+			}
+		} else if rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), "troppi codici") {
+			t.Fatalf("reset request %d: %d", i, rec.Code)
 		}
-		for range 5 {
-			wrong()
-		}
+		// Registrations with the victim's number, by anyone.
+		attacker.post("/registrati", url.Values{"consent": {"1"}})
+		attacker.post("/registrati/profilo", url.Values{"first_name": {"X"}, "last_name": {"Y"}, "mobile": {"3331234567"},
+			"password": {patientPassword}, "password2": {patientPassword}})
 		a.advance(16 * time.Minute)
 	}
-	rec := c.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}})
-	if rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), "sospesi per 24 ore") {
-		t.Fatalf("after 10 wrong codes a new code: %d, want 429 with the suspension message", rec.Code)
+	if sent != 10 {
+		t.Errorf("reset codes sent in a day = %d, want the daily cap of 10", sent)
 	}
-	var notices int
-	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND body LIKE '%codici SMS sbagliati%'`).Scan(&notices)
-	if notices == 0 {
-		t.Error("the holder was not told that codes were suspended")
-	}
-	a.advance(24 * time.Hour)
-	if rec := c.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}}); rec.Code != http.StatusSeeOther {
-		t.Errorf("a day later: %d, want 303", rec.Code)
+	// The victim still logs in with an SMS code.
+	if rec := a.client().post("/accedi", url.Values{"identifier": {"3331234567"}, "password": {patientPassword}}); rec.Header().Get("Location") != "/accedi/codice" {
+		t.Fatalf("victim's login after the attack: %d %s, want the SMS step", rec.Code, rec.Header().Get("Location"))
 	}
 }
 
@@ -275,7 +276,9 @@ func TestPatientOwnsTheirDossier(t *testing.T) {
 	luca.Set("fiscal_code", lucaCF)
 	luca.Set("first_name", "Luca")
 	luca.Set("birth_date", "2005-06-03")
-	_, parentCode := desk.accept(luca) // registered with the father's mobile
+	lucaVisit, parentCode := desk.accept(luca) // registered with the father's mobile
+	desk.upload(lucaVisit, file{"Visita", "v.pdf", samplePDF(t, "Visita")})
+	desk.post("/desk/visits/"+itoa(lucaVisit)+"/publish", nil)
 	father := a.register("Mario", "Rossi", "333 1234567", "")
 	if rec := father.post("/profilo/familiari", url.Values{"first_name": {"Luca"}, "last_name": {"Rossi"}, "birth_date": {"2005-06-03"},
 		"birth_place": {"Mantova"}, "sex": {"M"}, "fiscal_code": {lucaCF}}); rec.Code != http.StatusSeeOther {
@@ -305,6 +308,14 @@ func TestPatientOwnsTheirDossier(t *testing.T) {
 	if p, _ := a.db.Patient(ctx, p.ID); !p.OnlineDisabled() {
 		t.Error("the father turned the son's service back on")
 	}
+	son.post("/fascicolo/"+pid+"/riattiva", url.Values{"consent": {"1"}})
+	docs, _ := a.db.VisitDocuments(ctx, lucaVisit)
+	if rec := father.post("/fascicolo/referti/"+itoa(docs[0].ID)+"/elimina", nil); rec.Code != http.StatusForbidden {
+		t.Errorf("father deleting the son's report: %d, want 403", rec.Code)
+	}
+	if docs, _ := a.db.VisitDocuments(ctx, lucaVisit); len(docs) != 1 {
+		t.Error("the father deleted the son's report")
+	}
 	if rec := father.post("/fascicolo/"+pid+"/revoca", nil); rec.Code != http.StatusForbidden {
 		t.Errorf("father revoking the son's access: %d, want 403", rec.Code)
 	}
@@ -325,5 +336,27 @@ func TestPatientOwnsTheirDossier(t *testing.T) {
 	}
 	if _, err := a.db.Patient(ctx, p.ID); err != nil {
 		t.Errorf("unlinking touched the registry: %v", err)
+	}
+}
+
+// TestLockedAccountCannotLockAFiscalCode: an account already locked out of
+// activation cannot go on counting failures against a codice fiscale and
+// so lock its real owner out.
+func TestLockedAccountCannotLockAFiscalCode(t *testing.T) {
+	a := newApp(t)
+	_, code := a.deskClient().accept(a.acceptForm())
+	attacker := a.register("Eva", "Neri", "347 111 2222", "")
+	otherCF, _ := codicefiscale.Generate("Neri", "Eva", time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), "F", "F205")
+	for range 5 { // lock the attacker's account with its own mistakes
+		attacker.activate(otherCF, "ABCD-EFGH-JKMN")
+	}
+	for range 10 { // then keep hammering the victim's codice fiscale
+		if rec := attacker.activate(rossiCF, "ABCD-EFGH-JKMN"); rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("locked account: %d, want 429", rec.Code)
+		}
+	}
+	victim := a.register("Mario", "Rossi", "333 1234567", "")
+	if rec := victim.activate(rossiCF, code); rec.Code != http.StatusSeeOther {
+		t.Errorf("the owner's activation after the attack: %d, want 303", rec.Code)
 	}
 }

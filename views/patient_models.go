@@ -52,6 +52,7 @@ type CodePage struct {
 	Action    string
 	// NextSend is when another code may be requested; zero means now.
 	NextSend time.Time
+	Now      time.Time
 }
 
 // MaskedMobile shows only the last digits of the number the code went to.

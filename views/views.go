@@ -113,3 +113,16 @@ func daysLeft(t, now time.Time) string {
 }
 
 func uploadTitle(f Form, i int) string { return f.Values[fmt.Sprintf("title%d", i)] }
+
+// When says in Italian when t comes: "alle 10:30" today, "domani alle
+// 10:30", or with the date further ahead.
+func When(t, now time.Time) string {
+	t, now = t.In(rome), now.In(rome)
+	switch {
+	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
+		return "alle " + t.Format("15:04")
+	case t.YearDay() == now.AddDate(0, 0, 1).YearDay() && t.Year() == now.AddDate(0, 0, 1).Year():
+		return "domani alle " + t.Format("15:04")
+	}
+	return "il " + t.Format("02/01") + " alle " + t.Format("15:04")
+}
