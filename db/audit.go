@@ -170,3 +170,12 @@ func scanAuditRows(rows *sql.Rows) ([]AuditEvent, error) {
 	}
 	return out, rows.Err()
 }
+
+// CountRecentAudit counts events of action about one object since since;
+// it backs small daily limits (e.g. confirmation emails per account).
+func (d *DB) CountRecentAudit(ctx context.Context, action, objectType string, objectID int64, since time.Time) (int, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE action = ? AND object_type = ? AND object_id = ? AND at > ?`,
+		action, objectType, objectID, since.UTC()).Scan(&n)
+	return n, err
+}

@@ -67,3 +67,9 @@ func (d *DB) DeleteExpiredEmailVerifications(ctx context.Context, now time.Time)
 	}
 	return res.RowsAffected()
 }
+
+// CancelEmailVerification forgets an account's pending address.
+func (d *DB) CancelEmailVerification(ctx context.Context, accountID int64) error {
+	_, err := d.W.ExecContext(ctx, `DELETE FROM email_verifications WHERE account_id = ?`, accountID)
+	return err
+}

@@ -32,6 +32,11 @@ func (h *Handler) changeContact(c echo.Context) error {
 		form.Errors["new_mobile"] = "Numero di cellulare non valido."
 	}
 	email := form.Values["new_email"]
+	if h.Email == nil {
+		// Without a mail server an address cannot be confirmed: the email
+		// part of the form is hidden and ignored.
+		email = a.Email
+	}
 	if email != "" {
 		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
 			form.Errors["new_email"] = "Indirizzo email non valido."
@@ -63,16 +68,23 @@ func (h *Handler) changeContact(c echo.Context) error {
 		if err := h.DB.SetContact(ctx, a.ID, a.Mobile, "", patientActor(c, a.ID), h.now()); err != nil {
 			return err
 		}
+		if err := h.DB.CancelEmailVerification(ctx, a.ID); err != nil {
+			return err
+		}
 		h.queueSecurityNotice(c, *a, "l'indirizzo email è stato tolto dal suo account. Se non è stato lei, contatti subito la struttura.")
 		notes = append(notes, "Email tolta dal profilo.")
 	default:
 		// The new address is the account's only once its owner confirms it.
-		if err := h.startEmailVerification(c, a.ID, email); errors.Is(err, errEmailUnavailable) {
-			form.Errors["new_email"] = "Al momento non è possibile inviare l'email di conferma. Riprova più tardi."
-			return h.profilePage(c, http.StatusServiceUnavailable, form)
-		} else if err != nil {
-			return err
+		if err := h.startEmailVerification(c, *a, email); err != nil {
+			status, msg, ok := emailMessage(err)
+			if !ok {
+				return err
+			}
+			form.Errors["new_email"] = msg
+			return h.profilePage(c, status, form)
 		}
+		h.queueSecurityNotice(c, *a, "è stato chiesto di usare un nuovo indirizzo email per il suo account. Se non è stato lei, "+
+			"contatti subito la struttura.")
 		notes = append(notes, "Ti abbiamo inviato un'email a "+email+": apri il collegamento per confermare l'indirizzo.")
 	}
 	if mobile == a.Mobile {

@@ -15,17 +15,31 @@ import (
 	"fse/views"
 )
 
-// An email confirmation link lives a day.
-const emailTokenTTL = 24 * time.Hour
+// An email confirmation link lives a day; an account may ask for a few a day.
+const (
+	emailTokenTTL     = 24 * time.Hour
+	emailDailyRequest = 5
+)
 
-var errEmailUnavailable = errors.New("no mail server or sending failed")
+var (
+	errEmailUnavailable = errors.New("no mail server or sending failed")
+	errEmailLimit       = errors.New("too many confirmation emails today")
+)
 
 // startEmailVerification sends a confirmation link to email: the address
 // becomes the account's only when its owner confirms, so nobody can claim
 // another person's address.
-func (h *Handler) startEmailVerification(c echo.Context, accountID int64, email string) error {
+func (h *Handler) startEmailVerification(c echo.Context, a db.Account, email string) error {
 	if h.Email == nil {
 		return errEmailUnavailable
+	}
+	accountID := a.ID
+	// A cap per account: otherwise the portal could be made to mail any
+	// address again and again.
+	if n, err := h.DB.CountRecentAudit(h.pctx(c), "account.email_confirmation_sent", "account", accountID, h.now().Add(-24*time.Hour)); err != nil {
+		return err
+	} else if n >= emailDailyRequest {
+		return errEmailLimit
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -41,14 +55,28 @@ func (h *Handler) startEmailVerification(c echo.Context, accountID int64, email 
 	sendCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	err := h.Email.Send(sendCtx, notify.Message{To: email, Subject: "Referti online: conferma il tuo indirizzo email",
-		Body: "Gentile utente,\n\nper usare questo indirizzo con il suo account di Referti online apra il collegamento qui sotto " +
-			"entro 24 ore e prema «Conferma»:\n\n" + link + "\n\nSe non ha chiesto lei di usare questo indirizzo, ignori il messaggio: " +
-			"l'indirizzo non sarà collegato a nessun account.\n"})
+		Body: "Gentile utente,\n\nl'account di Referti online con cellulare " + views.MaskMobile(a.Mobile) + " chiede di usare questo " +
+			"indirizzo. Se è il suo account, apra il collegamento qui sotto entro 24 ore e prema «Conferma»:\n\n" + link +
+			"\n\nSe non ha chiesto lei di usare questo indirizzo, ignori il messaggio: l'indirizzo non sarà collegato a nessun account.\n"})
 	if err != nil {
 		h.Log.Error("send email confirmation", "account", accountID, "err", err)
+		// Nothing was sent: the profile must not show an address as pending.
+		_ = h.DB.CancelEmailVerification(context.WithoutCancel(ctx), accountID)
 		return errEmailUnavailable
 	}
-	return nil
+	return h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, accountID), Action: "account.email_confirmation_sent",
+		ObjectType: "account", ObjectID: accountID})
+}
+
+// emailMessage explains why no confirmation email was sent.
+func emailMessage(err error) (int, string, bool) {
+	switch {
+	case errors.Is(err, errEmailUnavailable):
+		return http.StatusServiceUnavailable, "Al momento non è possibile inviare l'email di conferma. Riprova più tardi.", true
+	case errors.Is(err, errEmailLimit):
+		return http.StatusTooManyRequests, "Hai già chiesto troppe email di conferma oggi. Riprova domani.", true
+	}
+	return 0, "", false
 }
 
 // emailConfirmForm shows the confirm button: following a link (GET) must

@@ -232,9 +232,13 @@ func (h *Handler) registerCode(c echo.Context) error {
 		return err
 	}
 	msg := "Registrazione completata. Ora attiva il tuo fascicolo con il codice del modulo di ritiro."
-	if email != "" {
-		if err := h.startEmailVerification(c, id, email); errors.Is(err, errEmailUnavailable) {
-			msg += " Non è stato possibile inviare l'email di conferma: potrai aggiungere l'email da «Il mio profilo»."
+	if email != "" && h.Email != nil {
+		acct, err := h.DB.Account(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := h.startEmailVerification(c, acct, email); errors.Is(err, errEmailUnavailable) || errors.Is(err, errEmailLimit) {
+			msg += " Non è stato possibile inviare l'email di conferma: potrai riprovare da «Il mio profilo»."
 		} else if err != nil {
 			return err
 		} else {

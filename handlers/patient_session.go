@@ -116,8 +116,9 @@ func (h *Handler) pchrome(c echo.Context, title string) views.PChrome {
 	return views.PChrome{
 		Title:         title,
 		Account:       currentAccount(c),
-		Flash:         h.patientSessions.PopString(h.pctx(c), keyFlash),
-		RetentionDays: h.Config.RetentionDays,
+		Flash:          h.patientSessions.PopString(h.pctx(c), keyFlash),
+		RetentionDays:  h.Config.RetentionDays,
+		EmailAvailable: h.Email != nil,
 	}
 }
 

@@ -120,8 +120,8 @@ func TestPatientContactChange(t *testing.T) {
 	}
 	var notices int
 	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND recipient = ?`, rossiMobile).Scan(&notices)
-	if notices != 1 {
-		t.Errorf("security notices to the old number = %d, want 1", notices)
+	if notices != 2 { // one for the email asked, one for the mobile changed
+		t.Errorf("security notices to the old number = %d, want 2", notices)
 	}
 	if _, err := a.db.AccountByMobile(context.Background(), rossiMobile); err == nil {
 		t.Error("the old mobile still finds the account")

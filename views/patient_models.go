@@ -23,6 +23,9 @@ type PChrome struct {
 	Error   string
 	// RetentionDays is how long reports stay online, quoted in notices.
 	RetentionDays int
+	// EmailAvailable is false when the portal has no mail server: email
+	// addresses cannot be confirmed, so they are not asked.
+	EmailAvailable bool
 }
 
 // LandingPage is the public landing page.
@@ -56,8 +59,11 @@ type CodePage struct {
 }
 
 // MaskedMobile shows only the last digits of the number the code went to.
-func (p CodePage) MaskedMobile() string {
-	d := Phone(p.Mobile)
+func (p CodePage) MaskedMobile() string { return MaskMobile(p.Mobile) }
+
+// MaskMobile shows only the last four digits of a number.
+func MaskMobile(e164 string) string {
+	d := Phone(e164)
 	if len(d) <= 4 {
 		return d
 	}
