@@ -114,8 +114,8 @@ func patientActor(c echo.Context, accountID int64) db.Actor {
 // pchrome builds the patient page frame, consuming the pending flash.
 func (h *Handler) pchrome(c echo.Context, title string) views.PChrome {
 	return views.PChrome{
-		Title:         title,
-		Account:       currentAccount(c),
+		Title:          title,
+		Account:        currentAccount(c),
 		Flash:          h.patientSessions.PopString(h.pctx(c), keyFlash),
 		RetentionDays:  h.Config.RetentionDays,
 		EmailAvailable: h.Email != nil,
