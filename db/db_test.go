@@ -349,11 +349,15 @@ func TestThrottle(t *testing.T) {
 		}
 		return !until.IsZero()
 	}
+	// fail claims an attempt that then fails, and returns the lock it left.
 	fail := func(t *testing.T, d *db.DB, key string, now time.Time) time.Time {
 		t.Helper()
-		until, err := d.RecordFailure(ctx, th, key, now)
+		if _, err := d.ClaimAttempt(ctx, th, key, now); err != nil {
+			t.Fatalf("ClaimAttempt: %v", err)
+		}
+		until, err := d.LockedUntil(ctx, key, now)
 		if err != nil {
-			t.Fatalf("RecordFailure: %v", err)
+			t.Fatalf("LockedUntil: %v", err)
 		}
 		return until
 	}

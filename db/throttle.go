@@ -34,35 +34,6 @@ func (d *DB) LockedUntil(ctx context.Context, key string, now time.Time) (time.T
 	return until.Time, nil
 }
 
-// RecordFailure counts one failure for key and returns the lock end if this
-// failure triggered a lock.
-func (d *DB) RecordFailure(ctx context.Context, t Throttle, key string, now time.Time) (time.Time, error) {
-	var locked time.Time
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var failures int
-		var first time.Time
-		err := tx.QueryRowContext(ctx, `SELECT failures, first_at FROM login_throttle WHERE key = ?`, key).Scan(&failures, &first)
-		if errors.Is(err, sql.ErrNoRows) || now.Sub(first) > t.Window {
-			failures, first = 0, now
-		} else if err != nil {
-			return err
-		}
-		failures++
-		var until any
-		if failures >= t.MaxFailures {
-			locked = now.Add(t.LockFor)
-			until = locked.UTC()
-			failures, first = 0, now
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO login_throttle(key, failures, first_at, locked_until) VALUES (?, ?, ?, ?)
-			ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at,
-			locked_until = coalesce(excluded.locked_until, login_throttle.locked_until)`,
-			key, failures, first.UTC(), until)
-		return err
-	})
-	return locked, err
-}
-
 // ClearFailures forgets the failures of key after a success.
 func (d *DB) ClearFailures(ctx context.Context, key string) error {
 	_, err := d.W.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, key)
