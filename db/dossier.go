@@ -230,3 +230,10 @@ func (d *DB) RecordDownload(ctx context.Context, docID int64, by Actor, action s
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "document", ObjectID: docID})
 	})
 }
+
+// CountDossierAccounts returns how many online accounts have the patient's dossier.
+func (d *DB) CountDossierAccounts(ctx context.Context, patientID int64) (int, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ?`, patientID).Scan(&n)
+	return n, err
+}

@@ -57,7 +57,11 @@ func (h *Handler) patientPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.PatientPage{Chrome: h.chrome(c, p.FullName()), Patient: p, Now: h.now()}
+	accounts, err := h.DB.CountDossierAccounts(ctx, id)
+	if err != nil {
+		return err
+	}
+	page := views.PatientPage{Chrome: h.chrome(c, p.FullName()), Patient: p, Now: h.now(), OnlineAccounts: accounts}
 	for _, v := range visits {
 		docs, err := h.DB.VisitDocuments(ctx, v.ID)
 		if err != nil {

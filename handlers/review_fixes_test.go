@@ -426,3 +426,22 @@ func TestNoMailServer(t *testing.T) {
 		t.Fatalf("mobile change without a mail server: %d %s", rec.Code, rec.Header().Get("Location"))
 	}
 }
+
+// TestDeskSeesOnlineAccess: the desk's patient page says whether the
+// dossier is active online, so the receptionist can answer "why can't I
+// see my report?".
+func TestDeskSeesOnlineAccess(t *testing.T) {
+	a := newApp(t)
+	desk := a.deskClient()
+	_, code := desk.accept(a.acceptForm())
+	p, _ := a.db.PatientByFiscalCode(context.Background(), rossiCF)
+	page := func() string { return desk.get("/desk/patients/" + itoa(p.ID)).Body.String() }
+	if !strings.Contains(page(), "non ancora attivato online") {
+		t.Error("before activation the desk does not see that the dossier is not active")
+	}
+	c := a.register("Mario", "Rossi", "333 1234567", "")
+	c.activate(rossiCF, code)
+	if !strings.Contains(page(), "fascicolo attivo su 1 account") {
+		t.Error("after activation the desk does not see the active dossier")
+	}
+}

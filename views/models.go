@@ -59,6 +59,8 @@ type PatientPage struct {
 	Patient db.Patient
 	Visits  []VisitDocs
 	Now     time.Time
+	// OnlineAccounts is how many online accounts have the dossier.
+	OnlineAccounts int
 }
 
 // VisitPage shows one visit: reports, upload, publish, reprint.
