@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +94,7 @@ func TestBrowserFamilyAndDeletion(t *testing.T) {
 		chromedp.Submit(css(`input[name=code]`)),
 		chromedp.WaitVisible(css(`nav.dossiers`)),
 	)
+	browserArtifact(t, ctx, "dossier-child.png")
 	heading := browserText(t, ctx, `section.card h2`)
 	if heading != "Luca Rossi" {
 		t.Errorf("after activation the dossier shown is %q, want the child's", heading)
@@ -134,5 +137,25 @@ func TestBrowserFamilyAndDeletion(t *testing.T) {
 	}
 	if _, err := a.db.PatientByFiscalCode(context.Background(), childCF); err != nil {
 		t.Errorf("the desk registry lost the child: %v", err)
+	}
+}
+
+// browserArtifact saves a phone-sized screenshot of the current page when
+// FSE_BROWSER_ARTIFACTS names a directory, for people to look at.
+func browserArtifact(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("FSE_BROWSER_ARTIFACTS")
+	if dir == "" {
+		return
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
