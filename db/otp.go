@@ -88,6 +88,28 @@ func (d *DB) OTPByID(ctx context.Context, id int64) (OTP, error) {
 // CheckOTP verifies a typed code against row id for purpose. A wrong code
 // counts an attempt; the fifth voids the code. A right code is used up.
 func (d *DB) CheckOTP(ctx context.Context, id int64, purpose string, mac []byte, now time.Time) (OTP, error) {
+	return d.checkOTP(ctx, id, purpose, mac, now, true)
+}
+
+// VerifyOTP is CheckOTP without using the code up: a flow that must check
+// more after the code (and may refuse) calls UseOTP once it accepts.
+func (d *DB) VerifyOTP(ctx context.Context, id int64, purpose string, mac []byte, now time.Time) (OTP, error) {
+	return d.checkOTP(ctx, id, purpose, mac, now, false)
+}
+
+// UseOTP uses up a verified code; ErrOTPUsed if it was used meanwhile.
+func (d *DB) UseOTP(ctx context.Context, id int64, now time.Time) error {
+	res, err := d.W.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`, now.UTC(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrOTPUsed
+	}
+	return nil
+}
+
+func (d *DB) checkOTP(ctx context.Context, id int64, purpose string, mac []byte, now time.Time, use bool) (OTP, error) {
 	var o OTP
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var stored []byte
@@ -117,6 +139,9 @@ func (d *DB) CheckOTP(ctx context.Context, id int64, purpose string, mac []byte,
 				return errCommit{ErrOTPExhausted}
 			}
 			return errCommit{ErrOTPWrong}
+		}
+		if !use {
+			return nil
 		}
 		o.UsedAt = now
 		_, err = tx.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE id = ?`, now.UTC(), id)

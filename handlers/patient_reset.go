@@ -50,6 +50,12 @@ func (h *Handler) forgot(c echo.Context) error {
 		mode = sendNothing
 	}
 	id, err := h.issueOTP(c, db.OTPReset, mobile, a.ID, mode)
+	var lim errSendLimit
+	if errors.As(err, &lim) {
+		// Past the limit nothing is sent, with the same answer as always:
+		// a 429 here would tell which numbers and emails have an account.
+		id, err = -1, nil
+	}
 	if status, msg, ok := otpSendMessage(err); ok {
 		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata"), Form: form}
 		page.Error = msg
@@ -89,16 +95,15 @@ func (h *Handler) reset(c echo.Context) error {
 		return h.render(c, status, views.Reset(page))
 	}
 	accountID := sm.GetInt64(ctx, keyResetAccount)
-	var inputs []string
-	if a, err := h.DB.Account(ctx, accountID); err == nil {
-		inputs = []string{a.FirstName, a.LastName, strings.TrimPrefix(a.Mobile, "+39"), strings.Split(a.Email, "@")[0]}
-	}
-	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"), inputs...)
-	if form.HasErrors() {
+	// First the rules that say nothing about the account, then the code,
+	// and only once the code proved who is asking the rule about the
+	// holder's own data: checked earlier, it would tell strangers whether
+	// the number has an account. The code is used up only when all pass.
+	if checkNewPassword(form, c.FormValue("password"), c.FormValue("password2")); form.HasErrors() {
 		return renderErr(http.StatusUnprocessableEntity, "")
 	}
 	now := h.now()
-	o, err := h.checkCode(c, db.OTPReset)
+	o, err := h.DB.VerifyOTP(ctx, otpID, db.OTPReset, h.otpMAC(normalizeCode(c.FormValue("code"))), now)
 	if err == nil && (o.AccountID == 0 || o.AccountID != accountID) {
 		err = db.ErrOTPWrong
 	}
@@ -106,6 +111,19 @@ func (h *Handler) reset(c echo.Context) error {
 		return renderErr(status, msg)
 	} else if err != nil {
 		return err
+	}
+	holder, err := h.DB.Account(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"),
+		holder.FirstName, holder.LastName, strings.TrimPrefix(holder.Mobile, "+39"), strings.Split(holder.Email, "@")[0])
+	if form.HasErrors() {
+		return renderErr(http.StatusUnprocessableEntity, "")
+	}
+	if err := h.DB.UseOTP(ctx, otpID, now); err != nil {
+		_, msg, _ := otpCheckMessage(err)
+		return renderErr(http.StatusUnprocessableEntity, msg)
 	}
 	hash, err := h.Hasher.Hash(ctx, pw)
 	if err != nil {

@@ -74,18 +74,17 @@ func TestSMSCodeDailyBudget(t *testing.T) {
 	holder := a.register("Mario", "Rossi", "333 1234567", "")
 	holder.post("/profilo/preferenze", url.Values{"notify": {"sms"}, "login_otp": {"1"}})
 	attacker := a.client()
-	sent := 0
+	before := len(a.smsTo(rossiMobile))
 	for i := range 12 {
 		attacker.ip = "198.51.100." + itoa(int64(i+1))
-		rec := attacker.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}})
-		if rec.Code == http.StatusSeeOther {
-			sent++
-			for range 5 {
-				attacker.post("/password-dimenticata/codice", url.Values{"code": {"000000"}, "password": {"un'altra frase segreta lunga"},
-					"password2": {"un'altra frase segreta lunga"}})
-			}
-		} else if rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), "troppi codici") {
-			t.Fatalf("reset request %d: %d", i, rec.Code)
+		// Past the limit the answer stays the same (a 429 would tell that the
+		// number has an account); nothing is sent.
+		if rec := attacker.post("/password-dimenticata", url.Values{"identifier": {"3331234567"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("reset request %d: %d, want 303", i, rec.Code)
+		}
+		for range 5 {
+			attacker.post("/password-dimenticata/codice", url.Values{"code": {"000000"}, "password": {"un'altra frase segreta lunga"},
+				"password2": {"un'altra frase segreta lunga"}})
 		}
 		// Registrations with the victim's number, by anyone.
 		attacker.post("/registrati", url.Values{"consent": {"1"}})
@@ -93,7 +92,7 @@ func TestSMSCodeDailyBudget(t *testing.T) {
 			"password": {patientPassword}, "password2": {patientPassword}})
 		a.advance(16 * time.Minute)
 	}
-	if sent != 10 {
+	if sent := len(a.smsTo(rossiMobile)) - before; sent != 10 {
 		t.Errorf("reset codes sent in a day = %d, want the daily cap of 10", sent)
 	}
 	// The victim still logs in with an SMS code.
@@ -443,5 +442,36 @@ func TestDeskSeesOnlineAccess(t *testing.T) {
 	c.activate(rossiCF, code)
 	if !strings.Contains(page(), "fascicolo attivo su 1 account") {
 		t.Error("after activation the desk does not see the active dossier")
+	}
+}
+
+// TestResetSaysNothingAboutAccounts: the reset step answers a wrong code
+// the same way for a registered and an unregistered number, even with a
+// password made of the holder's own number; and past the send limit a
+// known email answers like an unknown one.
+func TestResetSaysNothingAboutAccounts(t *testing.T) {
+	a := newApp(t)
+	a.register("Mario", "Rossi", "333 1234567", "mario@example.it")
+	answer := func(identifier string) (int, string) {
+		c := a.client()
+		c.post("/password-dimenticata", url.Values{"identifier": {identifier}})
+		rec := c.post("/password-dimenticata/codice", url.Values{"code": {"000000"}, "password": {"3331234567!! rossi mario"},
+			"password2": {"3331234567!! rossi mario"}})
+		doc := parseHTML(t, rec.Body.String())
+		return rec.Code, doc.Find(".flash.error").Text() + doc.Find(".field-error").Text()
+	}
+	knownCode, knownMsg := answer("3331234567")
+	unknownCode, unknownMsg := answer("3470001111")
+	if knownCode != unknownCode || knownMsg != unknownMsg {
+		t.Errorf("registered: %d %q; unregistered: %d %q; want the same", knownCode, knownMsg, unknownCode, unknownMsg)
+	}
+	for range 10 {
+		a.client().post("/password-dimenticata", url.Values{"identifier": {"3331234567"}})
+		a.advance(16 * time.Minute)
+	}
+	for _, id := range []string{"mario@example.it", "nessuno@example.it"} {
+		if rec := a.client().post("/password-dimenticata", url.Values{"identifier": {id}}); rec.Code != http.StatusSeeOther {
+			t.Errorf("reset for %s past the limit: %d, want the usual 303", id, rec.Code)
+		}
 	}
 }
