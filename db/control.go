@@ -14,11 +14,13 @@ import (
 var ErrNotPatient = errors.New("only the patient's own account may do this")
 
 // ownedByOther reports whether another account holds the patient's own
-// ("self") link.
+// ("self") link while this account's link is not the patient's own (a
+// patient with two accounts of their own decides from either).
 func ownedByOther(ctx context.Context, tx *sql.Tx, accountID, patientID int64) (bool, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ? AND relation = 'self' AND account_id <> ?`,
-		patientID, accountID).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ? AND relation = 'self' AND account_id <> ?
+		AND NOT EXISTS (SELECT 1 FROM dossier_links WHERE patient_id = ? AND account_id = ? AND relation = 'self')`,
+		patientID, accountID, patientID, accountID).Scan(&n)
 	return n > 0, err
 }
 

@@ -141,7 +141,8 @@ func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, 
 		l.activated_at, p.id, p.fiscal_code, p.first_name, p.last_name, p.birth_date, p.birth_place, p.sex, p.mobile, p.email,
 		p.created_at, p.updated_at, p.online_disabled_at,
 		(SELECT count(*) FROM dossier_links o WHERE o.patient_id = l.patient_id AND o.account_id <> l.account_id),
-		EXISTS (SELECT 1 FROM dossier_links o WHERE o.patient_id = l.patient_id AND o.account_id <> l.account_id AND o.relation = 'self')
+		l.relation <> 'self' AND EXISTS (SELECT 1 FROM dossier_links o WHERE o.patient_id = l.patient_id
+			AND o.account_id <> l.account_id AND o.relation = 'self')
 		FROM dossier_links l JOIN patients p ON p.id = l.patient_id WHERE l.account_id = ?
 		ORDER BY l.relation <> 'self', p.first_name`, accountID)
 	if err != nil {

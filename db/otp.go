@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -54,11 +55,18 @@ func (d *DB) CreateOTP(ctx context.Context, o OTP, mac []byte) (int64, error) {
 	return res.LastInsertId()
 }
 
-// OTPSendTimes returns when codes for purpose were sent since since to
-// mobile or to accountID (0 for none), oldest first: the send limit counts both.
-func (d *DB) OTPSendTimes(ctx context.Context, purpose, mobile string, accountID int64, since time.Time) ([]time.Time, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT created_at FROM otp_codes WHERE created_at > ? AND purpose = ?
-		AND (mobile = ? OR account_id = ?) ORDER BY created_at`, since.UTC(), purpose, mobile, accountID)
+// OTPSendTimes returns when codes of one of purposes were sent since since
+// to mobile or to accountID (0 for none), oldest first: the send limit
+// counts both.
+func (d *DB) OTPSendTimes(ctx context.Context, purposes []string, mobile string, accountID int64, since time.Time) ([]time.Time, error) {
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(purposes)), ",")
+	args := []any{since.UTC()}
+	for _, p := range purposes {
+		args = append(args, p)
+	}
+	args = append(args, mobile, accountID)
+	rows, err := d.R.QueryContext(ctx, `SELECT created_at FROM otp_codes WHERE created_at > ? AND purpose IN (`+marks+`)
+		AND (mobile = ? OR account_id = ?) ORDER BY created_at`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -54,8 +54,30 @@ func (h *Handler) changeContact(c echo.Context) error {
 		return h.profilePage(c, http.StatusUnprocessableEntity, form)
 	}
 	if mobile == a.Mobile && email == a.Email {
-		h.pflash(c, "Nessuna modifica ai recapiti.")
+		msg := "Nessuna modifica ai recapiti."
+		// An empty email also withdraws an address still waiting for
+		// confirmation (for example a mistyped one).
+		if pending, err := h.DB.PendingEmail(ctx, a.ID, h.now()); err != nil {
+			return err
+		} else if pending != "" && email == "" {
+			if err := h.DB.CancelEmailVerification(ctx, a.ID); err != nil {
+				return err
+			}
+			msg = "L'indirizzo " + pending + " in attesa di conferma è stato annullato."
+		}
+		h.pflash(c, msg)
 		return c.Redirect(http.StatusSeeOther, "/profilo")
+	}
+	// A new mobile needs an SMS code: check that one may be sent before
+	// anything else (an email sent now would count against its own cap).
+	if mobile != a.Mobile {
+		if next, err := h.otpNextSend(ctx, db.OTPContact, mobile, a.ID); err != nil {
+			return err
+		} else if !next.IsZero() {
+			_, msg, _ := otpSendMessage(errSendLimit{next, h.now()})
+			form.Errors["new_mobile"] = msg
+			return h.profilePage(c, http.StatusTooManyRequests, form)
+		}
 	}
 	if other, err := h.DB.AccountByMobile(ctx, mobile); err == nil && other.ID != a.ID {
 		form.Errors["new_mobile"] = "Questo numero è già usato da un altro account."
@@ -101,6 +123,9 @@ func (h *Handler) changeContact(c echo.Context) error {
 	sm := h.patientSessions
 	sm.Put(ctx, keyContactMobile, mobile)
 	sm.Put(ctx, keyOTP, id)
+	if len(notes) > 0 {
+		h.pflash(c, strings.Join(notes, " "))
+	}
 	return c.Redirect(http.StatusSeeOther, "/profilo/recapiti/codice")
 }
 

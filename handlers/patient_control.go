@@ -143,6 +143,19 @@ func (h *Handler) deleteReportForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	visit, err := h.DB.Visit(h.pctx(c), doc.VisitID)
+	if err != nil {
+		return err
+	}
+	links, err := h.DB.DossierLinks(h.pctx(c), currentAccount(c).ID)
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		if l.Patient.ID == visit.PatientID && l.OwnedByOther {
+			return notPatient(db.ErrNotPatient)
+		}
+	}
 	return h.render(c, http.StatusOK, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, "Elimina referto"),
 		Heading: "Eliminare il referto «" + doc.Title + "»?",
 		Lines:   []string{"Il referto sarà eliminato definitivamente dal portale, anche per gli altri account che gestiscono il fascicolo. Resta ritirabile su carta."},

@@ -173,13 +173,18 @@ func (e errSendLimit) Error() string { return "send limit reached" }
 var errSMSUnavailable = errors.New("no SMS gateway configured")
 
 // otpNextSend returns when another code for purpose may be sent to
-// mobile/account, or the zero time when one may be sent now. Limits are
-// counted per purpose, so codes that anyone can trigger (registration,
-// password reset) cannot use up the codes of a login, which needs the
-// password first.
+// mobile/account, or the zero time when one may be sent now. Login codes,
+// which need the password first, are counted apart: codes that strangers
+// can trigger (registration, reset, a contact change from their own
+// account) share one budget per number, so they can neither use up the
+// holder's login codes nor send a number more than 10 SMS a day.
 func (h *Handler) otpNextSend(ctx context.Context, purpose, mobile string, accountID int64) (time.Time, error) {
 	now := h.now()
-	times, err := h.DB.OTPSendTimes(ctx, purpose, mobile, accountID, now.Add(-otpDailyWindow))
+	purposes := []string{db.OTPRegister, db.OTPReset, db.OTPContact}
+	if purpose == db.OTPLogin {
+		purposes = []string{db.OTPLogin}
+	}
+	times, err := h.DB.OTPSendTimes(ctx, purposes, mobile, accountID, now.Add(-otpDailyWindow))
 	if err != nil {
 		return time.Time{}, err
 	}
