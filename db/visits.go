@@ -100,12 +100,13 @@ const visitCols = `v.id, v.patient_id, v.facility_id, f.code, f.name, v.accessio
 	(SELECT max(c.expires_at) FROM activation_codes c WHERE c.visit_id = v.id AND c.revoked_at IS NULL
 	   AND c.used_at IS NULL)`
 
-func scanVisit(s interface{ Scan(...any) error }) (Visit, error) {
+// scanVisit reads visitCols, then any extra columns into extra.
+func scanVisit(s interface{ Scan(...any) error }, extra ...any) (Visit, error) {
 	var v Visit
 	var exams string
 	var codeExp sql.NullString
-	err := s.Scan(&v.ID, &v.PatientID, &v.FacilityID, &v.FacilityCode, &v.FacilityName, &v.AccessionYear, &v.AccessionSeq,
-		&exams, &v.OnlineDeclined, &v.AcceptedAt, &v.AcceptedBy, &codeExp)
+	err := s.Scan(append([]any{&v.ID, &v.PatientID, &v.FacilityID, &v.FacilityCode, &v.FacilityName, &v.AccessionYear,
+		&v.AccessionSeq, &exams, &v.OnlineDeclined, &v.AcceptedAt, &v.AcceptedBy, &codeExp}, extra...)...)
 	if err != nil {
 		return v, mapErr(err)
 	}
@@ -127,6 +128,34 @@ func (d *DB) Visit(ctx context.Context, id int64) (Visit, error) {
 // PatientVisits lists a patient's visits, newest first.
 func (d *DB) PatientVisits(ctx context.Context, patientID int64) ([]Visit, error) {
 	return d.listVisits(ctx, `WHERE v.patient_id = ? ORDER BY v.accepted_at DESC`, patientID)
+}
+
+// VisitWithPatient is a visit with the names of its patient, for lists.
+type VisitWithPatient struct {
+	Visit   Visit
+	Patient Patient
+}
+
+// RecentVisitsWithPatients lists the latest acceptances with their
+// patients in one query (the desk's home page shows them on every visit).
+func (d *DB) RecentVisitsWithPatients(ctx context.Context, limit int) ([]VisitWithPatient, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT `+visitCols+`, p.fiscal_code, p.first_name, p.last_name
+		FROM visits v JOIN facilities f ON f.id = v.facility_id JOIN patients p ON p.id = v.patient_id
+		ORDER BY v.id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent visits: %w", err)
+	}
+	defer rows.Close()
+	var out []VisitWithPatient
+	for rows.Next() {
+		var r VisitWithPatient
+		if r.Visit, err = scanVisit(rows, &r.Patient.FiscalCode, &r.Patient.FirstName, &r.Patient.LastName); err != nil {
+			return nil, err
+		}
+		r.Patient.ID = r.Visit.PatientID
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // RecentVisits lists the latest acceptances of all facilities.

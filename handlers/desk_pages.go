@@ -26,16 +26,12 @@ func (h *Handler) deskHome(c echo.Context) error {
 			return err
 		}
 	}
-	visits, err := h.DB.RecentVisits(ctx, 15)
+	recent, err := h.DB.RecentVisitsWithPatients(ctx, 15)
 	if err != nil {
 		return err
 	}
-	for _, v := range visits {
-		p, err := h.DB.Patient(ctx, v.PatientID)
-		if err != nil {
-			return err
-		}
-		page.Recent = append(page.Recent, views.VisitRow{Visit: v, Patient: p})
+	for _, r := range recent {
+		page.Recent = append(page.Recent, views.VisitRow{Visit: r.Visit, Patient: r.Patient})
 	}
 	return h.render(c, http.StatusOK, views.DeskHome(page))
 }

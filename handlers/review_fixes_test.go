@@ -519,3 +519,31 @@ func TestThirdReviewLooseEnds(t *testing.T) {
 		t.Error("email notices offered without a mail server")
 	}
 }
+
+// TestDeskHomeListsRecentAcceptances: the desk's home page shows the latest
+// acceptances, newest first, with the patient's name and a link to the visit.
+func TestDeskHomeListsRecentAcceptances(t *testing.T) {
+	a := newApp(t)
+	desk := a.deskClient()
+	first, _ := desk.accept(a.acceptForm())
+	other := a.acceptForm()
+	other.Set("fiscal_code", "BNCGPP49B21F205H")
+	other.Set("first_name", "Giuseppe")
+	other.Set("last_name", "Bianchi")
+	other.Set("birth_date", "1949-02-21")
+	other.Set("birth_place", "Milano")
+	second, _ := desk.accept(other)
+	rows := parseHTML(t, desk.get("/desk").Body.String()).Find("tbody tr")
+	if rows.Length() != 2 {
+		t.Fatalf("recent acceptances listed: %d, want 2", rows.Length())
+	}
+	for i, want := range []struct {
+		id   int64
+		name string
+	}{{second, "Bianchi Giuseppe"}, {first, "Rossi Mario"}} {
+		row := rows.Eq(i)
+		if href, _ := row.Find("a").Attr("href"); href != "/desk/visits/"+itoa(want.id) || !strings.Contains(row.Text(), want.name) {
+			t.Errorf("row %d = %q (link %q), want %s linking visit %d", i, row.Text(), href, want.name, want.id)
+		}
+	}
+}
