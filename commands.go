@@ -52,7 +52,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
-	if err := demo.Rebase(ctx, d, time.Now()); err != nil {
+	if err := d.RebaseTimes(ctx, time.Now()); err != nil {
 		return err
 	}
 	keys := demo.Keys()
@@ -93,10 +93,18 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 }
 
 func cmdMigrate(ctx context.Context, args []string, e env) error {
-	fs := newFlags("migrate", "migrate [--db FILE]", e)
+	fs := newFlags("migrate", "migrate [--db FILE] [--status]", e)
 	path := dbFlag(fs)
+	var status bool
+	fs.BoolVar(&status, "status", false, "print applied and pending migrations without applying any")
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	if status {
+		return printMigrations(ctx, *path, e)
 	}
 	d, err := db.Open(ctx, *path, db.Options{})
 	if err != nil {
@@ -108,6 +116,38 @@ func cmdMigrate(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s: schema version %d (latest %d)\n", *path, applied, latest)
+	return nil
+}
+
+// printMigrations lists every migration with when it was applied, without
+// changing the database (a missing file is not created).
+func printMigrations(ctx context.Context, path string, e env) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	d, err := db.Open(ctx, path, db.Options{NoMigrate: true})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	list, unknown, err := d.Migrations(ctx)
+	if err != nil {
+		return err
+	}
+	pending := 0
+	for _, m := range list {
+		state := "pending"
+		if m.Applied() {
+			state = "applied " + m.AppliedAt.UTC().Format(time.RFC3339)
+		} else {
+			pending++
+		}
+		fmt.Fprintf(e.stdout, "%-32s %s\n", m.Name, state)
+	}
+	for _, v := range unknown {
+		fmt.Fprintf(e.stdout, "%-32s applied by a newer fse: this binary refuses to run on this database\n", fmt.Sprintf("%03d_(unknown)", v))
+	}
+	fmt.Fprintf(e.stdout, "%s: %d applied, %d pending\n", path, len(list)-pending+len(unknown), pending)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"fse/internal/demo"
 	"fse/internal/password"
 	"fse/internal/sealbox"
+	"fse/internal/testkit"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's and the cron's goroutines.
@@ -342,6 +344,62 @@ func TestMigrate(t *testing.T) {
 	})
 }
 
+func TestMigrateStatus(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fse.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, invocation{args: []string{"migrate", "--status", "--db", path}})
+	if r.code != 0 || !strings.Contains(r.stdout, "001_foundation.sql") || !strings.Contains(r.stdout, "pending") ||
+		!strings.Contains(r.stdout, ": 0 applied, ") {
+		t.Fatalf("status of an empty file: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if n := testkit.Count(t, openDBNoMigrate(t, path), `SELECT count(*) FROM sqlite_master`); n != 0 {
+		t.Errorf("--status created %d schema objects, want none", n)
+	}
+	if r := runCmd(t, invocation{args: []string{"migrate", "--db", path}}); r.code != 0 {
+		t.Fatalf("migrate: code %d stderr %q", r.code, r.stderr)
+	}
+	r = runCmd(t, invocation{args: []string{"migrate", "--status", "--db", path}})
+	if r.code != 0 || regexp.MustCompile(`\.sql +pending`).MatchString(r.stdout) || !strings.Contains(r.stdout, " 0 pending") {
+		t.Errorf("status after migrate: code %d stdout %q", r.code, r.stdout)
+	}
+	if r := runCmd(t, invocation{args: []string{"migrate", "--status", "--db", filepath.Join(dir, "missing.db")}}); r.code == 0 {
+		t.Error("status of a missing file succeeded; it must not create one")
+	}
+}
+
+// An older binary after a rollback must not run on a schema it does not know.
+func TestRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fse.db")
+	d := openDB(t, path)
+	if _, err := testkit.Raw(t, d).Exec(`INSERT INTO schema_migrations(version, applied_at) VALUES (999, '2027-01-01 00:00:00')`); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	for _, args := range [][]string{{"migrate", "--db", path}, {"serve", "--db", path, "--addr", "127.0.0.1:0"}} {
+		r := runCmd(t, invocation{args: args})
+		if r.code != 1 || !strings.Contains(r.stderr, "newer than this binary") || !strings.Contains(r.stderr, "999") {
+			t.Errorf("%v: code %d stderr %q, want 1 and a clear refusal", args, r.code, r.stderr)
+		}
+	}
+	r := runCmd(t, invocation{args: []string{"migrate", "--status", "--db", path}})
+	if !strings.Contains(r.stdout, "999_(unknown)") || !strings.Contains(r.stdout, "newer fse") {
+		t.Errorf("status: stdout %q, want the unknown migration named", r.stdout)
+	}
+}
+
+func openDBNoMigrate(t *testing.T, path string) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), path, db.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatalf("db.Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
 func openDB(t *testing.T, path string) *db.DB {
 	t.Helper()
 	d, err := db.Open(context.Background(), path, db.Options{})
@@ -487,7 +545,7 @@ func TestBackup(t *testing.T) {
 	d := openDB(t, dest)
 	ctx := context.Background()
 	var check string
-	if err := d.R.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+	if err := testkit.Raw(t, d).QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check of the backup = %q, %v; want ok", check, err)
 	}
 	st, err := d.StaffByUsername(ctx, "capo")

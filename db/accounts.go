@@ -66,12 +66,12 @@ func (d *DB) CreateAccount(ctx context.Context, a Account, ip string, now time.T
 
 // Account returns one account.
 func (d *DB) Account(ctx context.Context, id int64) (Account, error) {
-	return scanAccount(d.R.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+	return scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
 }
 
 // AccountByMobile returns the account registered with an E.164 mobile.
 func (d *DB) AccountByMobile(ctx context.Context, mobile string) (Account, error) {
-	return scanAccount(d.R.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE mobile = ?`, mobile))
+	return scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE mobile = ?`, mobile))
 }
 
 // AccountByEmail returns the account registered with an email address.
@@ -79,7 +79,7 @@ func (d *DB) AccountByEmail(ctx context.Context, email string) (Account, error) 
 	if email == "" {
 		return Account{}, ErrNotFound
 	}
-	return scanAccount(d.R.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE email = ?`, strings.ToLower(email)))
+	return scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE email = ?`, strings.ToLower(email)))
 }
 
 // RecordAccountLogin stores the login time and, when rehash is not empty,
@@ -89,7 +89,7 @@ func (d *DB) RecordAccountLogin(ctx context.Context, id int64, rehash string, no
 	if rehash != "" {
 		q, args = `UPDATE accounts SET last_login_at = ?, password_hash = ? WHERE id = ?`, []any{now.UTC(), rehash, id}
 	}
-	_, err := d.W.ExecContext(ctx, q, args...)
+	_, err := d.w.ExecContext(ctx, q, args...)
 	return err
 }
 

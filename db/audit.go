@@ -74,7 +74,7 @@ func insertAudit(ctx context.Context, ex execer, e AuditEvent) error {
 
 // Audit records one event on its own.
 func (d *DB) Audit(ctx context.Context, e AuditEvent) error {
-	return insertAudit(ctx, d.W, e)
+	return insertAudit(ctx, d.w, e)
 }
 
 // AuditFilter narrows ListAudit; zero fields match everything.
@@ -127,7 +127,7 @@ func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, f.Limit)
-	rows, err := d.R.QueryContext(ctx, q, args...)
+	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
@@ -147,7 +147,7 @@ func (d *DB) PatientAccessLog(ctx context.Context, patientIDs []int64, limit int
 		args = append(args, id)
 	}
 	args = append(args, limit)
-	rows, err := d.R.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events WHERE patient_id IN (`+marks+`) AND outcome = 'ok'
+	rows, err := d.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events WHERE patient_id IN (`+marks+`) AND outcome = 'ok'
 		ORDER BY at DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("patient access log: %w", err)
@@ -175,7 +175,7 @@ func scanAuditRows(rows *sql.Rows) ([]AuditEvent, error) {
 // it backs small daily limits (e.g. confirmation emails per account).
 func (d *DB) CountRecentAudit(ctx context.Context, action, objectType string, objectID int64, since time.Time) (int, error) {
 	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE action = ? AND object_type = ? AND object_id = ? AND at > ?`,
+	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE action = ? AND object_type = ? AND object_id = ? AND at > ?`,
 		action, objectType, objectID, since.UTC()).Scan(&n)
 	return n, err
 }

@@ -85,7 +85,7 @@ func (c CodeStatus) Usable(now time.Time) bool {
 func (d *DB) CodeByMAC(ctx context.Context, mac []byte) (CodeStatus, error) {
 	var c CodeStatus
 	var revoked, used sql.NullTime
-	err := d.R.QueryRowContext(ctx, `SELECT c.id, c.visit_id, v.patient_id, c.expires_at, c.revoked_at, c.used_at
+	err := d.r.QueryRowContext(ctx, `SELECT c.id, c.visit_id, v.patient_id, c.expires_at, c.revoked_at, c.used_at
 		FROM activation_codes c JOIN visits v ON v.id = c.visit_id WHERE c.code_mac = ?`, mac).
 		Scan(&c.CodeID, &c.VisitID, &c.PatientID, &c.ExpiresAt, &revoked, &used)
 	c.RevokedAt, c.UsedAt = revoked.Time, used.Time
@@ -94,7 +94,7 @@ func (d *DB) CodeByMAC(ctx context.Context, mac []byte) (CodeStatus, error) {
 
 // DeleteExpiredCodes removes activation codes that can no longer be used.
 func (d *DB) DeleteExpiredCodes(ctx context.Context, now time.Time) (int64, error) {
-	res, err := d.W.ExecContext(ctx, `DELETE FROM activation_codes WHERE expires_at <= ?`, now.UTC())
+	res, err := d.w.ExecContext(ctx, `DELETE FROM activation_codes WHERE expires_at <= ?`, now.UTC())
 	if err != nil {
 		return 0, err
 	}

@@ -5,13 +5,9 @@ package db
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // Rome must resolve on hosts without zoneinfo
@@ -38,17 +34,14 @@ var Rome = func() *time.Location {
 	return loc
 }()
 
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
-
 // DB is the store: one writer connection with immediate transactions, and a
 // read-only pool, both on the same WAL-mode file.
 type DB struct {
-	// W is the single writer connection; SQLite serialises writers anyway, and
+	// w is the single writer connection; SQLite serialises writers anyway, and
 	// one connection avoids SQLITE_BUSY storms between our own goroutines.
-	W *sql.DB
-	// R is a pool of query_only connections for reads that run beside the writer.
-	R *sql.DB
+	w *sql.DB
+	// r is a pool of query_only connections for reads that run beside the writer.
+	r *sql.DB
 	// Path is the database file.
 	Path string
 }
@@ -58,6 +51,9 @@ type Options struct {
 	// SynchronousFull trades write speed for durability of the last
 	// transactions after a power loss; NORMAL is safe against corruption in WAL.
 	SynchronousFull bool
+	// NoMigrate opens the file as it is, without applying migrations, so
+	// that `fse migrate --status` can say what is pending.
+	NoMigrate bool
 }
 
 var wantPragmas = []struct{ name, want string }{
@@ -106,14 +102,16 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	d := &DB{W: w, Path: path}
-	if err := d.checkPragmas(ctx, w); err != nil {
+	d := &DB{w: w, Path: path}
+	if err := checkPragmas(ctx, w, opt, false); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if err := d.migrate(ctx); err != nil {
-		w.Close()
-		return nil, err
+	if !opt.NoMigrate {
+		if err := d.migrate(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	r, err := sql.Open("sqlite", dsn(path, true, opt))
 	if err != nil {
@@ -122,16 +120,28 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	d.R = r
-	if err := d.checkPragmas(ctx, r); err != nil {
+	d.r = r
+	if err := checkPragmas(ctx, r, opt, true); err != nil {
 		d.Close()
 		return nil, err
 	}
 	return d, nil
 }
 
-func (d *DB) checkPragmas(ctx context.Context, pool *sql.DB) error {
-	for _, p := range wantPragmas {
+// checkPragmas reads back every pragma the DSN set: a driver that ignored
+// one would otherwise run without foreign keys, secure deletion or the
+// durability the operator chose, silently.
+func checkPragmas(ctx context.Context, pool *sql.DB, opt Options, readOnly bool) error {
+	sync, queryOnly := "1", "0"
+	if opt.SynchronousFull {
+		sync = "2"
+	}
+	if readOnly {
+		queryOnly = "1"
+	}
+	want := append(wantPragmas[:len(wantPragmas):len(wantPragmas)],
+		struct{ name, want string }{"synchronous", sync}, struct{ name, want string }{"query_only", queryOnly})
+	for _, p := range want {
 		var got string
 		if err := pool.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&got); err != nil {
 			return fmt.Errorf("read pragma %s: %w", p.name, err)
@@ -146,72 +156,16 @@ func (d *DB) checkPragmas(ctx context.Context, pool *sql.DB) error {
 // Close closes both pools.
 func (d *DB) Close() error {
 	var errR error
-	if d.R != nil {
-		errR = d.R.Close()
+	if d.r != nil {
+		errR = d.r.Close()
 	}
-	return errors.Join(errR, d.W.Close())
+	return errors.Join(errR, d.w.Close())
 }
 
 // Ping checks that the database answers a query; used by /healthz.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
-	return d.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
-}
-
-// migrate applies every embedded migration not yet recorded, each in its own
-// transaction, in file-name order.
-func (d *DB) migrate(ctx context.Context) error {
-	if _, err := d.W.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: name must start with a number", base)
-		}
-		var n int
-		if err := d.W.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			continue
-		}
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = d.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", version, time.Now().UTC())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("apply migration %s: %w", base, err)
-		}
-	}
-	return nil
-}
-
-// SchemaVersion returns the highest applied migration and the highest embedded one.
-func (d *DB) SchemaVersion(ctx context.Context) (applied, latest int, err error) {
-	if err = d.R.QueryRowContext(ctx, "SELECT coalesce(max(version),0) FROM schema_migrations").Scan(&applied); err != nil {
-		return 0, 0, err
-	}
-	names, _ := fs.Glob(migrationFiles, "migrations/*.sql")
-	for _, name := range names {
-		v, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(name, "migrations/"), "_", 2)[0])
-		latest = max(latest, v)
-	}
-	return applied, latest, nil
+	return d.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
 // errCommit wraps an error that must be returned to the caller after the
@@ -224,7 +178,7 @@ func (e errCommit) Unwrap() error { return e.err }
 // tx runs fn in a write transaction (BEGIN IMMEDIATE thanks to _txlock).
 // fn's error rolls back, unless it is an errCommit.
 func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := d.W.BeginTx(ctx, nil)
+	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -263,7 +217,7 @@ func mapErr(err error) error {
 // Backup writes a consistent copy of the live database to dest with VACUUM
 // INTO and checks the copy's integrity. dest must not exist.
 func (d *DB) Backup(ctx context.Context, dest string) error {
-	if _, err := d.W.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+	if _, err := d.w.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("vacuum into %s: %w", dest, err)
 	}
 	c, err := sql.Open("sqlite", uriPath(dest)+"?_pragma=query_only(ON)")
@@ -285,7 +239,7 @@ func (d *DB) Backup(ctx context.Context, dest string) error {
 // secure_delete) leave no copy behind in the -wal file.
 func (d *DB) Checkpoint(ctx context.Context) error {
 	var busy, logFrames, done int
-	if err := d.W.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+	if err := d.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
 		return fmt.Errorf("wal checkpoint: %w", err)
 	}
 	if busy != 0 {
@@ -296,7 +250,7 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 
 // Optimize runs PRAGMA optimize, as SQLite recommends periodically.
 func (d *DB) Optimize(ctx context.Context) error {
-	_, err := d.W.ExecContext(ctx, "PRAGMA optimize")
+	_, err := d.w.ExecContext(ctx, "PRAGMA optimize")
 	return err
 }
 

@@ -109,7 +109,7 @@ func TestOpenPragmas(t *testing.T) {
 	pools := []struct {
 		name string
 		pool *sql.DB
-	}{{"W", d.W}, {"R", d.R}}
+	}{{"W", d.WriterForTest()}, {"R", d.ReaderForTest()}}
 	want := []struct{ pragma, want string }{
 		{"journal_mode", "wal"},
 		{"foreign_keys", "1"},
@@ -121,19 +121,19 @@ func TestOpenPragmas(t *testing.T) {
 		for _, w := range want {
 			t.Run(p.name+"/"+w.pragma, func(t *testing.T) {
 				if got := pragma(t, p.pool, w.pragma); got != w.want {
-					t.Errorf("PRAGMA %s on d.%s = %q, want %q", w.pragma, p.name, got, w.want)
+					t.Errorf("PRAGMA %s on the %s pool = %q, want %q", w.pragma, p.name, got, w.want)
 				}
 			})
 		}
 	}
-	if got, want := pragma(t, d.R, "query_only"), "1"; got != want {
-		t.Errorf("PRAGMA query_only on d.R = %q, want %q", got, want)
+	if got, want := pragma(t, d.ReaderForTest(), "query_only"), "1"; got != want {
+		t.Errorf("PRAGMA query_only on d.ReaderForTest() = %q, want %q", got, want)
 	}
-	if got, want := pragma(t, d.W, "query_only"), "0"; got != want {
-		t.Errorf("PRAGMA query_only on d.W = %q, want %q", got, want)
+	if got, want := pragma(t, d.WriterForTest(), "query_only"), "0"; got != want {
+		t.Errorf("PRAGMA query_only on d.WriterForTest() = %q, want %q", got, want)
 	}
 	// synchronous: NORMAL (1) by default.
-	if got, want := pragma(t, d.W, "synchronous"), "1"; got != want {
+	if got, want := pragma(t, d.WriterForTest(), "synchronous"), "1"; got != want {
 		t.Errorf("PRAGMA synchronous = %q, want %q (NORMAL)", got, want)
 	}
 }
@@ -144,7 +144,7 @@ func TestOpenSynchronousFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if got, want := pragma(t, d.W, "synchronous"), "2"; got != want {
+	if got, want := pragma(t, d.WriterForTest(), "synchronous"), "2"; got != want {
 		t.Errorf("PRAGMA synchronous = %q, want %q (FULL)", got, want)
 	}
 }
@@ -152,26 +152,26 @@ func TestOpenSynchronousFull(t *testing.T) {
 func TestReaderRefusesWrites(t *testing.T) {
 	d := openDB(t)
 	ctx := context.Background()
-	_, err := d.R.ExecContext(ctx, `INSERT INTO facilities(code, name, created_at) VALUES ('XX', 'Via R', ?)`, t0)
+	_, err := d.ReaderForTest().ExecContext(ctx, `INSERT INTO facilities(code, name, created_at) VALUES ('XX', 'Via R', ?)`, t0)
 	if err == nil {
-		t.Fatal("INSERT through d.R succeeded, want a query_only error")
+		t.Fatal("INSERT through d.ReaderForTest() succeeded, want a query_only error")
 	}
 	var n int
-	if err := d.W.QueryRowContext(ctx, `SELECT count(*) FROM facilities`).Scan(&n); err != nil {
+	if err := d.WriterForTest().QueryRowContext(ctx, `SELECT count(*) FROM facilities`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
 		t.Errorf("facilities after refused INSERT = %d, want 0", n)
 	}
 	// The writer does write, and the reader sees it.
-	if _, err := d.W.ExecContext(ctx, `INSERT INTO facilities(code, name, created_at) VALUES ('XX', 'Via W', ?)`, t0); err != nil {
-		t.Fatalf("INSERT through d.W: %v", err)
+	if _, err := d.WriterForTest().ExecContext(ctx, `INSERT INTO facilities(code, name, created_at) VALUES ('XX', 'Via W', ?)`, t0); err != nil {
+		t.Fatalf("INSERT through d.WriterForTest(): %v", err)
 	}
-	if err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM facilities`).Scan(&n); err != nil {
+	if err := d.ReaderForTest().QueryRowContext(ctx, `SELECT count(*) FROM facilities`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 1 {
-		t.Errorf("facilities seen by d.R = %d, want 1", n)
+		t.Errorf("facilities seen by d.ReaderForTest() = %d, want 1", n)
 	}
 }
 
@@ -201,7 +201,7 @@ func TestMigrations(t *testing.T) {
 		t.Errorf("after Open: applied = %d, want latest %d", applied, latest)
 	}
 	var rows int
-	if err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil {
+	if err := d.ReaderForTest().QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.CreateFacility(ctx, db.Facility{Code: "MN", Name: "Mantova"}, cli, t0); err != nil {
@@ -222,7 +222,7 @@ func TestMigrations(t *testing.T) {
 		t.Errorf("after reopen: (applied, latest) = (%d, %d), want (%d, %d)", applied2, latest2, applied, latest)
 	}
 	var rows2 int
-	if err := d2.R.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows2); err != nil {
+	if err := d2.ReaderForTest().QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows2); err != nil {
 		t.Fatal(err)
 	}
 	if rows2 != rows {
@@ -486,7 +486,7 @@ func TestChunkRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			var chunks int
-			if err := f.d.R.QueryRowContext(ctx, `SELECT count(*) FROM document_chunks WHERE document_id = ?`, id).Scan(&chunks); err != nil {
+			if err := f.d.ReaderForTest().QueryRowContext(ctx, `SELECT count(*) FROM document_chunks WHERE document_id = ?`, id).Scan(&chunks); err != nil {
 				t.Fatal(err)
 			}
 			if wantChunks := (size + db.ChunkSize - 1) / db.ChunkSize; chunks != wantChunks {
@@ -543,7 +543,7 @@ func TestWithdrawDeletesChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	if err := f.d.R.QueryRowContext(ctx, `SELECT count(*) FROM document_chunks WHERE document_id = ?`, id).Scan(&n); err != nil {
+	if err := f.d.ReaderForTest().QueryRowContext(ctx, `SELECT count(*) FROM document_chunks WHERE document_id = ?`, id).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
@@ -576,7 +576,7 @@ func TestBackup(t *testing.T) {
 		if err := c.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&got); err != nil {
 			t.Fatalf("copy: %v", err)
 		}
-		if err := f.d.R.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&want); err != nil {
+		if err := f.d.ReaderForTest().QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&want); err != nil {
 			t.Fatal(err)
 		}
 		if got != want || want == 0 {

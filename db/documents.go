@@ -46,7 +46,7 @@ func scanDocument(s interface{ Scan(...any) error }) (Document, error) {
 // ChunkWriter and CompleteDraft makes it visible to staff. A crash in between
 // leaves an incomplete row that the expire job removes.
 func (d *DB) CreateDraft(ctx context.Context, visitID int64, title string, by Actor, now time.Time) (int64, error) {
-	res, err := d.W.ExecContext(ctx, `INSERT INTO documents(visit_id, title, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?)`,
+	res, err := d.w.ExecContext(ctx, `INSERT INTO documents(visit_id, title, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?)`,
 		visitID, title, now.UTC(), by.ID)
 	if err != nil {
 		return 0, fmt.Errorf("create draft for visit %d: %w", visitID, mapErr(err))
@@ -78,7 +78,7 @@ func (d *DB) CompleteDrafts(ctx context.Context, ids, sizes []int64, by Actor, n
 
 // DiscardDraft removes a draft whose upload failed; its chunks go with it.
 func (d *DB) DiscardDraft(ctx context.Context, docID int64) error {
-	_, err := d.W.ExecContext(ctx, `DELETE FROM documents WHERE id = ? AND complete = 0`, docID)
+	_, err := d.w.ExecContext(ctx, `DELETE FROM documents WHERE id = ? AND complete = 0`, docID)
 	return err
 }
 
@@ -115,7 +115,7 @@ func (w *chunkWriter) flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	_, err := w.db.W.ExecContext(w.ctx, `INSERT INTO document_chunks(document_id, seq, data) VALUES (?, ?, ?)`, w.id, w.seq, w.buf)
+	_, err := w.db.w.ExecContext(w.ctx, `INSERT INTO document_chunks(document_id, seq, data) VALUES (?, ?, ?)`, w.id, w.seq, w.buf)
 	if err != nil {
 		return fmt.Errorf("store chunk %d of document %d: %w", w.seq, w.id, err)
 	}
@@ -160,7 +160,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 // next loads the next chunk into the reused buffer. RawBytes avoids the
 // copy database/sql would otherwise make of every 64 KiB row.
 func (r *chunkReader) next() error {
-	rows, err := r.db.R.QueryContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq)
+	rows, err := r.db.r.QueryContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (r *chunkReader) next() error {
 
 // VisitDocuments lists the complete documents of a visit, oldest first.
 func (d *DB) VisitDocuments(ctx context.Context, visitID int64) ([]Document, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT `+documentCols+` FROM documents WHERE visit_id = ? AND complete ORDER BY id`, visitID)
+	rows, err := d.r.QueryContext(ctx, `SELECT `+documentCols+` FROM documents WHERE visit_id = ? AND complete ORDER BY id`, visitID)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func (d *DB) VisitDocuments(ctx context.Context, visitID int64) ([]Document, err
 
 // Document returns one complete document.
 func (d *DB) Document(ctx context.Context, id int64) (Document, error) {
-	return scanDocument(d.R.QueryRowContext(ctx, `SELECT `+documentCols+` FROM documents WHERE id = ? AND complete`, id))
+	return scanDocument(d.r.QueryRowContext(ctx, `SELECT `+documentCols+` FROM documents WHERE id = ? AND complete`, id))
 }
 
 // Notice is the text of the "new document available" message. It must say
@@ -313,7 +313,7 @@ func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired
 // CountDocuments returns how many documents (any state) the database holds.
 func (d *DB) CountDocuments(ctx context.Context) (int, error) {
 	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n)
+	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n)
 	return n, err
 }
 

@@ -137,7 +137,7 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 
 // DossierLinks lists the dossiers an account can see, its own first.
 func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT l.account_id, l.relation, coalesce(l.relative_id, 0), l.privacy_version, l.consented_at,
+	rows, err := d.r.QueryContext(ctx, `SELECT l.account_id, l.relation, coalesce(l.relative_id, 0), l.privacy_version, l.consented_at,
 		l.activated_at, p.id, p.fiscal_code, p.first_name, p.last_name, p.birth_date, p.birth_place, p.sex, p.mobile, p.email,
 		p.created_at, p.updated_at, p.online_disabled_at,
 		(SELECT count(*) FROM dossier_links o WHERE o.patient_id = l.patient_id AND o.account_id <> l.account_id),
@@ -176,7 +176,7 @@ type DossierReport struct {
 // DossierReports lists the published, unexpired reports of patientID that
 // accountID may see, newest first. Another account's patient gives none.
 func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now time.Time) ([]DossierReport, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by, d.published_at,
+	rows, err := d.r.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by, d.published_at,
 		d.expires_at, f.name, v.accepted_at, d.first_downloaded_at
 		FROM documents d JOIN visits v ON v.id = d.visit_id JOIN facilities f ON f.id = v.facility_id
 		JOIN dossier_links l ON l.patient_id = v.patient_id JOIN patients p ON p.id = v.patient_id
@@ -212,7 +212,7 @@ func (d *DB) PendingVisits(ctx context.Context, accountID, patientID int64, now 
 // DossierDocument returns a report only if accountID may see it now: the
 // same ErrNotFound for another patient's report and for a made-up id.
 func (d *DB) DossierDocument(ctx context.Context, accountID, docID int64, now time.Time) (Document, error) {
-	return scanDocument(d.R.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by,
+	return scanDocument(d.r.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by,
 		d.published_at, d.expires_at FROM documents d JOIN visits v ON v.id = d.visit_id
 		JOIN dossier_links l ON l.patient_id = v.patient_id JOIN patients p ON p.id = v.patient_id
 		WHERE d.id = ? AND l.account_id = ? AND d.complete AND d.published_at IS NOT NULL AND d.expires_at > ?
@@ -235,6 +235,6 @@ func (d *DB) RecordDownload(ctx context.Context, docID int64, by Actor, action s
 // CountDossierAccounts returns how many online accounts have the patient's dossier.
 func (d *DB) CountDossierAccounts(ctx context.Context, patientID int64) (int, error) {
 	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ?`, patientID).Scan(&n)
+	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ?`, patientID).Scan(&n)
 	return n, err
 }

@@ -14,7 +14,7 @@ var ErrTokenExpired = errors.New("confirmation link expired")
 // StartEmailVerification records that account wants email, confirmed by a
 // link whose token has the given MAC; a newer request replaces an older one.
 func (d *DB) StartEmailVerification(ctx context.Context, accountID int64, email string, mac []byte, now, expires time.Time) error {
-	_, err := d.W.ExecContext(ctx, `INSERT INTO email_verifications(account_id, email, token_mac, created_at, expires_at)
+	_, err := d.w.ExecContext(ctx, `INSERT INTO email_verifications(account_id, email, token_mac, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET email = excluded.email, token_mac = excluded.token_mac,
 		created_at = excluded.created_at, expires_at = excluded.expires_at`,
 		accountID, strings.ToLower(email), mac, now.UTC(), expires.UTC())
@@ -24,7 +24,7 @@ func (d *DB) StartEmailVerification(ctx context.Context, accountID int64, email 
 // PendingEmail returns the address an account is confirming, or "".
 func (d *DB) PendingEmail(ctx context.Context, accountID int64, now time.Time) (string, error) {
 	var email string
-	err := d.R.QueryRowContext(ctx, `SELECT email FROM email_verifications WHERE account_id = ? AND expires_at > ?`,
+	err := d.r.QueryRowContext(ctx, `SELECT email FROM email_verifications WHERE account_id = ? AND expires_at > ?`,
 		accountID, now.UTC()).Scan(&email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
@@ -61,7 +61,7 @@ func (d *DB) ConfirmEmail(ctx context.Context, mac []byte, ip string, now time.T
 
 // DeleteExpiredEmailVerifications removes confirmation requests past their expiry.
 func (d *DB) DeleteExpiredEmailVerifications(ctx context.Context, now time.Time) (int64, error) {
-	res, err := d.W.ExecContext(ctx, `DELETE FROM email_verifications WHERE expires_at <= ?`, now.UTC())
+	res, err := d.w.ExecContext(ctx, `DELETE FROM email_verifications WHERE expires_at <= ?`, now.UTC())
 	if err != nil {
 		return 0, err
 	}
@@ -70,6 +70,6 @@ func (d *DB) DeleteExpiredEmailVerifications(ctx context.Context, now time.Time)
 
 // CancelEmailVerification forgets an account's pending address.
 func (d *DB) CancelEmailVerification(ctx context.Context, accountID int64) error {
-	_, err := d.W.ExecContext(ctx, `DELETE FROM email_verifications WHERE account_id = ?`, accountID)
+	_, err := d.w.ExecContext(ctx, `DELETE FROM email_verifications WHERE account_id = ?`, accountID)
 	return err
 }

@@ -65,12 +65,12 @@ func (d *DB) SetFacilityActive(ctx context.Context, id int64, active bool, by Ac
 
 // Facility returns one facility.
 func (d *DB) Facility(ctx context.Context, id int64) (Facility, error) {
-	return scanFacility(d.R.QueryRowContext(ctx, `SELECT `+facilityCols+` FROM facilities WHERE id = ?`, id))
+	return scanFacility(d.r.QueryRowContext(ctx, `SELECT `+facilityCols+` FROM facilities WHERE id = ?`, id))
 }
 
 // Facilities lists facilities by name; onlyActive hides disabled ones.
 func (d *DB) Facilities(ctx context.Context, onlyActive bool) ([]Facility, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT `+facilityCols+` FROM facilities
+	rows, err := d.r.QueryContext(ctx, `SELECT `+facilityCols+` FROM facilities
 		WHERE active OR NOT ? ORDER BY name`, onlyActive)
 	if err != nil {
 		return nil, err

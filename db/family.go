@@ -55,7 +55,7 @@ func scanRelative(s interface{ Scan(...any) error }) (Relative, error) {
 
 // Relatives lists an account's relatives by first name.
 func (d *DB) Relatives(ctx context.Context, accountID int64) ([]Relative, error) {
-	rows, err := d.R.QueryContext(ctx, relativeQuery+` WHERE r.account_id = ? ORDER BY r.first_name, r.id`, accountID)
+	rows, err := d.r.QueryContext(ctx, relativeQuery+` WHERE r.account_id = ? ORDER BY r.first_name, r.id`, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (d *DB) Relatives(ctx context.Context, accountID int64) ([]Relative, error)
 
 // Relative returns one of the account's relatives; another account's is ErrNotFound.
 func (d *DB) Relative(ctx context.Context, accountID, id int64) (Relative, error) {
-	return scanRelative(d.R.QueryRowContext(ctx, relativeQuery+` WHERE r.id = ? AND r.account_id = ?`, id, accountID))
+	return scanRelative(d.r.QueryRowContext(ctx, relativeQuery+` WHERE r.id = ? AND r.account_id = ?`, id, accountID))
 }
 
 // RemoveRelative deletes a relative and, with it, the account's link to

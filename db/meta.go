@@ -14,9 +14,9 @@ var ErrWrongKey = errors.New("the key file does not match this database")
 // stored at first start, storing it if there is none.
 func (d *DB) CheckKey(ctx context.Context, check []byte) error {
 	var stored []byte
-	err := d.R.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored)
+	err := d.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored)
 	if errors.Is(mapErr(err), ErrNotFound) {
-		_, err = d.W.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('key_check', ?)`, check)
+		_, err = d.w.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('key_check', ?)`, check)
 		return err
 	}
 	if err != nil {
@@ -33,7 +33,7 @@ func (d *DB) CheckKey(ctx context.Context, check []byte) error {
 // missing key file must stop the server instead of being replaced.
 func (d *DB) NeedsKey(ctx context.Context) (bool, error) {
 	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM activation_codes)
+	err := d.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM activation_codes)
 		+ (SELECT count(*) FROM otp_codes) + (SELECT count(*) FROM meta WHERE key = 'key_check')`).Scan(&n)
 	return n > 0, err
 }

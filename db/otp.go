@@ -47,7 +47,7 @@ func (d *DB) CreateOTP(ctx context.Context, o OTP, mac []byte) (int64, error) {
 	if o.AccountID != 0 {
 		acct = o.AccountID
 	}
-	res, err := d.W.ExecContext(ctx, `INSERT INTO otp_codes(purpose, account_id, mobile, code_mac, created_at, expires_at)
+	res, err := d.w.ExecContext(ctx, `INSERT INTO otp_codes(purpose, account_id, mobile, code_mac, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, o.Purpose, acct, o.Mobile, mac, o.CreatedAt.UTC(), o.ExpiresAt.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("create otp: %w", err)
@@ -65,7 +65,7 @@ func (d *DB) OTPSendTimes(ctx context.Context, purposes []string, mobile string,
 		args = append(args, p)
 	}
 	args = append(args, mobile, accountID)
-	rows, err := d.R.QueryContext(ctx, `SELECT created_at FROM otp_codes WHERE created_at > ? AND purpose IN (`+marks+`)
+	rows, err := d.r.QueryContext(ctx, `SELECT created_at FROM otp_codes WHERE created_at > ? AND purpose IN (`+marks+`)
 		AND (mobile = ? OR account_id = ?) ORDER BY created_at`, args...)
 	if err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func (d *DB) OTPByID(ctx context.Context, id int64) (OTP, error) {
 	var o OTP
 	var acct sql.NullInt64
 	var used sql.NullTime
-	err := d.R.QueryRowContext(ctx, `SELECT id, purpose, account_id, mobile, created_at, expires_at, attempts, used_at
+	err := d.r.QueryRowContext(ctx, `SELECT id, purpose, account_id, mobile, created_at, expires_at, attempts, used_at
 		FROM otp_codes WHERE id = ?`, id).Scan(&o.ID, &o.Purpose, &acct, &o.Mobile, &o.CreatedAt, &o.ExpiresAt, &o.Attempts, &used)
 	o.AccountID, o.UsedAt = acct.Int64, used.Time
 	return o, mapErr(err)
@@ -107,7 +107,7 @@ func (d *DB) VerifyOTP(ctx context.Context, id int64, purpose string, mac []byte
 
 // UseOTP uses up a verified code; ErrOTPUsed if it was used meanwhile.
 func (d *DB) UseOTP(ctx context.Context, id int64, now time.Time) error {
-	res, err := d.W.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`, now.UTC(), id)
+	res, err := d.w.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`, now.UTC(), id)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (d *DB) checkOTP(ctx context.Context, id int64, purpose string, mac []byte,
 // DeleteOldOTPs removes codes created before before. Codes expire after
 // minutes, but rows are kept a day so the send limit can count them.
 func (d *DB) DeleteOldOTPs(ctx context.Context, before time.Time) (int64, error) {
-	res, err := d.W.ExecContext(ctx, `DELETE FROM otp_codes WHERE created_at < ?`, before.UTC())
+	res, err := d.w.ExecContext(ctx, `DELETE FROM otp_codes WHERE created_at < ?`, before.UTC())
 	if err != nil {
 		return 0, err
 	}

@@ -101,7 +101,7 @@ func insertOutbox(ctx context.Context, ex execer, m OutboxMessage, now time.Time
 // consequence of another change should use insertOutbox in that change's
 // transaction instead.
 func (d *DB) Enqueue(ctx context.Context, m OutboxMessage, now time.Time) error {
-	return insertOutbox(ctx, d.W, m, now)
+	return insertOutbox(ctx, d.w, m, now)
 }
 
 // DueMessages returns unsent, unfailed messages with next_attempt_at <= now,
@@ -117,7 +117,7 @@ func (d *DB) DueMessages(ctx context.Context, now time.Time, channels []string, 
 		args = append(args, c)
 	}
 	args = append(args, limit)
-	rows, err := d.R.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox
+	rows, err := d.r.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox
 		WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
 		AND channel IN (?`+strings.Repeat(", ?", len(channels)-1)+`)
 		ORDER BY created_at, id LIMIT ?`, args...)
@@ -142,7 +142,7 @@ func (d *DB) DueMessages(ctx context.Context, now time.Time, channels []string, 
 // MarkSent records that message id was delivered. It returns ErrNotFound
 // when the message no longer exists (its account was deleted meanwhile).
 func (d *DB) MarkSent(ctx context.Context, id int64, now time.Time) error {
-	res, err := d.W.ExecContext(ctx, `UPDATE outbox SET sent_at = ? WHERE id = ?`, now.UTC(), id)
+	res, err := d.w.ExecContext(ctx, `UPDATE outbox SET sent_at = ? WHERE id = ?`, now.UTC(), id)
 	if err != nil {
 		return fmt.Errorf("mark message %d sent: %w", id, err)
 	}
@@ -169,10 +169,10 @@ func (d *DB) MarkAttemptFailed(ctx context.Context, id int64, errText string, ne
 	var res sql.Result
 	var err error
 	if final {
-		res, err = d.W.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ?
+		res, err = d.w.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ?
 			WHERE id = ?`, truncateError(errText), now.UTC(), id)
 	} else {
-		res, err = d.W.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+		res, err = d.w.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
 			WHERE id = ?`, truncateError(errText), next.UTC(), id)
 	}
 	if err != nil {
@@ -204,7 +204,7 @@ type OutboxStats struct {
 func (d *DB) OutboxStats(ctx context.Context, now time.Time) (OutboxStats, error) {
 	s := OutboxStats{QueuedByChannel: map[string]int{}}
 	var oldest sql.NullString
-	err := d.R.QueryRowContext(ctx, `SELECT
+	err := d.r.QueryRowContext(ctx, `SELECT
 		coalesce(sum(sent_at IS NULL AND failed_at IS NULL), 0),
 		coalesce(sum(failed_at IS NOT NULL), 0),
 		coalesce(sum(sent_at IS NOT NULL AND sent_at > ?), 0),
@@ -218,7 +218,7 @@ func (d *DB) OutboxStats(ctx context.Context, now time.Time) (OutboxStats, error
 			return OutboxStats{}, fmt.Errorf("outbox stats: %w", err)
 		}
 	}
-	rows, err := d.R.QueryContext(ctx, `SELECT channel, count(*) FROM outbox
+	rows, err := d.r.QueryContext(ctx, `SELECT channel, count(*) FROM outbox
 		WHERE sent_at IS NULL AND failed_at IS NULL GROUP BY channel`)
 	if err != nil {
 		return OutboxStats{}, fmt.Errorf("outbox stats by channel: %w", err)
@@ -251,7 +251,7 @@ func (d *DB) RecentOutbox(ctx context.Context, onlyProblems bool, limit int) ([]
 		q += ` WHERE failed_at IS NOT NULL OR (attempts > 0 AND sent_at IS NULL)`
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
-	rows, err := d.R.QueryContext(ctx, q, limit)
+	rows, err := d.r.QueryContext(ctx, q, limit)
 	if err != nil {
 		return nil, fmt.Errorf("recent outbox: %w", err)
 	}
@@ -295,7 +295,7 @@ func (d *DB) RetryFailed(ctx context.Context, id int64, by Actor, now time.Time)
 // (normally now minus 90 days) and returns how many; queued messages are
 // never pruned.
 func (d *DB) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
-	res, err := d.W.ExecContext(ctx, `DELETE FROM outbox
+	res, err := d.w.ExecContext(ctx, `DELETE FROM outbox
 		WHERE (sent_at IS NOT NULL AND sent_at < ?) OR (failed_at IS NOT NULL AND failed_at < ?)`,
 		before.UTC(), before.UTC())
 	if err != nil {
@@ -320,7 +320,7 @@ func dropReportNotices(ctx context.Context, ex execer, patientID, accountID int6
 // queued for an account since since.
 func (d *DB) CountRecentOutbox(ctx context.Context, accountID int64, kind, text string, since time.Time) (int, error) {
 	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE account_id = ? AND kind = ? AND instr(body, ?) > 0
+	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE account_id = ? AND kind = ? AND instr(body, ?) > 0
 		AND created_at > ?`, accountID, kind, text, since.UTC()).Scan(&n)
 	return n, err
 }

@@ -67,7 +67,7 @@ func TestOutboxEnqueueThenDue(t *testing.T) {
 	d := openDB(t)
 	ctx := context.Background()
 	// An account, so account_id is exercised through its foreign key.
-	res, err := d.W.ExecContext(ctx, `INSERT INTO accounts(first_name, last_name, mobile, password_hash,
+	res, err := d.WriterForTest().ExecContext(ctx, `INSERT INTO accounts(first_name, last_name, mobile, password_hash,
 		privacy_version, privacy_accepted_at, sessions_valid_after, created_at) VALUES ('Mario', 'Rossi', '+393330000009', 'x', 'v1', ?, ?, ?)`,
 		t0, t0, t0)
 	if err != nil {

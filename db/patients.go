@@ -47,12 +47,12 @@ func scanPatient(s interface{ Scan(...any) error }) (Patient, error) {
 
 // Patient returns one patient.
 func (d *DB) Patient(ctx context.Context, id int64) (Patient, error) {
-	return scanPatient(d.R.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE id = ?`, id))
+	return scanPatient(d.r.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE id = ?`, id))
 }
 
 // PatientByFiscalCode returns the patient with that normalized codice fiscale.
 func (d *DB) PatientByFiscalCode(ctx context.Context, cf string) (Patient, error) {
-	return scanPatient(d.R.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE fiscal_code = ?`, cf))
+	return scanPatient(d.r.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE fiscal_code = ?`, cf))
 }
 
 // SearchPatients finds patients by codice fiscale prefix, mobile (E.164 or
@@ -85,7 +85,7 @@ func (d *DB) SearchPatients(ctx context.Context, q string, limit int) ([]Patient
 	}
 	conds = append(conds, "("+strings.Join(nameConds, " AND ")+")")
 	args = append(args, limit)
-	rows, err := d.R.QueryContext(ctx, `SELECT `+patientCols+` FROM patients WHERE `+strings.Join(conds, " OR ")+
+	rows, err := d.r.QueryContext(ctx, `SELECT `+patientCols+` FROM patients WHERE `+strings.Join(conds, " OR ")+
 		` ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search patients: %w", err)

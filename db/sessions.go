@@ -24,7 +24,7 @@ func tokenHash(token string) []byte {
 // FindCtx returns the session data for token, if it exists and has not expired.
 func (s SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var data []byte
-	err := s.DB.R.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token_hash = ? AND expiry > ?`,
+	err := s.DB.r.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token_hash = ? AND expiry > ?`,
 		tokenHash(token), s.Now().UTC()).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
@@ -34,7 +34,7 @@ func (s SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, 
 
 // CommitCtx stores or replaces the session data for token.
 func (s SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	_, err := s.DB.W.ExecContext(ctx, `INSERT INTO sessions(token_hash, data, expiry) VALUES (?, ?, ?)
+	_, err := s.DB.w.ExecContext(ctx, `INSERT INTO sessions(token_hash, data, expiry) VALUES (?, ?, ?)
 		ON CONFLICT(token_hash) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
 		tokenHash(token), b, expiry.UTC())
 	return err
@@ -42,7 +42,7 @@ func (s SessionStore) CommitCtx(ctx context.Context, token string, b []byte, exp
 
 // DeleteCtx removes the session for token.
 func (s SessionStore) DeleteCtx(ctx context.Context, token string) error {
-	_, err := s.DB.W.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
+	_, err := s.DB.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
 	return err
 }
 
@@ -63,7 +63,7 @@ func (s SessionStore) Delete(token string) error {
 
 // DeleteExpiredSessions removes sessions past their expiry.
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	res, err := d.W.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, now.UTC())
+	res, err := d.w.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, now.UTC())
 	if err != nil {
 		return 0, err
 	}

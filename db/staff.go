@@ -57,17 +57,17 @@ func (d *DB) CreateStaff(ctx context.Context, s Staff, by Actor, now time.Time) 
 
 // StaffByUsername returns an active or disabled staff member by username.
 func (d *DB) StaffByUsername(ctx context.Context, username string) (Staff, error) {
-	return scanStaff(d.R.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE username = ?`, username))
+	return scanStaff(d.r.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE username = ?`, username))
 }
 
 // StaffByID returns one staff member.
 func (d *DB) StaffByID(ctx context.Context, id int64) (Staff, error) {
-	return scanStaff(d.R.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE id = ?`, id))
+	return scanStaff(d.r.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE id = ?`, id))
 }
 
 // ListStaff lists every staff member by username.
 func (d *DB) ListStaff(ctx context.Context) ([]Staff, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT `+staffCols+` FROM staff ORDER BY username`)
+	rows, err := d.r.QueryContext(ctx, `SELECT `+staffCols+` FROM staff ORDER BY username`)
 	if err != nil {
 		return nil, err
 	}
@@ -106,17 +106,17 @@ func (d *DB) SetStaffActive(ctx context.Context, id int64, active bool, by Actor
 // password hash recomputed with the current parameters.
 func (d *DB) RecordStaffLogin(ctx context.Context, id int64, rehash string, now time.Time) error {
 	if rehash != "" {
-		_, err := d.W.ExecContext(ctx, `UPDATE staff SET last_login_at = ?, password_hash = ? WHERE id = ?`, now.UTC(), rehash, id)
+		_, err := d.w.ExecContext(ctx, `UPDATE staff SET last_login_at = ?, password_hash = ? WHERE id = ?`, now.UTC(), rehash, id)
 		return err
 	}
-	_, err := d.W.ExecContext(ctx, `UPDATE staff SET last_login_at = ? WHERE id = ?`, now.UTC(), id)
+	_, err := d.w.ExecContext(ctx, `UPDATE staff SET last_login_at = ? WHERE id = ?`, now.UTC(), id)
 	return err
 }
 
 // CountAdmins returns how many active admins exist.
 func (d *DB) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'admin' AND active`).Scan(&n)
+	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'admin' AND active`).Scan(&n)
 	return n, err
 }
 

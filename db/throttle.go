@@ -20,7 +20,7 @@ type Throttle struct {
 // LockedUntil returns when the lock on key ends, or the zero time if key is not locked.
 func (d *DB) LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
 	var until sql.NullTime
-	err := d.R.QueryRowContext(ctx, `SELECT locked_until FROM login_throttle WHERE key = ?`, key).Scan(&until)
+	err := d.r.QueryRowContext(ctx, `SELECT locked_until FROM login_throttle WHERE key = ?`, key).Scan(&until)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return time.Time{}, nil
@@ -36,7 +36,7 @@ func (d *DB) LockedUntil(ctx context.Context, key string, now time.Time) (time.T
 
 // ClearFailures forgets the failures of key after a success.
 func (d *DB) ClearFailures(ctx context.Context, key string) error {
-	_, err := d.W.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, key)
+	_, err := d.w.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, key)
 	return err
 }
 

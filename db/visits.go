@@ -121,7 +121,7 @@ func scanVisit(s interface{ Scan(...any) error }, extra ...any) (Visit, error) {
 
 // Visit returns one visit.
 func (d *DB) Visit(ctx context.Context, id int64) (Visit, error) {
-	return scanVisit(d.R.QueryRowContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id
+	return scanVisit(d.r.QueryRowContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id
 		WHERE v.id = ?`, id))
 }
 
@@ -139,7 +139,7 @@ type VisitWithPatient struct {
 // RecentVisitsWithPatients lists the latest acceptances with their
 // patients in one query (the desk's home page shows them on every visit).
 func (d *DB) RecentVisitsWithPatients(ctx context.Context, limit int) ([]VisitWithPatient, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT `+visitCols+`, p.fiscal_code, p.first_name, p.last_name
+	rows, err := d.r.QueryContext(ctx, `SELECT `+visitCols+`, p.fiscal_code, p.first_name, p.last_name
 		FROM visits v JOIN facilities f ON f.id = v.facility_id JOIN patients p ON p.id = v.patient_id
 		ORDER BY v.id DESC LIMIT ?`, limit)
 	if err != nil {
@@ -164,7 +164,7 @@ func (d *DB) RecentVisits(ctx context.Context, limit int) ([]Visit, error) {
 }
 
 func (d *DB) listVisits(ctx context.Context, tail string, args ...any) ([]Visit, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id `+tail, args...)
+	rows, err := d.r.QueryContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list visits: %w", err)
 	}

@@ -64,7 +64,7 @@ func accCheckChar(s15 string) string {
 func accCount(t *testing.T, a *app, table string) int {
 	t.Helper()
 	var n int
-	if err := a.db.R.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	if err := a.raw.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

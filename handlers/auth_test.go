@@ -36,7 +36,7 @@ const authCookieName = "__Host-fse-desk"
 func authCount(t *testing.T, a *app, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := a.db.R.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := a.raw.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -97,7 +97,7 @@ func authWantRedirectToLogin(t *testing.T, what string, rec *httptest.ResponseRe
 // authAuditDump returns every audit_events column of every row as text.
 func authAuditDump(t *testing.T, a *app) string {
 	t.Helper()
-	rows, err := a.db.R.QueryContext(context.Background(), `SELECT * FROM audit_events`)
+	rows, err := a.raw.QueryContext(context.Background(), `SELECT * FROM audit_events`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +362,7 @@ func TestAuthLockout(t *testing.T) {
 		}
 
 		var lockedUntil sql.NullTime
-		if err := a.db.R.QueryRowContext(ctx, `SELECT locked_until FROM login_throttle WHERE key = ?`,
+		if err := a.raw.QueryRowContext(ctx, `SELECT locked_until FROM login_throttle WHERE key = ?`,
 			"staff:"+receptionUser).Scan(&lockedUntil); err != nil {
 			t.Fatalf("login_throttle row: %v", err)
 		}
@@ -498,7 +498,7 @@ func TestAuthSessionCookie(t *testing.T) {
 		t.Error("session token stored in clear (text)")
 	}
 	var expiry time.Time
-	if err := a.db.R.QueryRowContext(ctx, `SELECT expiry FROM sessions WHERE token_hash = ?`, authTokenHash(ck.Value)).Scan(&expiry); err != nil {
+	if err := a.raw.QueryRowContext(ctx, `SELECT expiry FROM sessions WHERE token_hash = ?`, authTokenHash(ck.Value)).Scan(&expiry); err != nil {
 		t.Fatalf("session row by SHA-256 of the token: %v", err)
 	}
 	want := time.Now().Add(30 * time.Minute)

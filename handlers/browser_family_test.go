@@ -131,7 +131,7 @@ func TestBrowserFamilyAndDeletion(t *testing.T) {
 		t.Errorf("login after deletion: %d, want 401", rec.Code)
 	}
 	var docs int
-	a.db.R.QueryRowContext(context.Background(), `SELECT count(*) FROM documents WHERE published_at IS NOT NULL`).Scan(&docs)
+	a.raw.QueryRowContext(context.Background(), `SELECT count(*) FROM documents WHERE published_at IS NOT NULL`).Scan(&docs)
 	if docs != 0 {
 		t.Errorf("%d published reports remain after deleting the only account of both dossiers", docs)
 	}

@@ -167,7 +167,7 @@ func TestBrowserWholeLoop(t *testing.T) {
 		t.Fatalf("after expiry the dossier lists %d reports (%v), want 0", n, err)
 	}
 	var rows int
-	if err := a.db.R.QueryRow(`SELECT count(*) FROM documents`).Scan(&rows); err != nil || rows != 0 {
+	if err := a.raw.QueryRow(`SELECT count(*) FROM documents`).Scan(&rows); err != nil || rows != 0 {
 		t.Fatalf("documents rows after expiry = %d (%v), want 0", rows, err)
 	}
 }

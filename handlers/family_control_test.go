@@ -82,7 +82,7 @@ func fcPublish(t testing.TB, a *app, desk *client, visitID int64, title string) 
 func fcLastDoc(t testing.TB, a *app, visitID int64) int64 {
 	t.Helper()
 	var id int64
-	if err := a.db.R.QueryRowContext(context.Background(), `SELECT id FROM documents WHERE visit_id = ? ORDER BY id DESC LIMIT 1`,
+	if err := a.raw.QueryRowContext(context.Background(), `SELECT id FROM documents WHERE visit_id = ? ORDER BY id DESC LIMIT 1`,
 		visitID).Scan(&id); err != nil {
 		t.Fatalf("document of visit %d: %v", visitID, err)
 	}
@@ -92,7 +92,7 @@ func fcLastDoc(t testing.TB, a *app, visitID int64) int64 {
 func fcCount(t testing.TB, a *app, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := a.db.R.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := a.raw.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -110,7 +110,7 @@ func fcPatientID(t testing.TB, a *app, cf string) int64 {
 func fcAccountID(t testing.TB, a *app, mobile string) int64 {
 	t.Helper()
 	var id int64
-	if err := a.db.R.QueryRowContext(context.Background(), `SELECT id FROM accounts WHERE mobile = ?`, mobile).Scan(&id); err != nil {
+	if err := a.raw.QueryRowContext(context.Background(), `SELECT id FROM accounts WHERE mobile = ?`, mobile).Scan(&id); err != nil {
 		t.Fatalf("account %s: %v", mobile, err)
 	}
 	return id
@@ -258,7 +258,7 @@ func fcFindable(t testing.TB, a *app, window []byte) string {
 func fcCipherWindow(t testing.TB, a *app, docID int64) []byte {
 	t.Helper()
 	var data []byte
-	if err := a.db.R.QueryRowContext(context.Background(), `SELECT data FROM document_chunks WHERE document_id = ? ORDER BY seq LIMIT 1`,
+	if err := a.raw.QueryRowContext(context.Background(), `SELECT data FROM document_chunks WHERE document_id = ? ORDER BY seq LIMIT 1`,
 		docID).Scan(&data); err != nil {
 		t.Fatalf("chunk of document %d: %v", docID, err)
 	}
@@ -278,7 +278,7 @@ func fcCipherWindow(t testing.TB, a *app, docID int64) []byte {
 // fcDump returns every row of query as text, to compare states.
 func fcDump(t testing.TB, a *app, query string) string {
 	t.Helper()
-	rows, err := a.db.R.QueryContext(context.Background(), query)
+	rows, err := a.raw.QueryContext(context.Background(), query)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
@@ -376,7 +376,7 @@ func TestFamilyControlActivation(t *testing.T) {
 	}
 	var relation string
 	var relative int64
-	if err := f.a.db.R.QueryRow(`SELECT relation, relative_id FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
+	if err := f.a.raw.QueryRow(`SELECT relation, relative_id FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
 		f.holderID, f.childPatient).Scan(&relation, &relative); err != nil {
 		t.Fatal(err)
 	}
@@ -797,7 +797,7 @@ func TestFamilyControlSwitchChildNoticeNamesNobody(t *testing.T) {
 	f := fcSetup(t)
 	a := f.a
 	var last int64
-	a.db.R.QueryRow(`SELECT coalesce(max(id), 0) FROM outbox`).Scan(&last)
+	a.raw.QueryRow(`SELECT coalesce(max(id), 0) FROM outbox`).Scan(&last)
 
 	visit, _ := f.desk.accept(func() url.Values {
 		v := fcChildAcceptance(a, f.childCF, "333 123 4567")
@@ -806,7 +806,7 @@ func TestFamilyControlSwitchChildNoticeNamesNobody(t *testing.T) {
 	}())
 	fcPublish(t, a, f.desk, visit, "Ecografia addome")
 
-	rows, err := a.db.R.Query(`SELECT recipient, subject, body FROM outbox WHERE id > ? ORDER BY id`, last)
+	rows, err := a.raw.Query(`SELECT recipient, subject, body FROM outbox WHERE id > ? ORDER BY id`, last)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -899,7 +899,7 @@ func TestFamilyControlDisableEnable(t *testing.T) {
 
 	// Re-enabling needs the consent again.
 	var consented time.Time
-	if err := a.db.R.QueryRow(`SELECT consented_at FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
+	if err := a.raw.QueryRow(`SELECT consented_at FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
 		f.holderID, f.childPatient).Scan(&consented); err != nil {
 		t.Fatal(err)
 	}
@@ -933,7 +933,7 @@ func TestFamilyControlDisableEnable(t *testing.T) {
 		t.Errorf("dossier.enable audit: %+v", ev)
 	}
 	var version string
-	if err := a.db.R.QueryRow(`SELECT consented_at, privacy_version FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
+	if err := a.raw.QueryRow(`SELECT consented_at, privacy_version FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
 		f.holderID, f.childPatient).Scan(&consented, &version); err != nil {
 		t.Fatal(err)
 	}

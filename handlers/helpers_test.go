@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ import (
 	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
+	"fse/internal/testkit"
 )
 
 // Test logins seeded by newApp.
@@ -40,12 +42,14 @@ const (
 
 // app is a full fse handler stack over a real SQLite file in a temp dir.
 type app struct {
-	t          testing.TB
-	e          *echo.Echo
-	db         *db.DB
-	h          *handlers.Handler
-	keys       *sealbox.Keys
-	logs       *syncBuffer
+	t    testing.TB
+	e    *echo.Echo
+	db   *db.DB
+	h    *handlers.Handler
+	keys *sealbox.Keys
+	logs *syncBuffer
+	// raw looks at rows no db method shows.
+	raw        *sql.DB
 	facilityID int64
 	adminID    int64
 	deskID     int64
@@ -137,6 +141,7 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 		Log: slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Config: cfg,
 		SMS: &notify.SMSGateway{URL: a.sms.URL}, Email: mailbox{a}}
 	a.e = handlers.New(a.h)
+	a.raw = testkit.Raw(t, d)
 
 	cli := db.Actor{Kind: "cli", Name: "test"}
 	if a.facilityID, err = d.CreateFacility(ctx, db.Facility{Code: "MN", Name: "Poliambulatorio Test", Address: "Via Roma 1, Mantova"}, cli, a.Now()); err != nil {

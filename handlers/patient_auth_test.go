@@ -56,7 +56,7 @@ func paClientWithToken(a *app, token, ip string) *client {
 func paCount(t *testing.T, a *app, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := a.db.R.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := a.raw.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -175,7 +175,7 @@ func paEnableLoginOTP(t *testing.T, c *client) {
 // paSecurityBodies returns the bodies of the security notices queued for recipient.
 func paSecurityBodies(t *testing.T, a *app, recipient string) []string {
 	t.Helper()
-	rows, err := a.db.R.QueryContext(context.Background(), `SELECT body FROM outbox WHERE kind = 'security' AND recipient = ?`, recipient)
+	rows, err := a.raw.QueryContext(context.Background(), `SELECT body FROM outbox WHERE kind = 'security' AND recipient = ?`, recipient)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -898,7 +898,7 @@ func TestPatientSessionCookie(t *testing.T) {
 	}
 
 	var expiry time.Time
-	if err := a.db.R.QueryRowContext(context.Background(), `SELECT expiry FROM sessions WHERE token_hash = ?`,
+	if err := a.raw.QueryRowContext(context.Background(), `SELECT expiry FROM sessions WHERE token_hash = ?`,
 		paTokenHash(ck.Value)).Scan(&expiry); err != nil {
 		t.Fatalf("session row: %v", err)
 	}

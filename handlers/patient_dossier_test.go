@@ -76,7 +76,7 @@ func pdBianchiForm(t testing.TB, a *app) url.Values {
 func pdCount(t testing.TB, a *app, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := a.db.R.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := a.raw.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -86,7 +86,7 @@ func pdCount(t testing.TB, a *app, query string, args ...any) int {
 func pdAccountID(t testing.TB, a *app, mobile string) int64 {
 	t.Helper()
 	var id int64
-	if err := a.db.R.QueryRowContext(context.Background(), `SELECT id FROM accounts WHERE mobile = ?`, mobile).Scan(&id); err != nil {
+	if err := a.raw.QueryRowContext(context.Background(), `SELECT id FROM accounts WHERE mobile = ?`, mobile).Scan(&id); err != nil {
 		t.Fatalf("account %s: %v", mobile, err)
 	}
 	return id
@@ -571,7 +571,7 @@ func TestPDDownload(t *testing.T) {
 	firstDownload := func() sql.NullTime {
 		t.Helper()
 		var at sql.NullTime
-		if err := a.db.R.QueryRow(`SELECT first_downloaded_at FROM documents WHERE id = ?`, docID).Scan(&at); err != nil {
+		if err := a.raw.QueryRow(`SELECT first_downloaded_at FROM documents WHERE id = ?`, docID).Scan(&at); err != nil {
 			t.Fatal(err)
 		}
 		return at
@@ -740,7 +740,7 @@ type pdOutboxRow struct {
 
 func pdNotices(t testing.TB, a *app) []pdOutboxRow {
 	t.Helper()
-	rows, err := a.db.R.Query(`SELECT channel, recipient, subject, body, sent_at IS NOT NULL FROM outbox
+	rows, err := a.raw.Query(`SELECT channel, recipient, subject, body, sent_at IS NOT NULL FROM outbox
 		WHERE kind = 'report_available' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)

@@ -119,7 +119,7 @@ func TestPatientContactChange(t *testing.T) {
 		t.Errorf("email after confirmation = %q", got.Email)
 	}
 	var notices int
-	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND recipient = ?`, rossiMobile).Scan(&notices)
+	a.raw.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND recipient = ?`, rossiMobile).Scan(&notices)
 	if notices != 2 { // one for the email asked, one for the mobile changed
 		t.Errorf("security notices to the old number = %d, want 2", notices)
 	}

@@ -36,7 +36,7 @@ func repCount(t *testing.T, a *app, table, where string, args ...any) int {
 		q += " WHERE " + where
 	}
 	var n int
-	if err := a.db.R.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
+	if err := a.raw.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n
@@ -56,7 +56,7 @@ func repAssertNothingStored(t *testing.T, a *app) {
 // repDocIDs lists every document id (any state), in id order.
 func repDocIDs(t *testing.T, a *app) []int64 {
 	t.Helper()
-	rows, err := a.db.R.QueryContext(context.Background(), `SELECT id FROM documents ORDER BY id`)
+	rows, err := a.raw.QueryContext(context.Background(), `SELECT id FROM documents ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func repOnlyDocID(t *testing.T, a *app) int64 {
 // repChunkRows returns a document's ciphertext chunks in order.
 func repChunkRows(t *testing.T, a *app, docID int64) [][]byte {
 	t.Helper()
-	rows, err := a.db.R.QueryContext(context.Background(), `SELECT data FROM document_chunks WHERE document_id = ? ORDER BY seq`, docID)
+	rows, err := a.raw.QueryContext(context.Background(), `SELECT data FROM document_chunks WHERE document_id = ? ORDER BY seq`, docID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -687,7 +687,7 @@ func TestDocumentChunksSwappedNotServed(t *testing.T) {
 		{`UPDATE document_chunks SET document_id = ? WHERE document_id = ?`, []any{idA, idB}},
 		{`UPDATE document_chunks SET document_id = ?, seq = seq - ? WHERE document_id = ? AND seq >= ?`, []any{idB, off, idA, off}},
 	} {
-		if _, err := a.db.W.ExecContext(ctx, q.sql, q.args...); err != nil {
+		if _, err := a.raw.ExecContext(ctx, q.sql, q.args...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -720,7 +720,7 @@ func TestDocumentTruncatedCiphertextNotServedComplete(t *testing.T) {
 	pdf := repPadPDF(t, samplePDF(t, "Esami"), 200<<10)
 	repUploadOK(t, c, visitID, file{"Esami", "a.pdf", pdf})
 	id := repOnlyDocID(t, a)
-	if _, err := a.db.W.ExecContext(context.Background(),
+	if _, err := a.raw.ExecContext(context.Background(),
 		`DELETE FROM document_chunks WHERE document_id = ? AND seq = (SELECT max(seq) FROM document_chunks WHERE document_id = ?)`, id, id); err != nil {
 		t.Fatal(err)
 	}

@@ -189,7 +189,7 @@ func TestStaffReadsAudited(t *testing.T) {
 		}
 	}
 	var leaked int
-	a.db.R.QueryRow(`SELECT count(*) FROM audit_events WHERE detail LIKE '%Rossi%'`).Scan(&leaked)
+	a.raw.QueryRow(`SELECT count(*) FROM audit_events WHERE detail LIKE '%Rossi%'`).Scan(&leaked)
 	if leaked != 0 {
 		t.Error("the search text reached the audit log")
 	}
@@ -216,7 +216,7 @@ func TestDisableDropsQueuedNotices(t *testing.T) {
 			desk.upload(visitID, file{"Secondo referto", "b.pdf", samplePDF(t, "Secondo")})
 			desk.post("/desk/visits/"+itoa(visitID)+"/publish", nil)
 			count := func() (n int) {
-				a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL`).Scan(&n)
+				a.raw.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL`).Scan(&n)
 				return n
 			}
 			if count() != 1 {
@@ -247,7 +247,7 @@ func TestNoSMSFlood(t *testing.T) {
 		a.advance(16 * time.Minute)
 	}
 	var warnings int
-	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND channel = 'sms'`).Scan(&warnings)
+	a.raw.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND channel = 'sms'`).Scan(&warnings)
 	if warnings != 1 {
 		t.Errorf("warnings to the owner after 12 attempts = %d, want 1", warnings)
 	}
@@ -398,7 +398,7 @@ func TestEmailConfirmationLimitsAndNotices(t *testing.T) {
 	}
 	a.confirmEmail("indirizzo4@example.it")
 	var notices int
-	a.db.R.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND channel = 'sms' AND body LIKE '%nuovo indirizzo email%'`).Scan(&notices)
+	a.raw.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'security' AND channel = 'sms' AND body LIKE '%nuovo indirizzo email%'`).Scan(&notices)
 	if notices != 5 {
 		t.Errorf("holder told of each requested address change: %d SMS, want 5", notices)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"fse/db"
 	"fse/internal/notify"
+	"fse/internal/testkit"
 	"fse/jobs"
 )
 
@@ -377,7 +378,7 @@ func TestDeliverToleratesVanishedMessage(t *testing.T) {
 	// removes the row, and the run goes on.
 	w.sms.Hook = func(m notify.Message) {
 		if m.To == w.msgs[0].Recipient {
-			if _, err := w.d.W.Exec(`DELETE FROM outbox WHERE recipient = ?`, m.To); err != nil {
+			if _, err := testkit.Raw(t, w.d).Exec(`DELETE FROM outbox WHERE recipient = ?`, m.To); err != nil {
 				t.Error(err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fse/db"
+	"fse/internal/testkit"
 	"fse/jobs"
 )
 
@@ -112,7 +113,7 @@ func (w *world) publish(t *testing.T, visitID int64, now time.Time) {
 func (w *world) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := w.d.R.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := testkit.Raw(t, w.d).QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -188,7 +189,7 @@ func TestExpireRunOnce(t *testing.T) {
 
 	// The WAL is truncated after the deletions.
 	var busy, walPages, checkpointed int
-	if err := w.d.W.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walPages, &checkpointed); err != nil {
+	if err := testkit.Raw(t, w.d).QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walPages, &checkpointed); err != nil {
 		t.Fatal(err)
 	}
 	if walPages != 0 {

@@ -14,6 +14,7 @@ import (
 	"fse/internal/demo"
 	"fse/internal/password"
 	"fse/internal/pdfcheck"
+	"fse/internal/testkit"
 )
 
 // exampleDB is the shipped example database, relative to this package.
@@ -45,7 +46,7 @@ type docRow struct {
 
 func completeDocuments(t *testing.T, d *db.DB) []docRow {
 	t.Helper()
-	rows, err := d.R.QueryContext(context.Background(), `SELECT id, size, title FROM documents WHERE complete ORDER BY id`)
+	rows, err := testkit.Raw(t, d).QueryContext(context.Background(), `SELECT id, size, title FROM documents WHERE complete ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestRebase(t *testing.T) {
 			d := openExample(t)
 			birthBefore := birthDates(t, d)
 
-			if err := demo.Rebase(ctx, d, now); err != nil {
+			if err := d.RebaseTimes(ctx, now); err != nil {
 				t.Fatalf("Rebase: %v", err)
 			}
 
@@ -348,7 +349,7 @@ func TestDemoPatientAccount(t *testing.T) {
 	d := openExample(t)
 	ctx := context.Background()
 	now := time.Now().AddDate(1, 0, 0)
-	if err := demo.Rebase(ctx, d, now); err != nil {
+	if err := d.RebaseTimes(ctx, now); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range demo.Patients {

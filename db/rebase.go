@@ -1,20 +1,18 @@
-package demo
+package db
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"time"
-
-	"fse/db"
 )
 
-// timeColumns are every timestamp of the example database. Rebase moves
-// them together so a copy made months after the seed still looks fresh:
-// reports not yet expired, codes still valid.
+// timeColumns are every timestamp of the schema. RebaseTimes moves them
+// together so a copy of the example database made months after it was
+// seeded still looks fresh: reports not yet expired, codes still valid.
 var timeColumns = []struct{ table, column string }{
 	{"facilities", "created_at"}, {"staff", "created_at"}, {"staff", "last_login_at"},
-	{"patients", "birth_date"}, {"patients", "created_at"}, {"patients", "updated_at"}, {"patients", "online_disabled_at"},
+	{"patients", "created_at"}, {"patients", "updated_at"}, {"patients", "online_disabled_at"},
 	{"visits", "accepted_at"}, {"visits", "first_published_at"},
 	{"activation_codes", "issued_at"}, {"activation_codes", "expires_at"}, {"activation_codes", "revoked_at"}, {"activation_codes", "used_at"},
 	{"documents", "uploaded_at"}, {"documents", "published_at"}, {"documents", "expires_at"}, {"documents", "first_downloaded_at"},
@@ -32,31 +30,26 @@ func rowKey(table string) string {
 	return "rowid"
 }
 
-// Rebase shifts every timestamp (except birth dates) so the newest
-// acceptance happened a day before now. Only for `fse demo`.
-func Rebase(ctx context.Context, d *db.DB, now time.Time) error {
+// RebaseTimes shifts every timestamp but birth dates, in one transaction,
+// so that the newest acceptance happened a day before now. It exists for
+// `fse demo`, which serves a fresh copy of a database seeded long ago.
+func (d *DB) RebaseTimes(ctx context.Context, now time.Time) error {
 	var latest time.Time
-	if err := d.W.QueryRowContext(ctx, `SELECT accepted_at FROM visits ORDER BY accepted_at DESC LIMIT 1`).Scan(&latest); err != nil {
-		return fmt.Errorf("rebase demo: %w", err)
+	if err := d.w.QueryRowContext(ctx, `SELECT accepted_at FROM visits ORDER BY accepted_at DESC LIMIT 1`).Scan(&latest); err != nil {
+		return fmt.Errorf("rebase times: %w", mapErr(err))
 	}
 	delta := now.Add(-24 * time.Hour).Sub(latest)
-	tx, err := d.W.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, tc := range timeColumns {
-		if tc.column == "birth_date" {
-			continue
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		for _, tc := range timeColumns {
+			if err := shiftColumn(ctx, tx, tc.table, tc.column, delta); err != nil {
+				return fmt.Errorf("rebase %s.%s: %w", tc.table, tc.column, err)
+			}
 		}
-		if err := shift(ctx, tx, tc.table, tc.column, delta); err != nil {
-			return fmt.Errorf("rebase %s.%s: %w", tc.table, tc.column, err)
-		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
-func shift(ctx context.Context, tx *sql.Tx, table, column string, delta time.Duration) error {
+func shiftColumn(ctx context.Context, tx *sql.Tx, table, column string, delta time.Duration) error {
 	key := rowKey(table)
 	rows, err := tx.QueryContext(ctx, `SELECT `+key+`, `+column+` FROM `+table+` WHERE `+column+` IS NOT NULL`)
 	if err != nil {
@@ -76,10 +69,13 @@ func shift(ctx context.Context, tx *sql.Tx, table, column string, delta time.Dur
 		all = append(all, r)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	for _, r := range all {
 		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+column+` = ? WHERE `+key+` = ?`, r.t.Add(delta).UTC(), r.id); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	return nil
 }

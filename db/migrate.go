@@ -1,0 +1,163 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// ErrSchemaNewer means the database was migrated by a newer fse than this
+// binary (an older binary after a rollback): running would write rows the
+// newer schema does not expect.
+var ErrSchemaNewer = errors.New("database schema is newer than this binary")
+
+// Migration is one embedded schema change and, once applied, when.
+type Migration struct {
+	Version   int
+	Name      string
+	AppliedAt time.Time
+}
+
+// Applied reports whether the migration has been applied.
+func (m Migration) Applied() bool { return !m.AppliedAt.IsZero() }
+
+// embeddedMigrations lists the migrations compiled into the binary, in order.
+func embeddedMigrations() ([]Migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		out = append(out, Migration{Version: version, Name: base})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}
+
+// appliedMigrations reads schema_migrations; a file never migrated has none.
+func (d *DB) appliedMigrations(ctx context.Context) (map[int]time.Time, error) {
+	var tables int
+	if err := d.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).
+		Scan(&tables); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	applied := map[int]time.Time{}
+	if tables == 0 {
+		return applied, nil
+	}
+	rows, err := d.w.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		var text string
+		if err := rows.Scan(&v, &text); err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		at, err := parseTime(text)
+		if err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		applied[v] = at
+	}
+	return applied, rows.Err()
+}
+
+// Migrations returns every embedded migration with when it was applied,
+// and the versions recorded in the database that this binary does not know.
+func (d *DB) Migrations(ctx context.Context) (list []Migration, unknown []int, err error) {
+	list, err = embeddedMigrations()
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := d.appliedMigrations(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	known := map[int]bool{}
+	for i := range list {
+		list[i].AppliedAt = applied[list[i].Version]
+		known[list[i].Version] = true
+	}
+	for v := range applied {
+		if !known[v] {
+			unknown = append(unknown, v)
+		}
+	}
+	sort.Ints(unknown)
+	return list, unknown, nil
+}
+
+// migrate applies every embedded migration not yet recorded, each in its
+// own transaction, in version order. It refuses a database that records a
+// migration this binary does not have.
+func (d *DB) migrate(ctx context.Context) error {
+	list, unknown, err := d.Migrations(ctx)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%w: it records migration %d, this fse knows up to %d; run the newer fse or restore a backup made "+
+			"with this version (refusing to start)", ErrSchemaNewer, unknown[len(unknown)-1], list[len(list)-1].Version)
+	}
+	if _, err := d.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, m := range list {
+		if m.Applied() {
+			continue
+		}
+		body, err := migrationFiles.ReadFile("migrations/" + m.Name)
+		if err != nil {
+			return err
+		}
+		err = d.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", m.Version, time.Now().UTC())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("apply migration %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest applied migration and the highest embedded one.
+func (d *DB) SchemaVersion(ctx context.Context) (applied, latest int, err error) {
+	list, unknown, err := d.Migrations(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("schema version: %w", err)
+	}
+	for _, m := range list {
+		latest = m.Version
+		if m.Applied() {
+			applied = max(applied, m.Version)
+		}
+	}
+	for _, v := range unknown {
+		applied = max(applied, v)
+	}
+	return applied, latest, nil
+}
