@@ -56,6 +56,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	keys := demo.Keys()
+	d.SetSealer(keys)
 	if err := demo.CheckCodes(ctx, d, keys); err != nil {
 		return err
 	}

@@ -250,6 +250,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	d.SetSealer(keys)
 	return serveUntilSignal(ctx, c, d, keys, e)
 }
 

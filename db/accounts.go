@@ -55,7 +55,7 @@ func (d *DB) CreateAccount(ctx context.Context, a Account, ip string, now time.T
 			return mapErr(err)
 		}
 		id, _ = res.LastInsertId()
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: id, IP: ip}, Action: "account.register",
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: id, IP: ip}, Action: ActionAccountRegister,
 			ObjectType: "account", ObjectID: id, Detail: "privacy notice " + a.PrivacyVersion})
 	})
 	if err != nil {
@@ -110,7 +110,7 @@ func (d *DB) SetAccountPassword(ctx context.Context, id int64, hash string, by A
 				return err
 			}
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "account.password_change", ObjectType: "account", ObjectID: id,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionAccountPasswordChange, ObjectType: "account", ObjectID: id,
 			Detail: "all sessions ended"})
 	})
 }
@@ -129,7 +129,7 @@ func (d *DB) SetPreferences(ctx context.Context, id int64, p Preferences, by Act
 			p.LoginOTP, p.NotifySMS, p.NotifyEmail, id); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "account.preferences", ObjectType: "account", ObjectID: id,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionAccountPreferences, ObjectType: "account", ObjectID: id,
 			Detail: fmt.Sprintf("login code %v, sms %v, email %v", p.LoginOTP, p.NotifySMS, p.NotifyEmail)})
 	})
 }
@@ -153,7 +153,7 @@ func (d *DB) SetContact(ctx context.Context, id int64, mobile, email string, by 
 		if old.Email != email {
 			changed = append(changed, "email")
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "account.contact_change", ObjectType: "account", ObjectID: id,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionAccountContactChange, ObjectType: "account", ObjectID: id,
 			Detail: "changed: " + strings.Join(changed, ", ")})
 	})
 }

@@ -50,7 +50,7 @@ func (d *DB) ReissueCode(ctx context.Context, visitID int64, mac []byte, by Acto
 			return err
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
-			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "code.revoke", ObjectType: "visit", ObjectID: visitID,
+			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionCodeRevoke, ObjectType: "visit", ObjectID: visitID,
 				Detail: fmt.Sprintf("%d code(s) revoked by reprint", n)}); err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ func (d *DB) ReissueCode(ctx context.Context, visitID int64, mac []byte, by Acto
 				return err
 			}
 		}
-		return insertCode(ctx, tx, visitID, mac, by, now, "code.reprint")
+		return insertCode(ctx, tx, visitID, mac, by, now, ActionCodeReprint)
 	})
 }
 

@@ -59,7 +59,7 @@ func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, 
 				WHERE account_id = ? AND patient_id = ?`, now.UTC(), privacyVersion, accountID, patientID); err != nil {
 				return err
 			}
-			return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.enable", ObjectType: "patient", ObjectID: patientID,
+			return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierEnable, ObjectType: "patient", ObjectID: patientID,
 				Detail: "consent given again, notice " + privacyVersion})
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE patients SET online_disabled_at = ? WHERE id = ? AND online_disabled_at IS NULL`,
@@ -70,7 +70,7 @@ func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, 
 		if err := dropReportNotices(ctx, tx, patientID, 0); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.disable", ObjectType: "patient", ObjectID: patientID,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierDisable, ObjectType: "patient", ObjectID: patientID,
 			Detail: "consent withdrawn"})
 	})
 }
@@ -110,13 +110,13 @@ func (d *DB) ResetDossier(ctx context.Context, accountID, patientID int64, by Ac
 			return err
 		}
 		var err error
-		if n, err = deletePublished(ctx, tx, patientID, by, "report.delete_by_patient", now); err != nil {
+		if n, err = deletePublished(ctx, tx, patientID, by, ActionReportDeleteByPatient, now); err != nil {
 			return err
 		}
 		if err := dropReportNotices(ctx, tx, patientID, 0); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.reset", ObjectType: "patient", ObjectID: patientID,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierReset, ObjectType: "patient", ObjectID: patientID,
 			Detail: fmt.Sprintf("%d reports deleted", n)})
 	})
 	return n, err
@@ -139,7 +139,7 @@ func (d *DB) DeleteReport(ctx context.Context, accountID, docID int64, by Actor,
 			}
 			return err
 		}
-		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.delete_by_patient", ObjectType: "document", ObjectID: docID}); err != nil {
+		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportDeleteByPatient, ObjectType: "document", ObjectID: docID}); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
@@ -192,7 +192,7 @@ func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) 
 			if others > 0 {
 				continue
 			}
-			n, err := deletePublished(ctx, tx, p, system, "report.delete_by_patient", now)
+			n, err := deletePublished(ctx, tx, p, system, ActionReportDeleteByPatient, now)
 			if err != nil {
 				return err
 			}
@@ -200,7 +200,7 @@ func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) 
 			out.ReportsDeleted += n
 		}
 		// No IP, no name, no number: only that an account was deleted.
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: accountID}, Action: "account.delete",
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: accountID}, Action: ActionAccountDelete,
 			ObjectType: "account", ObjectID: accountID,
 			Detail: fmt.Sprintf("%d dossiers unlinked, %d reports deleted", len(patients), out.ReportsDeleted)})
 	})
@@ -231,7 +231,7 @@ func (d *DB) RevokeOtherAccounts(ctx context.Context, accountID, patientID int64
 		}
 		m, _ := res.RowsAffected()
 		n = int(m)
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.revoke_others", ObjectType: "patient", ObjectID: patientID,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierRevokeOthers, ObjectType: "patient", ObjectID: patientID,
 			Detail: fmt.Sprintf("%d accounts lost access", n)})
 	})
 	return n, err
@@ -257,7 +257,7 @@ func (d *DB) UnlinkDossier(ctx context.Context, accountID, patientID int64, by A
 		if _, err := tx.ExecContext(ctx, `DELETE FROM dossier_links WHERE account_id = ? AND patient_id = ?`, accountID, patientID); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.unlink", ObjectType: "patient", ObjectID: patientID,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierUnlink, ObjectType: "patient", ObjectID: patientID,
 			Detail: fmt.Sprintf("account %d", accountID)})
 	})
 }

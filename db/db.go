@@ -42,6 +42,8 @@ type DB struct {
 	w *sql.DB
 	// r is a pool of query_only connections for reads that run beside the writer.
 	r *sql.DB
+	// sealer encrypts and decrypts document content (SetSealer).
+	sealer Sealer
 	// Path is the database file.
 	Path string
 }

@@ -5,17 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 )
 
-// ErrOnlineDisabled means the patient turned online delivery off: reports
-// go on paper and nothing is published online.
-var ErrOnlineDisabled = errors.New("online delivery turned off by the patient")
-
-// ChunkSize is the size of the ciphertext rows a document is stored in. It
-// keeps memory flat for any file size and each write transaction short.
-const ChunkSize = 64 << 10
+// The two reasons a report goes on paper only. Both are enforced here, so
+// no caller (desk, demo, intake) can publish around them.
+var (
+	// ErrOnlineDeclined means the patient declined online delivery at the
+	// desk for this visit: nothing of it is uploaded or published online.
+	ErrOnlineDeclined = errors.New("online delivery declined at the desk")
+	// ErrOnlineDisabled means the patient turned online delivery off: reports
+	// go on paper and nothing is published online.
+	ErrOnlineDisabled = errors.New("online delivery turned off by the patient")
+)
 
 // Document is a report attached to a visit.
 type Document struct {
@@ -40,143 +42,6 @@ func scanDocument(s interface{ Scan(...any) error }) (Document, error) {
 	err := s.Scan(&doc.ID, &doc.VisitID, &doc.Title, &doc.Size, &doc.UploadedAt, &doc.UploadedBy, &pub, &exp)
 	doc.PublishedAt, doc.ExpiresAt = pub.Time, exp.Time
 	return doc, mapErr(err)
-}
-
-// CreateDraft inserts an incomplete document row; its chunks follow through
-// ChunkWriter and CompleteDraft makes it visible to staff. A crash in between
-// leaves an incomplete row that the expire job removes.
-func (d *DB) CreateDraft(ctx context.Context, visitID int64, title string, by Actor, now time.Time) (int64, error) {
-	res, err := d.w.ExecContext(ctx, `INSERT INTO documents(visit_id, title, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?)`,
-		visitID, title, now.UTC(), by.ID)
-	if err != nil {
-		return 0, fmt.Errorf("create draft for visit %d: %w", visitID, mapErr(err))
-	}
-	return res.LastInsertId()
-}
-
-// CompleteDraft marks a fully written document as uploaded and audits it.
-func (d *DB) CompleteDraft(ctx context.Context, docID, size int64, by Actor, now time.Time) error {
-	return d.CompleteDrafts(ctx, []int64{docID}, []int64{size}, by, now)
-}
-
-// CompleteDrafts marks several written documents as uploaded in one
-// transaction: a submission is kept whole or not at all.
-func (d *DB) CompleteDrafts(ctx context.Context, ids, sizes []int64, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		for i, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE documents SET complete = 1, size = ? WHERE id = ?`, sizes[i], id); err != nil {
-				return err
-			}
-			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.upload", ObjectType: "document", ObjectID: id,
-				Detail: fmt.Sprintf("%d bytes", sizes[i])}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// DiscardDraft removes a draft whose upload failed; its chunks go with it.
-func (d *DB) DiscardDraft(ctx context.Context, docID int64) error {
-	_, err := d.w.ExecContext(ctx, `DELETE FROM documents WHERE id = ? AND complete = 0`, docID)
-	return err
-}
-
-type chunkWriter struct {
-	ctx context.Context
-	db  *DB
-	id  int64
-	seq int
-	buf []byte
-}
-
-// ChunkWriter returns a writer that stores what it receives as the
-// document's ciphertext chunks, each row in its own short transaction.
-func (d *DB) ChunkWriter(ctx context.Context, docID int64) io.WriteCloser {
-	return &chunkWriter{ctx: ctx, db: d, id: docID, buf: make([]byte, 0, ChunkSize)}
-}
-
-func (w *chunkWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		take := min(ChunkSize-len(w.buf), len(p))
-		w.buf = append(w.buf, p[:take]...)
-		p = p[take:]
-		if len(w.buf) == ChunkSize {
-			if err := w.flush(); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return n, nil
-}
-
-func (w *chunkWriter) flush() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
-	_, err := w.db.w.ExecContext(w.ctx, `INSERT INTO document_chunks(document_id, seq, data) VALUES (?, ?, ?)`, w.id, w.seq, w.buf)
-	if err != nil {
-		return fmt.Errorf("store chunk %d of document %d: %w", w.seq, w.id, err)
-	}
-	w.seq++
-	w.buf = w.buf[:0]
-	return nil
-}
-
-// Close stores the last partial chunk.
-func (w *chunkWriter) Close() error { return w.flush() }
-
-type chunkReader struct {
-	ctx   context.Context
-	db    *DB
-	id    int64
-	seq   int
-	buf   []byte // unread part of store
-	store []byte // reused for every chunk
-	eof   bool
-}
-
-// ChunkReader returns the document's ciphertext as a stream. It reads one
-// chunk per query, so a slow download never holds a read transaction open.
-func (d *DB) ChunkReader(ctx context.Context, docID int64) io.Reader {
-	return &chunkReader{ctx: ctx, db: d, id: docID}
-}
-
-func (r *chunkReader) Read(p []byte) (int, error) {
-	for len(r.buf) == 0 {
-		if r.eof {
-			return 0, io.EOF
-		}
-		if err := r.next(); err != nil {
-			return 0, fmt.Errorf("read chunk %d of document %d: %w", r.seq, r.id, err)
-		}
-	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
-	return n, nil
-}
-
-// next loads the next chunk into the reused buffer. RawBytes avoids the
-// copy database/sql would otherwise make of every 64 KiB row.
-func (r *chunkReader) next() error {
-	rows, err := r.db.r.QueryContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		r.eof = true
-		return rows.Err()
-	}
-	var raw sql.RawBytes
-	if err := rows.Scan(&raw); err != nil {
-		return err
-	}
-	r.store = append(r.store[:0], raw...)
-	r.buf = r.store
-	r.seq++
-	return rows.Close()
 }
 
 // VisitDocuments lists the complete documents of a visit, oldest first.
@@ -218,12 +83,16 @@ type Notice struct {
 func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Duration, notice Notice, by Actor, now time.Time) (int, error) {
 	var n int
 	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var declined bool
 		var off sql.NullTime
-		if err := tx.QueryRowContext(ctx, `SELECT p.online_disabled_at FROM visits v JOIN patients p ON p.id = v.patient_id
-			WHERE v.id = ?`, visitID).Scan(&off); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT v.online_declined, p.online_disabled_at FROM visits v
+			JOIN patients p ON p.id = v.patient_id WHERE v.id = ?`, visitID).Scan(&declined, &off); err != nil {
 			return mapErr(err)
 		}
-		if off.Valid {
+		switch {
+		case declined:
+			return ErrOnlineDeclined
+		case off.Valid:
 			return ErrOnlineDisabled
 		}
 		ids, err := queryIDs(ctx, tx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL`, visitID)
@@ -235,7 +104,7 @@ func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Dur
 			if _, err := tx.ExecContext(ctx, `UPDATE documents SET published_at = ?, expires_at = ? WHERE id = ?`, now.UTC(), expires, id); err != nil {
 				return err
 			}
-			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.publish", ObjectType: "document", ObjectID: id,
+			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportPublish, ObjectType: "document", ObjectID: id,
 				Detail: fmt.Sprintf("visit %d, expires %s", visitID, expires.Format(time.DateOnly))}); err != nil {
 				return err
 			}
@@ -274,7 +143,7 @@ func (d *DB) WithdrawDocument(ctx context.Context, docID int64, by Actor, now ti
 		if published.Valid {
 			detail = fmt.Sprintf("visit %d, was published", visitID)
 		}
-		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "report.withdraw", ObjectType: "document", ObjectID: docID, Detail: detail}); err != nil {
+		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportWithdraw, ObjectType: "document", ObjectID: docID, Detail: detail}); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
@@ -291,7 +160,7 @@ func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired
 			return err
 		}
 		for _, id := range ids {
-			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "system", Name: "expire"}, Action: "report.expire",
+			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "system", Name: "expire"}, Action: ActionReportExpire,
 				ObjectType: "document", ObjectID: id}); err != nil {
 				return err
 			}

@@ -129,7 +129,7 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 			now.UTC(), a.AccountID, codeID); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "dossier.activate", ObjectType: "patient", ObjectID: patientID,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierActivate, ObjectType: "patient", ObjectID: patientID,
 			Detail: fmt.Sprintf("account %d, relation %s, code #%d, dossier notice %s", a.AccountID, relation, codeID, a.PrivacyVersion)})
 	})
 	return patientID, err
@@ -165,6 +165,16 @@ func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, 
 	return out, rows.Err()
 }
 
+// visibleReports and visibleAt are the one definition of the reports an
+// account sees: documents of the patients linked to it (l.account_id),
+// complete, published, not yet expired at the one parameter of visibleAt,
+// and only while the patient has not turned the service off.
+const (
+	visibleReports = `documents d JOIN visits v ON v.id = d.visit_id
+		JOIN dossier_links l ON l.patient_id = v.patient_id JOIN patients p ON p.id = v.patient_id`
+	visibleAt = `d.complete AND d.published_at IS NOT NULL AND d.expires_at > ? AND p.online_disabled_at IS NULL`
+)
+
 // DossierReport is a report as the patient sees it.
 type DossierReport struct {
 	Document
@@ -178,10 +188,8 @@ type DossierReport struct {
 func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now time.Time) ([]DossierReport, error) {
 	rows, err := d.r.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by, d.published_at,
 		d.expires_at, f.name, v.accepted_at, d.first_downloaded_at
-		FROM documents d JOIN visits v ON v.id = d.visit_id JOIN facilities f ON f.id = v.facility_id
-		JOIN dossier_links l ON l.patient_id = v.patient_id JOIN patients p ON p.id = v.patient_id
-		WHERE l.account_id = ? AND v.patient_id = ? AND d.complete AND d.published_at IS NOT NULL AND d.expires_at > ?
-		AND p.online_disabled_at IS NULL
+		FROM `+visibleReports+` JOIN facilities f ON f.id = v.facility_id
+		WHERE l.account_id = ? AND v.patient_id = ? AND `+visibleAt+`
 		ORDER BY d.published_at DESC, d.id DESC`, accountID, patientID, now.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("dossier reports: %w", err)
@@ -213,10 +221,8 @@ func (d *DB) PendingVisits(ctx context.Context, accountID, patientID int64, now 
 // same ErrNotFound for another patient's report and for a made-up id.
 func (d *DB) DossierDocument(ctx context.Context, accountID, docID int64, now time.Time) (Document, error) {
 	return scanDocument(d.r.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by,
-		d.published_at, d.expires_at FROM documents d JOIN visits v ON v.id = d.visit_id
-		JOIN dossier_links l ON l.patient_id = v.patient_id JOIN patients p ON p.id = v.patient_id
-		WHERE d.id = ? AND l.account_id = ? AND d.complete AND d.published_at IS NOT NULL AND d.expires_at > ?
-		AND p.online_disabled_at IS NULL`,
+		d.published_at, d.expires_at FROM `+visibleReports+`
+		WHERE d.id = ? AND l.account_id = ? AND `+visibleAt,
 		docID, accountID, now.UTC()))
 }
 

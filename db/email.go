@@ -53,7 +53,7 @@ func (d *DB) ConfirmEmail(ctx context.Context, mac []byte, ip string, now time.T
 		if _, err := tx.ExecContext(ctx, `DELETE FROM email_verifications WHERE account_id = ?`, accountID); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: accountID, IP: ip}, Action: "account.email_verified",
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: accountID, IP: ip}, Action: ActionAccountEmailVerified,
 			ObjectType: "account", ObjectID: accountID})
 	})
 	return accountID, err

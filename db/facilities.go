@@ -36,7 +36,7 @@ func (d *DB) CreateFacility(ctx context.Context, f Facility, by Actor, now time.
 			return mapErr(err)
 		}
 		id, _ = res.LastInsertId()
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "facility.create", ObjectType: "facility", ObjectID: id, Detail: f.Code})
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionFacilityCreate, ObjectType: "facility", ObjectID: id, Detail: f.Code})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("create facility %s: %w", f.Code, err)
@@ -55,9 +55,9 @@ func (d *DB) SetFacilityActive(ctx context.Context, id int64, active bool, by Ac
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		action := "facility.disable"
+		action := ActionFacilityDisable
 		if active {
-			action = "facility.enable"
+			action = ActionFacilityEnable
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "facility", ObjectID: id})
 	})

@@ -34,7 +34,7 @@ func (d *DB) CreateRelative(ctx context.Context, r Relative, by Actor, now time.
 			return mapErr(err)
 		}
 		id, _ = res.LastInsertId()
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "relative.add", ObjectType: "relative", ObjectID: id})
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionRelativeAdd, ObjectType: "relative", ObjectID: id})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("create relative: %w", err)
@@ -95,7 +95,7 @@ func (d *DB) RemoveRelative(ctx context.Context, accountID, id int64, by Actor, 
 				return err
 			}
 		}
-		e := AuditEvent{At: now, Actor: by, Action: "relative.remove", ObjectType: "relative", ObjectID: id}
+		e := AuditEvent{At: now, Actor: by, Action: ActionRelativeRemove, ObjectType: "relative", ObjectID: id}
 		if patientID.Valid {
 			e.ObjectType, e.ObjectID, e.Detail = "patient", patientID.Int64, fmt.Sprintf("relative %d removed, dossier access ended", id)
 		}

@@ -272,7 +272,7 @@ func (d *DB) RecentOutbox(ctx context.Context, onlyProblems bool, limit int) ([]
 
 // RetryFailed puts a failed message back in the queue (attempts reset to 0,
 // failed_at cleared, due at now); last_error is kept until the next attempt.
-// It is an admin action, audited as "outbox.retry" by by. It returns
+// It is an admin action, audited as ActionOutboxRetry by by. It returns
 // ErrNotFound when no failed message has that id.
 func (d *DB) RetryFailed(ctx context.Context, id int64, by Actor, now time.Time) error {
 	err := d.tx(ctx, func(tx *sql.Tx) error {
@@ -282,7 +282,7 @@ func (d *DB) RetryFailed(ctx context.Context, id int64, by Actor, now time.Time)
 		if err != nil {
 			return mapErr(err)
 		}
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "outbox.retry", ObjectType: "outbox",
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionOutboxRetry, ObjectType: "outbox",
 			ObjectID: id, Detail: channel})
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func upsertPatient(ctx context.Context, tx *sql.Tx, p Patient, by Actor, now tim
 			return 0, mapErr(err)
 		}
 		id, _ := res.LastInsertId()
-		return id, insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "patient.create", ObjectType: "patient", ObjectID: id})
+		return id, insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionPatientCreate, ObjectType: "patient", ObjectID: id})
 	}
 	if err != nil {
 		return 0, err
@@ -142,6 +142,6 @@ func upsertPatient(ctx context.Context, tx *sql.Tx, p Patient, by Actor, now tim
 	if err != nil {
 		return 0, err
 	}
-	return old.ID, insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "patient.contact_change", ObjectType: "patient",
+	return old.ID, insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionPatientContactChange, ObjectType: "patient",
 		ObjectID: old.ID, Detail: "changed: " + strings.Join(changed, ", ")})
 }

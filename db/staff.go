@@ -46,7 +46,7 @@ func (d *DB) CreateStaff(ctx context.Context, s Staff, by Actor, now time.Time) 
 			return mapErr(err)
 		}
 		id, _ = res.LastInsertId()
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "staff.create", ObjectType: "staff", ObjectID: id,
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionStaffCreate, ObjectType: "staff", ObjectID: id,
 			Detail: s.Username + " (" + s.Role + ")"})
 	})
 	if err != nil {
@@ -94,9 +94,9 @@ func (d *DB) SetStaffActive(ctx context.Context, id int64, active bool, by Actor
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		action := "staff.disable"
+		action := ActionStaffDisable
 		if active {
-			action = "staff.enable"
+			action = ActionStaffEnable
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "staff", ObjectID: id})
 	})

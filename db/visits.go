@@ -80,13 +80,13 @@ func (d *DB) Accept(ctx context.Context, a Acceptance, by Actor, now time.Time) 
 		if a.OnlineDeclined {
 			detail = "online delivery declined"
 		}
-		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: "visit.accept", ObjectType: "visit", ObjectID: visitID, Detail: detail}); err != nil {
+		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionVisitAccept, ObjectType: "visit", ObjectID: visitID, Detail: detail}); err != nil {
 			return err
 		}
 		if a.OnlineDeclined {
 			return nil
 		}
-		return insertCode(ctx, tx, visitID, a.CodeMAC, by, now, "code.issue")
+		return insertCode(ctx, tx, visitID, a.CodeMAC, by, now, ActionCodeIssue)
 	})
 	if err != nil {
 		// No codice fiscale here: errors reach the server log.

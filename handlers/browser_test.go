@@ -163,7 +163,7 @@ func TestBrowserFrontDesk(t *testing.T) {
 	if err != nil || len(docs) != 1 || !docs[0].Published() {
 		t.Fatalf("visit documents = %+v, %v; want one published", docs, err)
 	}
-	plain, err := a.keys.Open(a.db.ChunkReader(bg, docs[0].ID), docs[0].ID)
+	plain, err := a.db.OpenDocument(bg, docs[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}

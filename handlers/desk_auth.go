@@ -44,7 +44,7 @@ func (h *Handler) deskLogin(c echo.Context) error {
 	} else if !until.IsZero() {
 		st, _ := h.DB.StaffByUsername(ctx, username)
 		actor.ID, actor.Name = st.ID, st.Username
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "staff.login", Outcome: db.OutcomeDenied, Detail: "locked out"})
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeDenied, Detail: "locked out"})
 		mins := int(math.Ceil(until.Sub(now).Minutes()))
 		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %d minuti.", mins))
 	}
@@ -67,7 +67,7 @@ func (h *Handler) deskLogin(c echo.Context) error {
 		if st.ID != 0 {
 			actor.ID, actor.Name = st.ID, st.Username
 		}
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "staff.login", Outcome: db.OutcomeFailed})
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeFailed})
 		return fail(http.StatusUnauthorized, msgBadLogin)
 	}
 
@@ -83,7 +83,7 @@ func (h *Handler) deskLogin(c echo.Context) error {
 	}
 	h.staffSessions.Put(ctx, "staff_id", st.ID)
 	actor.ID, actor.Name = st.ID, st.Username
-	if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "staff.login", Outcome: db.OutcomeOK}); err != nil {
+	if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeOK}); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/desk")
@@ -94,7 +94,7 @@ func (h *Handler) deskLogout(c echo.Context) error {
 	if id := h.staffSessions.GetInt64(ctx, "staff_id"); id != 0 {
 		st, _ := h.DB.StaffByID(ctx, id)
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: db.Actor{Kind: "staff", ID: id, Name: st.Username, IP: c.RealIP()},
-			Action: "staff.logout"})
+			Action: db.ActionStaffLogout})
 	}
 	if err := h.staffSessions.Destroy(ctx); err != nil {
 		return err

@@ -21,7 +21,7 @@ func (h *Handler) deskHome(c echo.Context) error {
 			return err
 		}
 		// The query itself is personal data: only that a search happened.
-		if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: "patient.search",
+		if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: db.ActionPatientSearch,
 			Detail: fmt.Sprintf("%d results", len(page.Results))}); err != nil {
 			return err
 		}
@@ -46,7 +46,7 @@ func (h *Handler) patientPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: "patient.view", ObjectType: "patient", ObjectID: id}); err != nil {
+	if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: db.ActionPatientView, ObjectType: "patient", ObjectID: id}); err != nil {
 		return err
 	}
 	visits, err := h.DB.PatientVisits(ctx, id)
@@ -76,7 +76,7 @@ func (h *Handler) visitPage(c echo.Context) error {
 	if _, err := h.DB.Visit(c.Request().Context(), id); err != nil {
 		return err
 	}
-	if err := h.DB.Audit(c.Request().Context(), db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: "visit.view",
+	if err := h.DB.Audit(c.Request().Context(), db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: db.ActionVisitView,
 		ObjectType: "visit", ObjectID: id}); err != nil {
 		return err
 	}

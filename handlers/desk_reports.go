@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,25 +21,16 @@ import (
 // values and part headers for a few rows.
 const formOverhead = 64 << 10
 
-// uploadError is a refusal explained to the receptionist with its status.
-type uploadError struct {
-	status int
-	msg    string
-}
-
-func (e *uploadError) Error() string { return e.msg }
-
 // uploadDocuments streams each PDF of the form through the PDF check and
-// the encryption into SQLite chunks. Nothing is kept unless every file of
-// the submission is accepted.
+// the report pipeline (db.WriteDraft). Nothing is kept unless every file
+// of the submission is accepted.
 func (h *Handler) uploadDocuments(c echo.Context) error {
 	ctx := c.Request().Context()
 	visitID, err := pathID(c)
 	if err != nil {
 		return err
 	}
-	visit, err := h.DB.Visit(ctx, visitID)
-	if err != nil {
+	if _, err := h.DB.Visit(ctx, visitID); err != nil {
 		return err
 	}
 	r := c.Request()
@@ -50,26 +39,19 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 		// Refuse before reading the body at all.
 		return h.renderVisit(c, visitID, http.StatusRequestEntityTooLarge, uploadForm(nil, tooLarge(h.Config.UploadLimit)))
 	}
-	if visit.OnlineDeclined {
-		return h.renderVisit(c, visitID, http.StatusConflict, uploadForm(nil,
-			"Il paziente ha rifiutato la consegna online: il referto va consegnato su carta."))
-	}
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return h.renderVisit(c, visitID, http.StatusBadRequest, uploadForm(nil, "Modulo di caricamento non valido."))
 	}
-
-	var drafts []int64
-	discard := func() {
-		for _, id := range drafts {
-			if err := h.DB.DiscardDraft(context.WithoutCancel(ctx), id); err != nil {
-				h.Log.Error("discard draft", "document", id, "err", err)
-			}
-		}
-	}
+	var drafts []db.Draft
 	var titles []string
-	var sizes []int64
+	refuse := func(err error) error {
+		if derr := h.DB.DiscardDrafts(context.WithoutCancel(ctx), drafts); derr != nil {
+			h.Log.Error("discard drafts", "err", derr)
+		}
+		return h.uploadRefused(c, visitID, titles, err)
+	}
 	var pendingTitle string
 	for {
 		part, err := mr.NextPart()
@@ -77,33 +59,28 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 			break
 		}
 		if err != nil {
-			discard()
-			return h.uploadRefused(c, visitID, titles, err)
+			return refuse(err)
 		}
 		switch part.FormName() {
 		case "title":
 			b, err := io.ReadAll(io.LimitReader(part, 1024))
 			if err != nil {
-				discard()
-				return h.uploadRefused(c, visitID, titles, err)
+				return refuse(err)
 			}
 			pendingTitle = strings.TrimSpace(string(b))
 			titles = append(titles, pendingTitle)
 		case "file":
-			// An empty file input still sends a part with no file name.
+			// An empty file input still sends a part with no file name. The
+			// client's file name is ignored: it is never a path nor a title.
 			if part.FileName() == "" {
 				pendingTitle = ""
 				continue
 			}
-			id, size, err := h.storeUpload(ctx, visitID, pendingTitle, part, staffActor(c))
-			if id != 0 {
-				drafts = append(drafts, id)
-			}
+			draft, err := h.DB.WriteDraft(ctx, visitID, pendingTitle, pdfcheck.NewReader(part, h.Config.UploadLimit), staffActor(c), h.now())
 			if err != nil {
-				discard()
-				return h.uploadRefused(c, visitID, titles, err)
+				return refuse(titled{pendingTitle, err})
 			}
-			sizes = append(sizes, size)
+			drafts = append(drafts, draft)
 			pendingTitle = ""
 		}
 		part.Close()
@@ -111,57 +88,21 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 	if len(drafts) == 0 {
 		return h.renderVisit(c, visitID, http.StatusUnprocessableEntity, uploadForm(titles, "Scegli almeno un file PDF da caricare."))
 	}
-	if err := h.DB.CompleteDrafts(ctx, drafts, sizes, staffActor(c), h.now()); err != nil {
-		discard()
-		return err
+	if err := h.DB.CompleteDrafts(ctx, drafts, staffActor(c), h.now()); err != nil {
+		return refuse(err)
 	}
 	h.flash(c, fmt.Sprintf("%d referti caricati. Controllali e pubblicali quando sono pronti.", len(drafts)))
 	return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(visitID, 10))
 }
 
-// storeUpload checks and encrypts one file part into a new draft. The
-// client's file name is ignored: it is never a path and never a title.
-func (h *Handler) storeUpload(ctx context.Context, visitID int64, title string, part *multipart.Part, by db.Actor) (int64, int64, error) {
-	if title == "" {
-		return 0, 0, &uploadError{http.StatusUnprocessableEntity, "Ogni file deve avere un titolo (es. «Esami del sangue»)."}
-	}
-	if utf8.RuneCountInString(title) > 120 {
-		return 0, 0, &uploadError{http.StatusUnprocessableEntity, "Il titolo può avere al massimo 120 caratteri."}
-	}
-	br := bufio.NewReaderSize(part, 1024)
-	head, _ := br.Peek(1024)
-	if err := pdfcheck.Sniff(head); err != nil {
-		return 0, 0, &uploadError{http.StatusUnsupportedMediaType, "«" + title + "» non è un file PDF. Si possono caricare solo referti in PDF."}
-	}
-	id, err := h.DB.CreateDraft(ctx, visitID, title, by, h.now())
-	if err != nil {
-		return 0, 0, err
-	}
-	chunks := h.DB.ChunkWriter(ctx, id)
-	sealed, err := h.Keys.Seal(chunks, id)
-	if err != nil {
-		return id, 0, err
-	}
-	var check pdfcheck.Checker
-	limit := h.Config.UploadLimit
-	n, err := io.Copy(io.MultiWriter(sealed, &check), io.LimitReader(br, limit+1))
-	if err != nil {
-		return id, 0, err
-	}
-	if n > limit {
-		return id, 0, &uploadError{http.StatusRequestEntityTooLarge, tooLarge(limit)}
-	}
-	if err := sealed.Close(); err != nil {
-		return id, 0, err
-	}
-	if err := chunks.Close(); err != nil {
-		return id, 0, err
-	}
-	if err := check.Verdict(); err != nil {
-		return id, 0, &uploadError{http.StatusUnprocessableEntity, "«" + title + "» è un PDF incompleto o danneggiato. Esportalo di nuovo e riprova."}
-	}
-	return id, n, nil
+// titled is an upload failure of the file with this title.
+type titled struct {
+	title string
+	err   error
 }
+
+func (t titled) Error() string { return t.err.Error() }
+func (t titled) Unwrap() error { return t.err }
 
 func tooLarge(limit int64) string {
 	return "Il file supera il limite di " + views.Size(limit) + "."
@@ -175,19 +116,38 @@ func uploadForm(titles []string, msg string) views.Form {
 	return f
 }
 
+// uploadRefused explains to the receptionist why a submission was refused.
 func (h *Handler) uploadRefused(c echo.Context, visitID int64, titles []string, err error) error {
-	var ue *uploadError
+	var t titled
+	errors.As(err, &t)
 	var mbe *http.MaxBytesError
+	status, msg := 0, ""
 	switch {
-	case errors.As(err, &ue):
-		return h.renderVisit(c, visitID, ue.status, uploadForm(titles, ue.msg))
-	case errors.As(err, &mbe):
-		return h.renderVisit(c, visitID, http.StatusRequestEntityTooLarge, uploadForm(titles, tooLarge(h.Config.UploadLimit)))
+	case errors.Is(err, db.ErrTitleMissing):
+		status, msg = http.StatusUnprocessableEntity, "Ogni file deve avere un titolo (es. «Esami del sangue»)."
+	case errors.Is(err, db.ErrTitleTooLong):
+		status, msg = http.StatusUnprocessableEntity, fmt.Sprintf("Il titolo può avere al massimo %d caratteri.", db.MaxTitleLen)
+	case errors.Is(err, db.ErrOnlineDeclined):
+		status, msg = http.StatusConflict, msgOnlineDeclined
+	case errors.Is(err, pdfcheck.ErrNotPDF):
+		status, msg = http.StatusUnsupportedMediaType, "«"+t.title+"» non è un file PDF. Si possono caricare solo referti in PDF."
+	case errors.Is(err, pdfcheck.ErrTruncated):
+		status, msg = http.StatusUnprocessableEntity, "«"+t.title+"» è un PDF incompleto o danneggiato. Esportalo di nuovo e riprova."
+	case errors.Is(err, pdfcheck.ErrTooLarge), errors.As(err, &mbe):
+		status, msg = http.StatusRequestEntityTooLarge, tooLarge(h.Config.UploadLimit)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, multipart.ErrMessageTooLarge):
-		return h.renderVisit(c, visitID, http.StatusBadRequest, uploadForm(titles, "Caricamento interrotto: riprova."))
+		status, msg = http.StatusBadRequest, "Caricamento interrotto: riprova."
+	default:
+		return err
 	}
-	return err
+	return h.renderVisit(c, visitID, status, uploadForm(titles, msg))
 }
+
+// The desk's words for the two reasons a report goes on paper only.
+const (
+	msgOnlineDeclined = "Il paziente ha rifiutato la consegna online: il referto va consegnato su carta."
+	msgOnlineDisabled = "Il paziente ha disattivato il servizio online: il referto va consegnato su carta."
+)
 
 func (h *Handler) publish(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -195,18 +155,13 @@ func (h *Handler) publish(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	visit, err := h.DB.Visit(ctx, id)
-	if err != nil {
-		return err
-	}
-	if visit.OnlineDeclined {
-		return echo.NewHTTPError(http.StatusConflict, "Il paziente ha rifiutato la consegna online: il referto va consegnato su carta.")
-	}
 	n, err := h.DB.PublishVisit(ctx, id, h.Config.Retention(), h.reportNotice(), staffActor(c), h.now())
-	if errors.Is(err, db.ErrOnlineDisabled) {
-		return echo.NewHTTPError(http.StatusConflict, "Il paziente ha disattivato il servizio online: il referto va consegnato su carta.")
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, db.ErrOnlineDeclined):
+		return echo.NewHTTPError(http.StatusConflict, msgOnlineDeclined)
+	case errors.Is(err, db.ErrOnlineDisabled):
+		return echo.NewHTTPError(http.StatusConflict, msgOnlineDisabled)
+	case err != nil:
 		return err
 	}
 	if n == 0 {
@@ -265,40 +220,14 @@ func (h *Handler) staffDocumentFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	doc, err := h.DB.Document(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	if err := h.DB.Audit(c.Request().Context(), db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: "report.view",
-		ObjectType: "document", ObjectID: id}); err != nil {
-		return err
-	}
-	return h.streamDocument(c, doc, "inline")
-}
-
-// streamDocument decrypts a document to the response. A decryption failure
-// before the first byte is a 500; after it, the connection is cut so a
-// truncated file is never taken for a complete one.
-func (h *Handler) streamDocument(c echo.Context, doc db.Document, disposition string) error {
 	ctx := c.Request().Context()
-	id := doc.ID
-	plain, err := h.Keys.Open(h.DB.ChunkReader(ctx, id), id)
+	doc, err := h.DB.Document(ctx, id)
 	if err != nil {
-		return fmt.Errorf("open document %d: %w", id, err)
+		return err
 	}
-	hd := c.Response().Header()
-	hd.Set("Content-Type", "application/pdf")
-	hd.Set("Content-Disposition", fmt.Sprintf(`%s; filename="referto-%d.pdf"`, disposition, id))
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'; object-src 'none'; frame-ancestors 'none'")
-	hd.Set("Content-Length", strconv.FormatInt(doc.Size, 10))
-	c.Response().WriteHeader(http.StatusOK)
-	if _, err := io.Copy(c.Response(), plain); err != nil {
-		h.Log.Error("stream document", "document", id, "err", err)
-		panic(http.ErrAbortHandler)
-	}
-	return nil
+	return h.streamDocument(c, doc, "inline", func() error {
+		return h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: db.ActionReportView, ObjectType: "document", ObjectID: id})
+	})
 }
 
 // reportNotice is the only text a "new document" message may carry: that a

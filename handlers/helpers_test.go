@@ -142,6 +142,7 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 		SMS: &notify.SMSGateway{URL: a.sms.URL}, Email: mailbox{a}}
 	a.e = handlers.New(a.h)
 	a.raw = testkit.Raw(t, d)
+	d.SetSealer(keys)
 
 	cli := db.Actor{Kind: "cli", Name: "test"}
 	if a.facilityID, err = d.CreateFacility(ctx, db.Facility{Code: "MN", Name: "Poliambulatorio Test", Address: "Via Roma 1, Mantova"}, cli, a.Now()); err != nil {

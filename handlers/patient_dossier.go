@@ -77,7 +77,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 		if err != nil {
 			return form, 0, "", err
 		}
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeDenied,
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeDenied,
 			Detail: "locked out"})
 		return form, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.",
 			int(math.Ceil(until.Sub(now).Minutes()))), nil
@@ -88,7 +88,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 			return form, 0, "", err
 		}
 		if !until.IsZero() {
-			_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeDenied,
+			_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeDenied,
 				Detail: "locked out"})
 			return form, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.",
 				int(math.Ceil(until.Sub(now).Minutes()))), nil
@@ -110,7 +110,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 			msg = "Hai già attivato il tuo fascicolo. Per il fascicolo di un familiare usa «Familiari» nel tuo profilo."
 			reason = "account already has its own dossier"
 		}
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeFailed,
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeFailed,
 			Detail: reason})
 		return form, http.StatusConflict, msg, nil
 	case errors.Is(err, db.ErrActivationInvalid), errors.Is(err, db.ErrMobileMismatch), errors.Is(err, db.ErrNotRelative):
@@ -128,7 +128,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 			msg = "Il numero di cellulare registrato in accettazione per questo paziente è diverso da quello del tuo account. " +
 				"Chiedi allo sportello della struttura di correggere il numero, poi riprova."
 		}
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: "dossier.activate", Outcome: db.OutcomeFailed,
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeFailed,
 			Detail: reason})
 		return form, http.StatusUnprocessableEntity, msg, nil
 	}
@@ -175,9 +175,9 @@ func (h *Handler) dossier(c echo.Context) error {
 // download streams a report of the account's dossiers. Another patient's
 // report and a made-up id give the same 404.
 func (h *Handler) download(disposition string) echo.HandlerFunc {
-	action := "report.download"
+	action := db.ActionReportDownload
 	if disposition == "inline" {
-		action = "report.view_online"
+		action = db.ActionReportViewOnline
 	}
 	return func(c echo.Context) error {
 		id, err := pathID(c)
@@ -189,10 +189,9 @@ func (h *Handler) download(disposition string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := h.DB.RecordDownload(h.pctx(c), id, patientActor(c, a.ID), action, h.now()); err != nil {
-			return err
-		}
-		return h.streamDocument(c, doc, disposition)
+		return h.streamDocument(c, doc, disposition, func() error {
+			return h.DB.RecordDownload(h.pctx(c), id, patientActor(c, a.ID), action, h.now())
+		})
 	}
 }
 

@@ -36,7 +36,7 @@ func (h *Handler) startEmailVerification(c echo.Context, a db.Account, email str
 	accountID := a.ID
 	// A cap per account: otherwise the portal could be made to mail any
 	// address again and again.
-	if n, err := h.DB.CountRecentAudit(h.pctx(c), "account.email_confirmation_sent", "account", accountID, h.now().Add(-24*time.Hour)); err != nil {
+	if n, err := h.DB.CountRecentAudit(h.pctx(c), db.ActionAccountEmailConfirmationSent, "account", accountID, h.now().Add(-24*time.Hour)); err != nil {
 		return err
 	} else if n >= emailDailyRequest {
 		return errEmailLimit
@@ -64,7 +64,7 @@ func (h *Handler) startEmailVerification(c echo.Context, a db.Account, email str
 		_ = h.DB.CancelEmailVerification(context.WithoutCancel(ctx), accountID)
 		return errEmailUnavailable
 	}
-	return h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, accountID), Action: "account.email_confirmation_sent",
+	return h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, accountID), Action: db.ActionAccountEmailConfirmationSent,
 		ObjectType: "account", ObjectID: accountID})
 }
 

@@ -68,7 +68,7 @@ func (h *Handler) login(c echo.Context) error {
 	if until, err := h.DB.ClaimAttempt(ctx, patientThrottle, key, now); err != nil {
 		return err
 	} else if !until.IsZero() {
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeDenied, Detail: "locked out"})
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeDenied, Detail: "locked out"})
 		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %d minuti, oppure usa «Password dimenticata».",
 			int(math.Ceil(until.Sub(now).Minutes()))))
 	}
@@ -77,7 +77,7 @@ func (h *Handler) login(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeFailed})
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeFailed})
 		return fail(http.StatusUnauthorized, msgBadPatientLogin)
 	}
 	if err := h.DB.ClearFailures(ctx, key); err != nil {
@@ -100,13 +100,13 @@ func (h *Handler) login(c echo.Context) error {
 		sm.Put(ctx, keyPendingAccount, a.ID)
 		putSessionTime(sm, ctx, keyPendingAt, now)
 		sm.Put(ctx, keyOTP, id)
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeOK, Detail: "password ok, SMS code sent"})
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeOK, Detail: "password ok, SMS code sent"})
 		return c.Redirect(http.StatusSeeOther, "/accedi/codice")
 	}
 	if err := h.signIn(c, a.ID); err != nil {
 		return err
 	}
-	if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: "account.login", Outcome: db.OutcomeOK}); err != nil {
+	if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeOK}); err != nil {
 		return err
 	}
 	return h.afterLogin(c, a.ID)
@@ -159,7 +159,7 @@ func (h *Handler) loginCode(c echo.Context) error {
 		err = db.ErrNotFound
 	}
 	if status, msg, ok := otpCheckMessage(err); ok {
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, page.AccountID), Action: "account.login_code",
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, page.AccountID), Action: db.ActionAccountLoginCode,
 			Outcome: db.OutcomeFailed})
 		return h.renderCode(c, status, page, msg)
 	} else if err != nil {
@@ -168,7 +168,7 @@ func (h *Handler) loginCode(c echo.Context) error {
 	if err := h.signIn(c, page.AccountID); err != nil {
 		return err
 	}
-	if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, page.AccountID), Action: "account.login_code"}); err != nil {
+	if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, page.AccountID), Action: db.ActionAccountLoginCode}); err != nil {
 		return err
 	}
 	return h.afterLogin(c, page.AccountID)
@@ -177,7 +177,7 @@ func (h *Handler) loginCode(c echo.Context) error {
 func (h *Handler) logout(c echo.Context) error {
 	ctx := h.pctx(c)
 	if id := h.patientSessions.GetInt64(ctx, keyAccount); id != 0 {
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, id), Action: "account.logout"})
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, id), Action: db.ActionAccountLogout})
 	}
 	if err := h.patientSessions.Destroy(ctx); err != nil {
 		return err

@@ -98,7 +98,7 @@ func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (stri
 		return "", err
 	}
 	if !ok {
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: "account.reauthenticate", Outcome: db.OutcomeFailed})
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: db.ActionAccountReauthenticate, Outcome: db.OutcomeFailed})
 		return "La password attuale non è corretta.", nil
 	}
 	return "", h.DB.ClearFailures(ctx, key)

@@ -67,7 +67,7 @@ func (h *Handler) forgot(c echo.Context) error {
 	sm.Put(ctx, keyOTP, id)
 	sm.Put(ctx, keyResetAccount, a.ID)
 	if a.ID != 0 {
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: "account.reset_request"})
+		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: db.ActionAccountResetRequest})
 	}
 	return c.Redirect(http.StatusSeeOther, "/password-dimenticata/codice")
 }

@@ -828,15 +828,14 @@ func TestPublishOnlineDeclinedRefused(t *testing.T) {
 	}
 	repAssertNothingStored(t, a)
 
-	// A report that reached the visit some other way is still not published.
-	by := db.Actor{Kind: "staff", ID: a.deskID, Name: receptionUser}
-	id, err := a.db.CreateDraft(ctx, visitID, "Esami", by, a.Now())
+	// A report that reached the visit around the store's own refusal (here
+	// a raw row) is still not published: the rule lives in PublishVisit.
+	res, err := a.raw.ExecContext(ctx, `INSERT INTO documents(visit_id, title, size, uploaded_at, uploaded_by, complete)
+		VALUES (?, 'Esami', 10, ?, ?, 1)`, visitID, a.Now(), a.deskID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.db.CompleteDraft(ctx, id, 10, by, a.Now()); err != nil {
-		t.Fatal(err)
-	}
+	id, _ := res.LastInsertId()
 	rec = c.post(fmt.Sprintf("/desk/visits/%d/publish", visitID), nil)
 	if got, want := rec.Code, http.StatusConflict; got != want {
 		t.Errorf("publish status: got %d, want %d", got, want)
@@ -1023,18 +1022,12 @@ func TestExpireJobRemovesAbandonedDrafts(t *testing.T) {
 
 	draft := func() int64 {
 		t.Helper()
-		id, err := a.db.CreateDraft(ctx, visitID, "Bozza", by, a.Now())
+		// Written but never completed, as after a crash mid-submission.
+		dr, err := a.db.WriteDraft(ctx, visitID, "Bozza", bytes.NewReader(samplePDF(t, "Bozza")), by, a.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := a.db.ChunkWriter(ctx, id)
-		if _, err := w.Write(bytes.Repeat([]byte{0xA5}, 1000)); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return id
+		return dr.ID
 	}
 	old := draft()
 	a.advance(2 * time.Minute)

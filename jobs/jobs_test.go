@@ -61,6 +61,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.SetSealer(testkit.Keys(t))
 	return &world{d: d, facility: fid, desk: db.Actor{Kind: "staff", ID: sid, Name: "sportello"}}
 }
 
@@ -84,23 +85,16 @@ func (w *world) visit(t *testing.T, now time.Time) (db.Visit, []byte) {
 func (w *world) document(t *testing.T, visitID int64, size int, now time.Time, complete bool) int64 {
 	t.Helper()
 	ctx := context.Background()
-	id, err := w.d.CreateDraft(ctx, visitID, "referto", w.desk, now)
+	dr, err := w.d.WriteDraft(ctx, visitID, "referto", bytes.NewReader(bytes.Repeat([]byte{0xA5}, size)), w.desk, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cw := w.d.ChunkWriter(ctx, id)
-	if _, err := cw.Write(bytes.Repeat([]byte{0xA5}, size)); err != nil {
-		t.Fatal(err)
-	}
-	if err := cw.Close(); err != nil {
-		t.Fatal(err)
-	}
 	if complete {
-		if err := w.d.CompleteDraft(ctx, id, int64(size), w.desk, now); err != nil {
+		if err := w.d.CompleteDrafts(ctx, []db.Draft{dr}, w.desk, now); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return id
+	return dr.ID
 }
 
 func (w *world) publish(t *testing.T, visitID int64, now time.Time) {

@@ -126,39 +126,6 @@ type AccessLogPage struct {
 	Events []db.AuditEvent
 }
 
-// accessActions names in Italian the events a patient sees.
-var accessActions = map[string]string{
-	"patient.create":           "Registrazione in accettazione",
-	"patient.contact_change":   "Modifica dei recapiti in accettazione",
-	"visit.accept":             "Accettazione della prestazione",
-	"code.issue":               "Stampa del codice di attivazione",
-	"code.reprint":             "Ristampa del codice di attivazione",
-	"code.revoke":              "Annullamento di un codice di attivazione",
-	"report.upload":            "Caricamento di un referto",
-	"report.publish":           "Pubblicazione di un referto online",
-	"report.withdraw":          "Ritiro di un referto caricato per errore",
-	"report.expire":            "Cancellazione automatica di un referto scaduto",
-	"report.view":              "Consultazione di un referto da parte del personale",
-	"patient.view":             "Consultazione della scheda anagrafica da parte del personale",
-	"visit.view":               "Consultazione di un'accettazione da parte del personale",
-	"dossier.disable":          "Disattivazione del servizio online",
-	"dossier.enable":           "Riattivazione del servizio online",
-	"dossier.reset":            "Azzeramento dello storico",
-	"report.delete_by_patient": "Eliminazione di un referto dal fascicolo",
-	"relative.remove":          "Fine dell'accesso di un familiare",
-	"report.download":          "Scaricamento di un referto",
-	"report.view_online":       "Apertura di un referto online",
-	"dossier.activate":         "Attivazione del fascicolo online",
-}
-
-// AccessAction describes an audit action for the patient.
-func AccessAction(action string) string {
-	if s, ok := accessActions[action]; ok {
-		return s
-	}
-	return action
-}
-
 // AccessActor describes who acted, for the patient viewing the log.
 func (p AccessLogPage) AccessActor(e db.AuditEvent) string {
 	switch e.Actor.Kind {

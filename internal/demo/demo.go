@@ -7,13 +7,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"time"
 
 	"fse/db"
 	"fse/internal/actcode"
 	"fse/internal/codicefiscale"
 	"fse/internal/password"
+	"fse/internal/pdfcheck"
 	"fse/internal/sealbox"
 )
 
@@ -94,8 +94,10 @@ var Facilities = []db.Facility{
 	{Code: "CR", Name: "Centro Diagnostico Demo Cremona", Address: "Piazza Fittizia 5, 26100 Cremona (CR)", Phone: "0372 000000"},
 }
 
-// Seed fills an empty, migrated database with the demo clinic.
+// Seed fills an empty, migrated database with the demo clinic. Reports are
+// sealed with keys, which Seed makes d's sealer.
 func Seed(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *password.Hasher, now time.Time, retention time.Duration) error {
+	d.SetSealer(keys)
 	cli := db.Actor{Kind: "cli", Name: "demo seed"}
 	var facilityIDs []int64
 	for _, f := range Facilities {
@@ -139,7 +141,8 @@ func Seed(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *password.Ha
 			if err != nil {
 				return err
 			}
-			if err := storeReport(ctx, d, keys, visit.ID, title, bytes.NewReader(pdf), desk, accepted.Add(20*time.Hour)); err != nil {
+			r := pdfcheck.NewReader(bytes.NewReader(pdf), int64(len(pdf)))
+			if _, err := d.StoreDocument(ctx, visit.ID, title, r, desk, accepted.Add(20*time.Hour)); err != nil {
 				return err
 			}
 		}
@@ -171,30 +174,6 @@ func seedAccount(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *pass
 	_, err = d.ActivateDossier(ctx, db.Activation{AccountID: id, FiscalCode: p.FiscalCode(),
 		CodeMAC: keys.CodeMAC(actcode.Normalize(p.Code)), PrivacyVersion: "fascicolo-2026-11"}, db.Actor{Kind: "patient", ID: id}, now)
 	return err
-}
-
-// storeReport encrypts a report into a visit the way an upload does.
-func storeReport(ctx context.Context, d *db.DB, keys *sealbox.Keys, visitID int64, title string, r io.Reader, by db.Actor, now time.Time) error {
-	id, err := d.CreateDraft(ctx, visitID, title, by, now)
-	if err != nil {
-		return err
-	}
-	chunks := d.ChunkWriter(ctx, id)
-	sealed, err := keys.Seal(chunks, id)
-	if err != nil {
-		return err
-	}
-	n, err := io.Copy(sealed, r)
-	if err != nil {
-		return err
-	}
-	if err := sealed.Close(); err != nil {
-		return err
-	}
-	if err := chunks.Close(); err != nil {
-		return err
-	}
-	return d.CompleteDraft(ctx, id, n, by, now)
 }
 
 // CheckCodes verifies that every demo code matches a stored MAC, so the

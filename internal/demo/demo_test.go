@@ -116,6 +116,7 @@ func checkDemoContent(t *testing.T, d *db.DB) {
 	}
 
 	keys := demo.Keys()
+	d.SetSealer(keys)
 	if err := demo.CheckCodes(ctx, d, keys); err != nil {
 		t.Errorf("CheckCodes: %v", err)
 	}
@@ -125,7 +126,7 @@ func checkDemoContent(t *testing.T, d *db.DB) {
 		t.Errorf("complete documents = %d, want %d", got, want)
 	}
 	for _, doc := range docs {
-		r, err := keys.Open(d.ChunkReader(ctx, doc.id), doc.id)
+		r, err := d.OpenDocument(ctx, doc.id)
 		if err != nil {
 			t.Errorf("document %d (%s): open: %v", doc.id, doc.title, err)
 			continue
@@ -258,6 +259,7 @@ func TestRebase(t *testing.T) {
 				t.Errorf("published documents = %d, want %d", published, wantReports())
 			}
 			keys := demo.Keys()
+			d.SetSealer(keys)
 			for _, p := range demo.Patients {
 				c, err := d.CodeByMAC(ctx, keys.CodeMAC(actcode.Normalize(p.Code)))
 				if err != nil {
@@ -279,7 +281,7 @@ func TestRebase(t *testing.T) {
 			}
 			// Rebased documents still decrypt.
 			for _, doc := range completeDocuments(t, d) {
-				r, err := keys.Open(d.ChunkReader(ctx, doc.id), doc.id)
+				r, err := d.OpenDocument(ctx, doc.id)
 				if err == nil {
 					_, err = io.Copy(io.Discard, r)
 				}

@@ -1,0 +1,76 @@
+package db
+
+// Audit actions: every event in the audit log names one of these. The
+// values are stored, so they never change; views gives each an Italian label.
+const (
+	// Staff.
+	ActionStaffLogin   = "staff.login"
+	ActionStaffLogout  = "staff.logout"
+	ActionStaffCreate  = "staff.create"
+	ActionStaffEnable  = "staff.enable"
+	ActionStaffDisable = "staff.disable"
+	// Facilities.
+	ActionFacilityCreate  = "facility.create"
+	ActionFacilityEnable  = "facility.enable"
+	ActionFacilityDisable = "facility.disable"
+	// The registry and the desk's reads.
+	ActionPatientCreate        = "patient.create"
+	ActionPatientContactChange = "patient.contact_change"
+	ActionPatientView          = "patient.view"
+	ActionPatientSearch        = "patient.search"
+	ActionVisitAccept          = "visit.accept"
+	ActionVisitView            = "visit.view"
+	// Activation codes.
+	ActionCodeIssue   = "code.issue"
+	ActionCodeReprint = "code.reprint"
+	ActionCodeRevoke  = "code.revoke"
+	// Reports.
+	ActionReportUpload          = "report.upload"
+	ActionReportPublish         = "report.publish"
+	ActionReportWithdraw        = "report.withdraw"
+	ActionReportExpire          = "report.expire"
+	ActionReportView            = "report.view"
+	ActionReportDownload        = "report.download"
+	ActionReportViewOnline      = "report.view_online"
+	ActionReportDeleteByPatient = "report.delete_by_patient"
+	// Dossiers.
+	ActionDossierActivate     = "dossier.activate"
+	ActionDossierEnable       = "dossier.enable"
+	ActionDossierDisable      = "dossier.disable"
+	ActionDossierReset        = "dossier.reset"
+	ActionDossierRevokeOthers = "dossier.revoke_others"
+	ActionDossierUnlink       = "dossier.unlink"
+	ActionRelativeAdd         = "relative.add"
+	ActionRelativeRemove      = "relative.remove"
+	// Patient accounts.
+	ActionAccountRegister              = "account.register"
+	ActionAccountLogin                 = "account.login"
+	ActionAccountLoginCode             = "account.login_code"
+	ActionAccountLogout                = "account.logout"
+	ActionAccountPasswordChange        = "account.password_change"
+	ActionAccountResetRequest          = "account.reset_request"
+	ActionAccountReauthenticate        = "account.reauthenticate"
+	ActionAccountPreferences           = "account.preferences"
+	ActionAccountContactChange         = "account.contact_change"
+	ActionAccountEmailConfirmationSent = "account.email_confirmation_sent"
+	ActionAccountEmailVerified         = "account.email_verified"
+	ActionAccountDelete                = "account.delete"
+	// Notifications.
+	ActionOutboxRetry = "outbox.retry"
+)
+
+// AuditActions lists every audit action, so tests can check that each has a label.
+func AuditActions() []string {
+	return []string{
+		ActionStaffLogin, ActionStaffLogout, ActionStaffCreate, ActionStaffEnable, ActionStaffDisable, ActionFacilityCreate,
+		ActionFacilityEnable, ActionFacilityDisable, ActionPatientCreate, ActionPatientContactChange, ActionPatientView,
+		ActionPatientSearch, ActionVisitAccept, ActionVisitView, ActionCodeIssue, ActionCodeReprint, ActionCodeRevoke,
+		ActionReportUpload, ActionReportPublish, ActionReportWithdraw, ActionReportExpire, ActionReportView,
+		ActionReportDownload, ActionReportViewOnline, ActionReportDeleteByPatient, ActionDossierActivate,
+		ActionDossierEnable, ActionDossierDisable, ActionDossierReset, ActionDossierRevokeOthers, ActionDossierUnlink,
+		ActionRelativeAdd, ActionRelativeRemove, ActionAccountRegister, ActionAccountLogin, ActionAccountLoginCode,
+		ActionAccountLogout, ActionAccountPasswordChange, ActionAccountResetRequest, ActionAccountReauthenticate,
+		ActionAccountPreferences, ActionAccountContactChange, ActionAccountEmailConfirmationSent, ActionAccountEmailVerified,
+		ActionAccountDelete, ActionOutboxRetry,
+	}
+}

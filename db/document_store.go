@@ -1,0 +1,283 @@
+package db
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+)
+
+// ChunkSize is the size of the ciphertext rows a document is stored in. It
+// keeps memory flat for any file size and each write transaction short.
+const ChunkSize = 64 << 10
+
+// MaxTitleLen is the longest report title, in characters.
+const MaxTitleLen = 120
+
+// Title errors; callers explain each in their own language.
+var (
+	ErrTitleMissing = errors.New("a report needs a title")
+	ErrTitleTooLong = fmt.Errorf("a report title has at most %d characters", MaxTitleLen)
+)
+
+// ValidateTitle checks a report title as every way in (desk, intake) must.
+func ValidateTitle(title string) error {
+	switch {
+	case title == "":
+		return ErrTitleMissing
+	case utf8.RuneCountInString(title) > MaxTitleLen:
+		return ErrTitleTooLong
+	}
+	return nil
+}
+
+// Sealer encrypts a document's content for storage, with a key of its own
+// bound to the document id, and decrypts it back. sealbox.Keys is the one
+// the product uses; declaring it here keeps db free of our other packages.
+type Sealer interface {
+	Seal(dst io.Writer, documentID int64) (io.WriteCloser, error)
+	Open(src io.Reader, documentID int64) (io.Reader, error)
+}
+
+var errNoSealer = errors.New("no sealer: call SetSealer before storing or opening documents")
+
+// SetSealer sets how documents are encrypted. Call it once, after the key
+// file is loaded and before the store is used for documents.
+func (d *DB) SetSealer(s Sealer) { d.sealer = s }
+
+// Draft is a document whose content is stored but not yet visible to staff.
+type Draft struct {
+	ID   int64
+	Size int64
+}
+
+// StoreDocument is the one way a report enters the store: it writes a
+// draft from r (see WriteDraft) and completes it. The desk upload, the demo
+// seed and the integrations call it (the desk through WriteDraft, to keep a
+// multi-file submission whole).
+func (d *DB) StoreDocument(ctx context.Context, visitID int64, title string, r io.Reader, by Actor, now time.Time) (Draft, error) {
+	draft, err := d.WriteDraft(ctx, visitID, title, r, by, now)
+	if err != nil {
+		return Draft{}, err
+	}
+	if err := d.CompleteDrafts(ctx, []Draft{draft}, by, now); err != nil {
+		d.DiscardDrafts(context.WithoutCancel(ctx), []Draft{draft})
+		return Draft{}, err
+	}
+	return draft, nil
+}
+
+// WriteDraft streams r, sealed with the document's own key, into chunk rows
+// of a new draft of the visit, never holding the file whole and never
+// writing plaintext. r decides what is acceptable: any error it returns
+// instead of io.EOF (not a PDF, too large, truncated, a broken connection)
+// discards the draft and is returned wrapped, so nothing half-written stays.
+// A visit whose online delivery was declined at the desk takes no reports
+// (ErrOnlineDeclined); a missing visit is ErrNotFound.
+func (d *DB) WriteDraft(ctx context.Context, visitID int64, title string, r io.Reader, by Actor, now time.Time) (Draft, error) {
+	if err := ValidateTitle(title); err != nil {
+		return Draft{}, err
+	}
+	if d.sealer == nil {
+		return Draft{}, errNoSealer
+	}
+	// The first bytes are drawn before any row is written: a reader that
+	// refuses the stream at once (not a PDF) leaves nothing to clean up.
+	br := bufio.NewReaderSize(r, ChunkSize)
+	if _, err := br.Peek(1); err != nil && err != io.EOF {
+		return Draft{}, fmt.Errorf("store report for visit %d: %w", visitID, err)
+	}
+	id, err := d.createDraft(ctx, visitID, title, by, now)
+	if err != nil {
+		return Draft{}, fmt.Errorf("store report for visit %d: %w", visitID, err)
+	}
+	n, err := d.writeSealed(ctx, id, br)
+	if err != nil {
+		d.DiscardDrafts(context.WithoutCancel(ctx), []Draft{{ID: id}})
+		return Draft{}, fmt.Errorf("store report for visit %d: %w", visitID, err)
+	}
+	return Draft{ID: id, Size: n}, nil
+}
+
+func (d *DB) writeSealed(ctx context.Context, id int64, r io.Reader) (int64, error) {
+	chunks := &chunkWriter{ctx: ctx, db: d, id: id, buf: make([]byte, 0, ChunkSize)}
+	sealed, err := d.sealer.Seal(chunks, id)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(sealed, r)
+	if err != nil {
+		return n, err
+	}
+	if err := sealed.Close(); err != nil {
+		return n, err
+	}
+	return n, chunks.flush()
+}
+
+// createDraft inserts an incomplete document row, refusing a visit whose
+// online delivery was declined. A crash before CompleteDrafts leaves an
+// incomplete row that the expire job removes.
+func (d *DB) createDraft(ctx context.Context, visitID int64, title string, by Actor, now time.Time) (int64, error) {
+	var id int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var declined bool
+		if err := tx.QueryRowContext(ctx, `SELECT online_declined FROM visits WHERE id = ?`, visitID).Scan(&declined); err != nil {
+			return mapErr(err)
+		}
+		if declined {
+			return ErrOnlineDeclined
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO documents(visit_id, title, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?)`,
+			visitID, title, now.UTC(), by.ID)
+		if err != nil {
+			return mapErr(err)
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, err
+}
+
+// CompleteDrafts makes written drafts visible to staff in one transaction,
+// auditing each upload: a submission is kept whole or not at all.
+func (d *DB) CompleteDrafts(ctx context.Context, drafts []Draft, by Actor, now time.Time) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		for _, dr := range drafts {
+			res, err := tx.ExecContext(ctx, `UPDATE documents SET complete = 1, size = ? WHERE id = ? AND complete = 0`, dr.Size, dr.ID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return fmt.Errorf("draft %d: %w", dr.ID, ErrNotFound)
+			}
+			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportUpload, ObjectType: "document", ObjectID: dr.ID,
+				Detail: fmt.Sprintf("%d bytes", dr.Size)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("complete %d drafts: %w", len(drafts), err)
+	}
+	return nil
+}
+
+// DiscardDrafts removes drafts whose submission failed, with their chunks.
+// A failure is returned but leaves nothing visible: the expire job removes
+// drafts abandoned for an hour.
+func (d *DB) DiscardDrafts(ctx context.Context, drafts []Draft) error {
+	var errs []error
+	for _, dr := range drafts {
+		if _, err := d.w.ExecContext(ctx, `DELETE FROM documents WHERE id = ? AND complete = 0`, dr.ID); err != nil {
+			errs = append(errs, fmt.Errorf("discard draft %d: %w", dr.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// OpenDocument returns the plaintext of a stored document as a stream,
+// decrypted chunk by chunk. The header is checked before it returns; a
+// later Read error means tampered or missing data, and whatever was already
+// produced must be discarded (for example by aborting the response).
+func (d *DB) OpenDocument(ctx context.Context, docID int64) (io.Reader, error) {
+	if d.sealer == nil {
+		return nil, errNoSealer
+	}
+	r, err := d.sealer.Open(&chunkReader{ctx: ctx, db: d, id: docID}, docID)
+	if err != nil {
+		return nil, fmt.Errorf("open document %d: %w", docID, err)
+	}
+	return r, nil
+}
+
+// chunkWriter stores what it receives as the document's ciphertext chunks,
+// each row in its own short transaction.
+type chunkWriter struct {
+	ctx context.Context
+	db  *DB
+	id  int64
+	seq int
+	buf []byte
+}
+
+func (w *chunkWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		take := min(ChunkSize-len(w.buf), len(p))
+		w.buf = append(w.buf, p[:take]...)
+		p = p[take:]
+		if len(w.buf) == ChunkSize {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (w *chunkWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.db.w.ExecContext(w.ctx, `INSERT INTO document_chunks(document_id, seq, data) VALUES (?, ?, ?)`, w.id, w.seq, w.buf)
+	if err != nil {
+		return fmt.Errorf("store chunk %d of document %d: %w", w.seq, w.id, err)
+	}
+	w.seq++
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// chunkReader reads the document's ciphertext one chunk per query, so a
+// slow download never holds a read transaction open.
+type chunkReader struct {
+	ctx   context.Context
+	db    *DB
+	id    int64
+	seq   int
+	buf   []byte // unread part of store
+	store []byte // reused for every chunk
+	eof   bool
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.eof {
+			return 0, io.EOF
+		}
+		if err := r.next(); err != nil {
+			return 0, fmt.Errorf("read chunk %d of document %d: %w", r.seq, r.id, err)
+		}
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// next loads the next chunk into the reused buffer. RawBytes avoids the
+// copy database/sql would otherwise make of every 64 KiB row.
+func (r *chunkReader) next() error {
+	rows, err := r.db.r.QueryContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		r.eof = true
+		return rows.Err()
+	}
+	var raw sql.RawBytes
+	if err := rows.Scan(&raw); err != nil {
+		return err
+	}
+	r.store = append(r.store[:0], raw...)
+	r.buf = r.store
+	r.seq++
+	return rows.Close()
+}

@@ -1,0 +1,197 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"fse/db"
+	"fse/internal/testkit"
+)
+
+func TestStoreDocumentRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	sizes := []int{0, 1, db.ChunkSize - 1, db.ChunkSize, db.ChunkSize + 1, 3*db.ChunkSize + 5}
+	for _, size := range sizes {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			want := make([]byte, size)
+			if _, err := rand.Read(want); err != nil {
+				t.Fatal(err)
+			}
+			// Half reads exercise the buffering across chunk boundaries.
+			dr, err := f.d.StoreDocument(ctx, v.ID, "Referto", iotest.HalfReader(bytes.NewReader(want)), f.desk, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dr.Size != int64(size) {
+				t.Errorf("stored size = %d, want %d", dr.Size, size)
+			}
+			var chunks, stored int
+			if err := testkit.Raw(t, f.d).QueryRow(`SELECT count(*), coalesce(sum(length(data)), 0) FROM document_chunks
+				WHERE document_id = ?`, dr.ID).Scan(&chunks, &stored); err != nil {
+				t.Fatal(err)
+			}
+			if wantChunks := (stored + db.ChunkSize - 1) / db.ChunkSize; chunks != wantChunks || stored <= size {
+				t.Errorf("%d chunks holding %d bytes for %d bytes of content, want sealed content in %d chunks", chunks, stored, size, wantChunks)
+			}
+			r, err := f.d.OpenDocument(ctx, dr.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("read back %d bytes (err %v), want the %d stored", len(got), err, len(want))
+			}
+			doc, err := f.d.Document(ctx, dr.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc.Size != int64(size) || doc.Published() {
+				t.Errorf("document = %+v, want size %d, unpublished", doc, size)
+			}
+		})
+	}
+	if n := len(f.audit(t, db.ActionReportUpload)); n != len(sizes) {
+		t.Errorf("%d upload audit events, want %d", n, len(sizes))
+	}
+}
+
+func TestStoredContentIsNeverPlaintext(t *testing.T) {
+	f := newFixture(t)
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	secret := strings.Repeat("Emoglobina 13,5 g/dL ", 5000)
+	id := f.store(t, v.ID, []byte(secret))
+	if n := testkit.Count(t, f.d, `SELECT count(*) FROM document_chunks WHERE document_id = ? AND instr(data, 'Emoglobina') > 0`, id); n != 0 {
+		t.Errorf("%d chunks hold the plaintext", n)
+	}
+}
+
+// A reader's error (the PDF check, a size limit, a dropped connection)
+// leaves nothing behind: no draft row, no chunk.
+func TestStoreDocumentDiscardsOnReaderError(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	refused := errors.New("not a PDF")
+	for name, r := range map[string]io.Reader{
+		"refused at once": iotest.ErrReader(refused),
+		"refused midway":  io.MultiReader(bytes.NewReader(make([]byte, 3*db.ChunkSize)), iotest.ErrReader(refused)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := f.d.StoreDocument(ctx, v.ID, "Referto", r, f.desk, t0)
+			if !errors.Is(err, refused) {
+				t.Fatalf("StoreDocument = %v, want the reader's error", err)
+			}
+			if n := testkit.Count(t, f.d, `SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM document_chunks)`); n != 0 {
+				t.Errorf("%d rows left behind", n)
+			}
+		})
+	}
+}
+
+func TestStoreDocumentRefusals(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	declined, err := f.d.Accept(ctx, db.Acceptance{Patient: patient(1), FacilityID: f.facilityID, Exams: []string{"ECG"},
+		OnlineDeclined: true}, f.desk, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		visitID int64
+		title   string
+		want    error
+	}{
+		{"no title", v.ID, "", db.ErrTitleMissing},
+		{"long title", v.ID, strings.Repeat("è", db.MaxTitleLen+1), db.ErrTitleTooLong},
+		{"declined at the desk", declined.ID, "Referto", db.ErrOnlineDeclined},
+		{"missing visit", 9999, "Referto", db.ErrNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := f.d.StoreDocument(ctx, tt.visitID, tt.title, strings.NewReader("%PDF-1.7"), f.desk, t0); !errors.Is(err, tt.want) {
+				t.Errorf("StoreDocument = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if _, err := f.d.StoreDocument(ctx, v.ID, strings.Repeat("è", db.MaxTitleLen), strings.NewReader("x"), f.desk, t0); err != nil {
+		t.Errorf("title of exactly %d characters: %v", db.MaxTitleLen, err)
+	}
+	if n := testkit.Count(t, f.d, `SELECT count(*) FROM documents`); n != 1 {
+		t.Errorf("%d documents, want only the one accepted", n)
+	}
+}
+
+// A submission of several files is kept whole or not at all.
+func TestCompleteDraftsIsAllOrNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	a, err := f.d.WriteDraft(ctx, v.ID, "Primo", strings.NewReader("uno"), f.desk, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.d.WriteDraft(ctx, v.ID, "Secondo", strings.NewReader("due"), f.desk, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if docs, _ := f.d.VisitDocuments(ctx, v.ID); len(docs) != 0 {
+		t.Errorf("drafts visible before completion: %+v", docs)
+	}
+	if err := f.d.DiscardDrafts(ctx, []db.Draft{b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.d.CompleteDrafts(ctx, []db.Draft{a, b}, f.desk, t0); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("CompleteDrafts with a discarded draft = %v, want ErrNotFound", err)
+	}
+	if docs, _ := f.d.VisitDocuments(ctx, v.ID); len(docs) != 0 {
+		t.Errorf("a partial submission became visible: %+v", docs)
+	}
+	if err := f.d.CompleteDrafts(ctx, []db.Draft{a}, f.desk, t0); err != nil {
+		t.Fatal(err)
+	}
+	if docs, _ := f.d.VisitDocuments(ctx, v.ID); len(docs) != 1 || docs[0].Title != "Primo" {
+		t.Errorf("VisitDocuments = %+v, want the completed draft", docs)
+	}
+}
+
+func TestWithdrawDeletesChunks(t *testing.T) {
+	f := newFixture(t)
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	id := f.store(t, v.ID, make([]byte, 2*db.ChunkSize))
+	if err := f.d.WithdrawDocument(context.Background(), id, f.desk, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n := testkit.Count(t, f.d, `SELECT count(*) FROM document_chunks WHERE document_id = ?`, id); n != 0 {
+		t.Errorf("%d chunks left after withdrawal, want 0 (ON DELETE CASCADE)", n)
+	}
+}
+
+func TestDocumentsNeedASealer(t *testing.T) {
+	d := testkit.OpenDB(t)
+	if _, err := d.StoreDocument(context.Background(), 1, "Referto", strings.NewReader("x"), cli, t0); err == nil {
+		t.Error("StoreDocument without a sealer succeeded")
+	}
+	if _, err := d.OpenDocument(context.Background(), 1); err == nil {
+		t.Error("OpenDocument without a sealer succeeded")
+	}
+}
+
+// audit returns the events of one action.
+func (f fixture) audit(t *testing.T, action string) []db.AuditEvent {
+	t.Helper()
+	ev, err := f.d.ListAudit(context.Background(), db.AuditFilter{Action: action, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
