@@ -13,26 +13,15 @@ import (
 // takes control from the parents).
 var ErrNotPatient = errors.New("only the patient's own account may do this")
 
-// ownedByOther reports whether another account holds the patient's own
-// ("self") link while this account's link is not the patient's own (a
-// patient with two accounts of their own decides from either).
-func ownedByOther(ctx context.Context, tx *sql.Tx, accountID, patientID int64) (bool, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ? AND relation = 'self' AND account_id <> ?
-		AND NOT EXISTS (SELECT 1 FROM dossier_links WHERE patient_id = ? AND account_id = ? AND relation = 'self')`,
-		patientID, accountID, patientID, accountID).Scan(&n)
-	return n > 0, err
-}
-
-// linked checks inside tx that accountID has patientID's dossier.
-func linked(ctx context.Context, tx *sql.Tx, accountID, patientID int64) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
-		accountID, patientID).Scan(&n); err != nil {
+// manage loads inside tx the account's link to the dossier and checks
+// that it may manage it (DossierLink.MayManage).
+func manage(ctx context.Context, tx *sql.Tx, accountID, patientID int64) error {
+	l, err := loadLink(ctx, tx, accountID, patientID)
+	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return ErrNotFound
+	if !l.MayManage() {
+		return ErrNotPatient
 	}
 	return nil
 }
@@ -42,14 +31,8 @@ func linked(ctx context.Context, tx *sql.Tx, accountID, patientID int64) error {
 // reports hidden) or on again with a new consent to privacyVersion.
 func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, on bool, privacyVersion string, by Actor, now time.Time) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		if err := linked(ctx, tx, accountID, patientID); err != nil {
-			return err
-		}
 		if on {
-			if other, err := ownedByOther(ctx, tx, accountID, patientID); err != nil || other {
-				if err == nil {
-					err = ErrNotPatient
-				}
+			if err := manage(ctx, tx, accountID, patientID); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE patients SET online_disabled_at = NULL WHERE id = ?`, patientID); err != nil {
@@ -61,6 +44,9 @@ func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, 
 			}
 			return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierEnable, ObjectType: "patient", ObjectID: patientID,
 				Detail: "consent given again, notice " + privacyVersion})
+		}
+		if _, err := loadLink(ctx, tx, accountID, patientID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE patients SET online_disabled_at = ? WHERE id = ? AND online_disabled_at IS NULL`,
 			now.UTC(), patientID); err != nil {
@@ -100,13 +86,7 @@ func deletePublished(ctx context.Context, tx *sql.Tx, patientID int64, by Actor,
 func (d *DB) ResetDossier(ctx context.Context, accountID, patientID int64, by Actor, now time.Time) (int, error) {
 	var n int
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		if err := linked(ctx, tx, accountID, patientID); err != nil {
-			return err
-		}
-		if other, err := ownedByOther(ctx, tx, accountID, patientID); err != nil || other {
-			if err == nil {
-				err = ErrNotPatient
-			}
+		if err := manage(ctx, tx, accountID, patientID); err != nil {
 			return err
 		}
 		var err error
@@ -133,10 +113,7 @@ func (d *DB) DeleteReport(ctx context.Context, accountID, docID int64, by Actor,
 		if err != nil {
 			return mapErr(err)
 		}
-		if other, err := ownedByOther(ctx, tx, accountID, patientID); err != nil || other {
-			if err == nil {
-				err = ErrNotPatient
-			}
+		if err := manage(ctx, tx, accountID, patientID); err != nil {
 			return err
 		}
 		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportDeleteByPatient, ObjectType: "document", ObjectID: docID}); err != nil {
@@ -213,13 +190,11 @@ func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) 
 func (d *DB) RevokeOtherAccounts(ctx context.Context, accountID, patientID int64, by Actor, now time.Time) (int, error) {
 	var n int
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var self int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE account_id = ? AND patient_id = ? AND relation = 'self'`,
-			accountID, patientID).Scan(&self); err != nil {
-			return err
-		}
-		if self == 0 {
+		l, err := loadLink(ctx, tx, accountID, patientID)
+		if errors.Is(err, ErrNotFound) || err == nil && !l.MayRevokeOthers() {
 			return ErrNotPatient
+		} else if err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL AND patient_id = ?
 			AND account_id <> ?`, patientID, accountID); err != nil {

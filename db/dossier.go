@@ -45,7 +45,7 @@ type DossierLink struct {
 	// OtherAccounts is how many other accounts see this dossier.
 	OtherAccounts int
 	// OwnedByOther is set when the patient has their own account (not this
-	// one): only they may turn the service back on or reset the history.
+	// one); see MayManage.
 	OwnedByOther bool
 }
 
@@ -135,31 +135,64 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 	return patientID, err
 }
 
-// DossierLinks lists the dossiers an account can see, its own first.
-func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT l.account_id, l.relation, coalesce(l.relative_id, 0), l.privacy_version, l.consented_at,
+// MayManage tells whether the account may turn the dossier's service back
+// on, reset its history or delete its reports: not when the patient has an
+// account of their own and this is not it (consent is the patient's; at 18
+// the young adult takes control from the parents). Every account may turn
+// the service off or unlink the dossier.
+func (l DossierLink) MayManage() bool { return !l.OwnedByOther }
+
+// MayRevokeOthers tells whether the account may end every other account's
+// access: only the patient's own account may.
+func (l DossierLink) MayRevokeOthers() bool { return l.Relation == RelationSelf }
+
+// OthersSeeOwnDossier tells whether this is the patient's own account and
+// other accounts (a parent's) see the dossier too: the patient is offered
+// to end their access, and warned before unlinking.
+func (l DossierLink) OthersSeeOwnDossier() bool { return l.MayRevokeOthers() && l.OtherAccounts > 0 }
+
+// linkCols reads a dossier link with its patient; OwnedByOther is set when
+// another account holds the patient's own link and this link is not one
+// (a patient with two accounts of their own decides from either).
+const linkCols = `l.account_id, l.relation, coalesce(l.relative_id, 0), l.privacy_version, l.consented_at,
 		l.activated_at, p.id, p.fiscal_code, p.first_name, p.last_name, p.birth_date, p.birth_place, p.sex, p.mobile, p.email,
 		p.created_at, p.updated_at, p.online_disabled_at,
 		(SELECT count(*) FROM dossier_links o WHERE o.patient_id = l.patient_id AND o.account_id <> l.account_id),
 		l.relation <> 'self' AND EXISTS (SELECT 1 FROM dossier_links o WHERE o.patient_id = l.patient_id
 			AND o.account_id <> l.account_id AND o.relation = 'self')
-		FROM dossier_links l JOIN patients p ON p.id = l.patient_id WHERE l.account_id = ?
+		FROM dossier_links l JOIN patients p ON p.id = l.patient_id`
+
+func scanLink(s interface{ Scan(...any) error }) (DossierLink, error) {
+	var l DossierLink
+	p := &l.Patient
+	var off sql.NullTime
+	err := s.Scan(&l.AccountID, &l.Relation, &l.RelativeID, &l.PrivacyVersion, &l.ConsentedAt, &l.ActivatedAt,
+		&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, &p.BirthDate, &p.BirthPlace, &p.Sex, &p.Mobile, &p.Email,
+		&p.CreatedAt, &p.UpdatedAt, &off, &l.OtherAccounts, &l.OwnedByOther)
+	p.OnlineDisabledAt = off.Time
+	return l, mapErr(err)
+}
+
+// loadLink reads inside tx the link of accountID to patientID's dossier;
+// ErrNotFound when the account does not have it.
+func loadLink(ctx context.Context, tx *sql.Tx, accountID, patientID int64) (DossierLink, error) {
+	return scanLink(tx.QueryRowContext(ctx, `SELECT `+linkCols+` WHERE l.account_id = ? AND l.patient_id = ?`, accountID, patientID))
+}
+
+// DossierLinks lists the dossiers an account can see, its own first.
+func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT `+linkCols+` WHERE l.account_id = ?
 		ORDER BY l.relation <> 'self', p.first_name`, accountID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dossier links of account %d: %w", accountID, err)
 	}
 	defer rows.Close()
 	var out []DossierLink
 	for rows.Next() {
-		var l DossierLink
-		p := &l.Patient
-		var off sql.NullTime
-		if err := rows.Scan(&l.AccountID, &l.Relation, &l.RelativeID, &l.PrivacyVersion, &l.ConsentedAt, &l.ActivatedAt,
-			&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, &p.BirthDate, &p.BirthPlace, &p.Sex, &p.Mobile, &p.Email,
-			&p.CreatedAt, &p.UpdatedAt, &off, &l.OtherAccounts, &l.OwnedByOther); err != nil {
-			return nil, err
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, fmt.Errorf("dossier links of account %d: %w", accountID, err)
 		}
-		p.OnlineDisabledAt = off.Time
 		out = append(out, l)
 	}
 	return out, rows.Err()

@@ -70,7 +70,7 @@ func (h *Handler) dossierConfirmPage(c echo.Context, l db.DossierLink, action st
 			"Non vedrai più questo fascicolo e non riceverai avvisi. I referti restano per il paziente e per gli altri account autorizzati, e su carta.",
 			"Per vederlo di nuovo servirà un nuovo codice di attivazione.",
 		}
-		if l.Relation == db.RelationSelf && l.OtherAccounts > 0 {
+		if l.OthersSeeOwnDossier() {
 			page.Lines = append(page.Lines, "Attenzione: altri account vedono questo fascicolo e, senza il tuo account, potranno "+
 				"riattivare il servizio o eliminarne i referti. Se non vuoi, prima togli loro l'accesso.")
 		}
@@ -152,7 +152,7 @@ func (h *Handler) deleteReportForm(c echo.Context) error {
 		return err
 	}
 	for _, l := range links {
-		if l.Patient.ID == visit.PatientID && l.OwnedByOther {
+		if l.Patient.ID == visit.PatientID && !l.MayManage() {
 			return notPatient(db.ErrNotPatient)
 		}
 	}
