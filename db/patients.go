@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ func (d *DB) SearchPatients(ctx context.Context, q string, limit int) ([]Patient
 // the desk, auditing which fields changed (names only, never values).
 func upsertPatient(ctx context.Context, tx *sql.Tx, p Patient, by Actor, now time.Time) (int64, error) {
 	old, err := scanPatient(tx.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE fiscal_code = ?`, p.FiscalCode))
-	if err == ErrNotFound {
+	if errors.Is(err, ErrNotFound) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO patients(fiscal_code, first_name, last_name, birth_date, birth_place, sex,
 			mobile, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.FiscalCode, p.FirstName, p.LastName, p.BirthDate.UTC(), p.BirthPlace, p.Sex, p.Mobile, p.Email, now.UTC(), now.UTC())

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -50,11 +51,11 @@ func (h *Handler) deskLogin(c echo.Context) error {
 	}
 
 	st, err := h.DB.StaffByUsername(ctx, username)
-	if err != nil && err != db.ErrNotFound {
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
 	hash := st.PasswordHash
-	if err == db.ErrNotFound || !st.Active {
+	if errors.Is(err, db.ErrNotFound) || !st.Active {
 		hash = "" // compare against a dummy so timing does not reveal the user
 	}
 	ok, rehash, verr := h.Hasher.Verify(ctx, pw, hash)

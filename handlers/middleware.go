@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -82,7 +83,7 @@ func (h *Handler) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 				c.Set(ctxStaff, &s)
 				return next(c)
 			}
-			if err != nil && err != db.ErrNotFound {
+			if err != nil && !errors.Is(err, db.ErrNotFound) {
 				return err
 			}
 			// Disabled or removed: the session dies now.
