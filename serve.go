@@ -277,7 +277,7 @@ func loadOrCreateKeys(ctx context.Context, path string, d *db.DB, e env) (*sealb
 	case err != nil:
 		return nil, err
 	}
-	if err := d.CheckKey(ctx, keys.CodeMAC("fse key check v1")); err != nil {
+	if err := d.CheckKey(ctx, keys.MAC(sealbox.KeyCheck, "")); err != nil {
 		if errors.Is(err, db.ErrWrongKey) {
 			return nil, fmt.Errorf("the key file %s is not the one this database was written with: use the right key file (refusing to start)", path)
 		}

@@ -19,6 +19,7 @@ import (
 	"fse/db"
 	"fse/internal/actcode"
 	"fse/internal/codicefiscale"
+	"fse/internal/sealbox"
 )
 
 // accCodeExact matches a whole activation code as printed on the slip.
@@ -149,7 +150,7 @@ func accPatient(t *testing.T, a *app, cf string) db.Patient {
 // accCode looks an activation code up by its MAC, as activation does.
 func accCode(t *testing.T, a *app, code string) db.CodeStatus {
 	t.Helper()
-	st, err := a.db.CodeByMAC(context.Background(), a.keys.CodeMAC(actcode.Normalize(code)))
+	st, err := a.db.CodeByMAC(context.Background(), a.keys.MAC(sealbox.ActivationCode, actcode.Normalize(code)))
 	if err != nil {
 		t.Fatalf("code %s by MAC: %v", code, err)
 	}
@@ -639,7 +640,7 @@ func TestAcceptSlip(t *testing.T) {
 	if !v.CodeActive(a.Now()) {
 		t.Error("visit has no active code after acceptance")
 	}
-	if _, err := a.db.CodeByMAC(ctx, a.keys.CodeMAC(actcode.Normalize(actcode.New()))); !errors.Is(err, db.ErrNotFound) {
+	if _, err := a.db.CodeByMAC(ctx, a.keys.MAC(sealbox.ActivationCode, actcode.Normalize(actcode.New()))); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("a random code: got %v, want ErrNotFound", err)
 	}
 }

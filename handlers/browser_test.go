@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"fse/internal/actcode"
+	"fse/internal/sealbox"
 )
 
 // browserContext starts headless Chromium for a test. Without Chromium the
@@ -155,7 +156,7 @@ func TestBrowserFrontDesk(t *testing.T) {
 
 	// The printed code is live, and the stored report decrypts to the bytes uploaded.
 	bg := context.Background()
-	st, err := a.db.CodeByMAC(bg, a.keys.CodeMAC(actcode.Normalize(code)))
+	st, err := a.db.CodeByMAC(bg, a.keys.MAC(sealbox.ActivationCode, actcode.Normalize(code)))
 	if err != nil || !st.Usable(a.Now()) {
 		t.Fatalf("slip code not usable: %+v, %v", st, err)
 	}

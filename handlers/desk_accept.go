@@ -17,6 +17,7 @@ import (
 	"fse/internal/codicefiscale"
 	"fse/internal/phone"
 	"fse/internal/qrsvg"
+	"fse/internal/sealbox"
 	"fse/views"
 )
 
@@ -186,7 +187,7 @@ func (h *Handler) accept(c echo.Context) error {
 	var mac []byte
 	if !declined {
 		code = actcode.New()
-		mac = h.Keys.CodeMAC(actcode.Normalize(code))
+		mac = h.Keys.MAC(sealbox.ActivationCode, actcode.Normalize(code))
 	}
 	visit, err := h.DB.Accept(ctx, db.Acceptance{Patient: p, FacilityID: facilityID, Exams: exams, OnlineDeclined: declined, CodeMAC: mac},
 		staffActor(c), now)
@@ -234,7 +235,7 @@ func (h *Handler) reprint(c echo.Context) error {
 		return err
 	}
 	code := actcode.New()
-	if err := h.DB.ReissueCode(ctx, id, h.Keys.CodeMAC(actcode.Normalize(code)), staffActor(c), h.now()); err != nil {
+	if err := h.DB.ReissueCode(ctx, id, h.Keys.MAC(sealbox.ActivationCode, actcode.Normalize(code)), staffActor(c), h.now()); err != nil {
 		return err
 	}
 	visit, err := h.DB.Visit(ctx, id)

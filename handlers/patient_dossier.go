@@ -13,6 +13,7 @@ import (
 	"fse/db"
 	"fse/internal/actcode"
 	"fse/internal/codicefiscale"
+	"fse/internal/sealbox"
 	"fse/views"
 )
 
@@ -94,7 +95,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 				int(math.Ceil(until.Sub(now).Minutes()))), nil
 		}
 	}
-	_, err := h.DB.ActivateDossier(ctx, db.Activation{AccountID: a.ID, FiscalCode: cf.String(), CodeMAC: h.Keys.CodeMAC(code),
+	_, err := h.DB.ActivateDossier(ctx, db.Activation{AccountID: a.ID, FiscalCode: cf.String(), CodeMAC: h.Keys.MAC(sealbox.ActivationCode, code),
 		PrivacyVersion: DossierPrivacyVersion, RelativeID: relativeID}, patientActor(c, a.ID), now)
 	switch {
 	case err == nil:

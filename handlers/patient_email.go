@@ -12,6 +12,7 @@ import (
 
 	"fse/db"
 	"fse/internal/notify"
+	"fse/internal/sealbox"
 	"fse/views"
 )
 
@@ -48,7 +49,7 @@ func (h *Handler) startEmailVerification(c echo.Context, a db.Account, email str
 	token := base64.RawURLEncoding.EncodeToString(b)
 	ctx := h.pctx(c)
 	now := h.now()
-	if err := h.DB.StartEmailVerification(ctx, accountID, email, h.Keys.CodeMAC("email:"+token), now, now.Add(emailTokenTTL)); err != nil {
+	if err := h.DB.StartEmailVerification(ctx, accountID, email, h.Keys.MAC(sealbox.EmailToken, token), now, now.Add(emailTokenTTL)); err != nil {
 		return err
 	}
 	link := h.Config.BaseURL + "/verifica-email?t=" + token
@@ -88,7 +89,7 @@ func (h *Handler) emailConfirmForm(c echo.Context) error {
 
 func (h *Handler) emailConfirm(c echo.Context) error {
 	page := views.EmailConfirmPage{PChrome: h.pchrome(c, "Conferma email"), Done: true}
-	_, err := h.DB.ConfirmEmail(h.pctx(c), h.Keys.CodeMAC("email:"+c.FormValue("t")), c.RealIP(), h.now())
+	_, err := h.DB.ConfirmEmail(h.pctx(c), h.Keys.MAC(sealbox.EmailToken, c.FormValue("t")), c.RealIP(), h.now())
 	status := http.StatusOK
 	switch {
 	case err == nil:

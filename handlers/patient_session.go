@@ -15,6 +15,7 @@ import (
 
 	"fse/db"
 	"fse/internal/notify"
+	"fse/internal/sealbox"
 	"fse/views"
 )
 
@@ -270,7 +271,7 @@ func (h *Handler) issueOTP(c echo.Context, purpose, mobile string, accountID int
 // it on shutdown, before closing the database.
 func (h *Handler) Wait() { h.background.Wait() }
 
-func (h *Handler) otpMAC(code string) []byte { return h.Keys.CodeMAC("otp:" + code) }
+func (h *Handler) otpMAC(code string) []byte { return h.Keys.MAC(sealbox.SMSCode, code) }
 
 func sixDigits() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))

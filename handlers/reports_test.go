@@ -22,6 +22,7 @@ import (
 	"fse/db"
 	"fse/internal/actcode"
 	"fse/internal/pdfcheck"
+	"fse/internal/sealbox"
 	"fse/jobs"
 )
 
@@ -767,7 +768,7 @@ func TestPublishReports(t *testing.T) {
 	if want := publishedAt.Add(repRetention); !doc.ExpiresAt.Equal(want) {
 		t.Errorf("ExpiresAt: got %v, want %v", doc.ExpiresAt, want)
 	}
-	st, err := a.db.CodeByMAC(ctx, a.keys.CodeMAC(actcode.Normalize(code)))
+	st, err := a.db.CodeByMAC(ctx, a.keys.MAC(sealbox.ActivationCode, actcode.Normalize(code)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func Seed(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *password.Ha
 				BirthPlace: p.BirthPlace, Sex: p.Sex, Mobile: p.Mobile, Email: p.Email},
 			FacilityID: facilityIDs[i%len(facilityIDs)],
 			Exams:      p.Exams,
-			CodeMAC:    keys.CodeMAC(actcode.Normalize(p.Code)),
+			CodeMAC:    keys.MAC(sealbox.ActivationCode, actcode.Normalize(p.Code)),
 		}, desk, accepted)
 		if err != nil {
 			return err
@@ -172,7 +172,7 @@ func seedAccount(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *pass
 		return err
 	}
 	_, err = d.ActivateDossier(ctx, db.Activation{AccountID: id, FiscalCode: p.FiscalCode(),
-		CodeMAC: keys.CodeMAC(actcode.Normalize(p.Code)), PrivacyVersion: "fascicolo-2026-11"}, db.Actor{Kind: "patient", ID: id}, now)
+		CodeMAC: keys.MAC(sealbox.ActivationCode, actcode.Normalize(p.Code)), PrivacyVersion: "fascicolo-2026-11"}, db.Actor{Kind: "patient", ID: id}, now)
 	return err
 }
 
@@ -180,7 +180,7 @@ func seedAccount(ctx context.Context, d *db.DB, keys *sealbox.Keys, hasher *pass
 // codes `fse demo` prints are known to work.
 func CheckCodes(ctx context.Context, d *db.DB, keys *sealbox.Keys) error {
 	for _, p := range Patients {
-		if _, err := d.CodeByMAC(ctx, keys.CodeMAC(actcode.Normalize(p.Code))); err != nil {
+		if _, err := d.CodeByMAC(ctx, keys.MAC(sealbox.ActivationCode, actcode.Normalize(p.Code))); err != nil {
 			return fmt.Errorf("demo code of %s %s: %w", p.Name, p.Surname, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"fse/internal/demo"
 	"fse/internal/password"
 	"fse/internal/pdfcheck"
+	"fse/internal/sealbox"
 	"fse/internal/testkit"
 )
 
@@ -261,7 +262,7 @@ func TestRebase(t *testing.T) {
 			keys := demo.Keys()
 			d.SetSealer(keys)
 			for _, p := range demo.Patients {
-				c, err := d.CodeByMAC(ctx, keys.CodeMAC(actcode.Normalize(p.Code)))
+				c, err := d.CodeByMAC(ctx, keys.MAC(sealbox.ActivationCode, actcode.Normalize(p.Code)))
 				if err != nil {
 					t.Errorf("code of %s: %v", p.Name, err)
 					continue
@@ -326,7 +327,7 @@ func TestReportPDF(t *testing.T) {
 
 func TestKeysDeterministic(t *testing.T) {
 	a, b := demo.Keys(), demo.Keys()
-	if !bytes.Equal(a.CodeMAC("X"), b.CodeMAC("X")) {
+	if !bytes.Equal(a.MAC(sealbox.ActivationCode, "X"), b.MAC(sealbox.ActivationCode, "X")) {
 		t.Error("demo.Keys() differs between calls; the example database could not be read")
 	}
 }

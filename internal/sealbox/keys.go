@@ -96,19 +96,41 @@ func (k *Keys) String() string { return "sealbox.Keys{REDACTED}" }
 // GoString redacts the key material for %#v, for the same reason as String.
 func (k *Keys) GoString() string { return k.String() }
 
-// CodeMAC returns HMAC-SHA256 of s under a key derived from the master
-// secret (HKDF info "fse activation code mac v1"). Activation codes are
-// short, so a plain hash stored in the database could be brute-forced by
-// anyone holding a copy of the database; a keyed MAC cannot be reversed or
-// brute-forced without the key file, yet it is deterministic, so a code
-// can still be looked up by its MAC.
+// Domain names what a MAC is for. Each purpose hashes under its own
+// prefix, so a value MACed for one purpose can never be presented as
+// another (an SMS code as an email token, say). The prefixes are stored in
+// every MAC already written, so they never change.
+type Domain string
+
+// The MAC domains fse uses.
+const (
+	// ActivationCode MACs the normalised slip code. It has no prefix: the
+	// first codes were stored that way, and a code (12 letters and digits)
+	// can never equal a prefixed value of the other domains.
+	ActivationCode Domain = ""
+	// SMSCode MACs the 6-digit one-time codes sent by SMS.
+	SMSCode Domain = "otp:"
+	// EmailToken MACs the token of an email confirmation link.
+	EmailToken Domain = "email:"
+	// KeyCheck MACs nothing: the result, stored at first start, tells
+	// whether a key file is the one the database was written with.
+	KeyCheck Domain = "fse key check v1"
+)
+
+// MAC returns HMAC-SHA256 of s in the given domain, under a key derived
+// from the master secret (HKDF info "fse activation code mac v1"). Codes
+// are short, so a plain hash stored in the database could be brute-forced
+// by anyone holding a copy of it; a keyed MAC cannot be reversed without
+// the key file, yet it is deterministic, so a code can still be looked up
+// by its MAC.
 // It panics on a Keys not built by this package, which is a programming
 // error that must not yield MACs under an all-zero key.
-func (k *Keys) CodeMAC(s string) []byte {
+func (k *Keys) MAC(d Domain, s string) []byte {
 	if !k.ready {
 		panic(errZeroKeys)
 	}
 	m := hmac.New(sha256.New, k.codeMAC[:])
+	m.Write([]byte(d))
 	m.Write([]byte(s))
 	return m.Sum(nil)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -216,7 +217,7 @@ func TestCreateAndLoadKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadKeyFile: %v", err)
 	}
-	if got, want := loaded.CodeMAC("x"), created.CodeMAC("x"); !bytes.Equal(got, want) {
+	if got, want := loaded.MAC(SMSCode, "x"), created.MAC(SMSCode, "x"); !bytes.Equal(got, want) {
 		t.Error("loaded keys differ from created keys")
 	}
 	plaintext := randomBytes(t, 1000)
@@ -260,7 +261,7 @@ func TestLoadKeyFile(t *testing.T) {
 				if err != nil {
 					t.Fatalf("LoadKeyFile: %v", err)
 				}
-				if got, want := k.CodeMAC("a"), testKeys(t, 9).CodeMAC("a"); !bytes.Equal(got, want) {
+				if got, want := k.MAC(SMSCode, "a"), testKeys(t, 9).MAC(SMSCode, "a"); !bytes.Equal(got, want) {
 					t.Error("loaded wrong key")
 				}
 				return
@@ -304,20 +305,48 @@ func TestNewKeysLength(t *testing.T) {
 	}
 }
 
-func TestCodeMAC(t *testing.T) {
+func TestMAC(t *testing.T) {
 	k1, k1again, k2 := testKeys(t, 1), testKeys(t, 1), testKeys(t, 2)
-	code := "ABCD-EFGH-2345"
-	if got, want := len(k1.CodeMAC(code)), 32; got != want {
+	code := "ABCDEFGH2345"
+	if got, want := len(k1.MAC(ActivationCode, code)), 32; got != want {
 		t.Errorf("len = %d, want %d", got, want)
 	}
-	if got, want := k1.CodeMAC(code), k1again.CodeMAC(code); !bytes.Equal(got, want) {
-		t.Error("CodeMAC is not deterministic")
+	if got, want := k1.MAC(ActivationCode, code), k1again.MAC(ActivationCode, code); !bytes.Equal(got, want) {
+		t.Error("MAC is not deterministic")
 	}
-	if bytes.Equal(k1.CodeMAC(code), k2.CodeMAC(code)) {
-		t.Error("CodeMAC does not depend on the master key")
+	if bytes.Equal(k1.MAC(ActivationCode, code), k2.MAC(ActivationCode, code)) {
+		t.Error("MAC does not depend on the master key")
 	}
-	if bytes.Equal(k1.CodeMAC(code), k1.CodeMAC(code+"x")) {
-		t.Error("CodeMAC does not depend on the input")
+	if bytes.Equal(k1.MAC(ActivationCode, code), k1.MAC(ActivationCode, code+"x")) {
+		t.Error("MAC does not depend on the input")
+	}
+	seen := map[string]Domain{}
+	for _, d := range []Domain{ActivationCode, SMSCode, EmailToken, KeyCheck} {
+		m := string(k1.MAC(d, "123456"))
+		if other, ok := seen[m]; ok {
+			t.Errorf("domains %q and %q give the same MAC", d, other)
+		}
+		seen[m] = d
+	}
+}
+
+// Every MAC already stored (slip codes, SMS codes, email tokens, the key
+// check) must still match after an upgrade: these values pin the domains'
+// bytes and the key derivation.
+func TestMACIsStableAcrossReleases(t *testing.T) {
+	k := testKeys(t, 7)
+	for _, tt := range []struct {
+		domain      Domain
+		input, want string
+	}{
+		{ActivationCode, "K7PM3QXR9HVE", "9573adcf78095c831157ae354c99b7a5ddaca8c186c75a206a8350e31fb418ee"},
+		{SMSCode, "K7PM3QXR9HVE", "7fbea7221af6566947268faee90deb13bab0a0d99199ea5484ab17b9258358a1"},
+		{EmailToken, "K7PM3QXR9HVE", "00f857b1b848934332d99fc5750d8f577bddb94212f1aab7eb2f5f67790ad8f6"},
+		{KeyCheck, "", "9ee652dfca4ac3e5c591689f2676a67aaa5a21727064cfd156d6621416dba48e"},
+	} {
+		if got := hex.EncodeToString(k.MAC(tt.domain, tt.input)); got != tt.want {
+			t.Errorf("MAC(%q, %q) = %s, want %s", tt.domain, tt.input, got, tt.want)
+		}
 	}
 }
 
@@ -360,8 +389,8 @@ func TestZeroKeysRefused(t *testing.T) {
 	}
 	defer func() {
 		if recover() == nil {
-			t.Error("CodeMAC with zero Keys did not panic")
+			t.Error("MAC with zero Keys did not panic")
 		}
 	}()
-	k.CodeMAC("x")
+	k.MAC(SMSCode, "x")
 }
