@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -23,6 +22,7 @@ import (
 	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
+	"fse/internal/smscode"
 	"fse/views"
 )
 
@@ -68,8 +68,8 @@ type Handler struct {
 
 	staffSessions   *scs.SessionManager
 	patientSessions *scs.SessionManager
-	// background counts SMS sends still running after their response.
-	background sync.WaitGroup
+	// codes issues and checks the SMS codes, with their rules.
+	codes *smscode.Service
 }
 
 // Lockout rules for staff logins.
@@ -81,6 +81,7 @@ func New(h *Handler) *echo.Echo {
 	// Lax, not Strict: a patient opening the slip's QR link arrives from
 	// another "site" (the camera app) and must keep their session.
 	h.patientSessions = newSessionManager(h, "__Host-fse", 15*time.Minute, 12*time.Hour, http.SameSiteLaxMode)
+	h.codes = &smscode.Service{DB: h.DB, Keys: h.Keys, SMS: h.SMS, Log: h.Log, Now: h.Now}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -10,6 +10,7 @@ import (
 
 	"fse/db"
 	"fse/internal/phone"
+	"fse/internal/smscode"
 	"fse/views"
 )
 
@@ -71,10 +72,10 @@ func (h *Handler) changeContact(c echo.Context) error {
 	// A new mobile needs an SMS code: check that one may be sent before
 	// anything else (an email sent now would count against its own cap).
 	if mobile != a.Mobile {
-		if next, err := h.otpNextSend(ctx, db.OTPContact, mobile, a.ID); err != nil {
+		if next, err := h.codes.NextSend(ctx, db.OTPContact, mobile, a.ID); err != nil {
 			return err
 		} else if !next.IsZero() {
-			_, msg, _ := otpSendMessage(errSendLimit{next, h.now()})
+			_, msg, _ := h.otpSendMessage(smscode.LimitError{Next: next})
 			form.Errors["new_mobile"] = msg
 			return h.profilePage(c, http.StatusTooManyRequests, form)
 		}
@@ -113,8 +114,8 @@ func (h *Handler) changeContact(c echo.Context) error {
 		h.pflash(c, strings.Join(notes, " "))
 		return c.Redirect(http.StatusSeeOther, "/profilo")
 	}
-	id, err := h.issueOTP(c, db.OTPContact, mobile, a.ID, sendNow)
-	if status, msg, ok := otpSendMessage(err); ok {
+	id, err := h.codes.Issue(ctx, db.OTPContact, mobile, a.ID, smscode.SendNow)
+	if status, msg, ok := h.otpSendMessage(err); ok {
 		form.Errors["new_mobile"] = msg
 		return h.profilePage(c, status, form)
 	} else if err != nil {
@@ -154,7 +155,7 @@ func (h *Handler) contactCode(c echo.Context) error {
 	}
 	sm := h.patientSessions
 	if c.FormValue("resend") == "1" {
-		return h.resendCode(c, page, db.OTPContact, sendNow)
+		return h.resendCode(c, page, db.OTPContact, smscode.SendNow)
 	}
 	o, err := h.checkCode(c, db.OTPContact)
 	if err == nil && (o.AccountID != a.ID || o.Mobile != page.Mobile) {

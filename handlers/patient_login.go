@@ -12,6 +12,7 @@ import (
 
 	"fse/db"
 	"fse/internal/phone"
+	"fse/internal/smscode"
 	"fse/views"
 )
 
@@ -87,8 +88,8 @@ func (h *Handler) login(c echo.Context) error {
 		return err
 	}
 	if a.LoginOTP || h.Config.RequireLoginOTP {
-		id, err := h.issueOTP(c, db.OTPLogin, a.Mobile, a.ID, sendNow)
-		if status, msg, ok := otpSendMessage(err); ok {
+		id, err := h.codes.Issue(ctx, db.OTPLogin, a.Mobile, a.ID, smscode.SendNow)
+		if status, msg, ok := h.otpSendMessage(err); ok {
 			return fail(status, msg)
 		} else if err != nil {
 			return err
@@ -152,7 +153,7 @@ func (h *Handler) loginCode(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/accedi")
 	}
 	if c.FormValue("resend") == "1" {
-		return h.resendCode(c, page, db.OTPLogin, sendNow)
+		return h.resendCode(c, page, db.OTPLogin, smscode.SendNow)
 	}
 	o, err := h.checkCode(c, db.OTPLogin)
 	if err == nil && o.AccountID != page.AccountID {

@@ -13,6 +13,7 @@ import (
 	"fse/db"
 	"fse/internal/phone"
 	"fse/internal/pwpolicy"
+	"fse/internal/smscode"
 	"fse/views"
 )
 
@@ -110,10 +111,10 @@ func (h *Handler) registerProfile(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}))
 	}
 	// The send limit comes first: past it, no code and no notice goes out.
-	if next, err := h.otpNextSend(ctx, db.OTPRegister, mobile, 0); err != nil {
+	if next, err := h.codes.NextSend(ctx, db.OTPRegister, mobile, 0); err != nil {
 		return err
 	} else if !next.IsZero() {
-		_, msg, _ := otpSendMessage(errSendLimit{next, h.now()})
+		_, msg, _ := h.otpSendMessage(smscode.LimitError{Next: next})
 		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
 		page.Error = msg
 		return h.render(c, http.StatusTooManyRequests, views.RegisterProfile(page))
@@ -133,12 +134,12 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	mode := sendNeutral
+	mode := smscode.SendNeutral
 	if taken {
-		mode = sendNothing
+		mode = smscode.SendNothing
 	}
-	id, err := h.issueOTP(c, db.OTPRegister, mobile, 0, mode)
-	if status, msg, ok := otpSendMessage(err); ok {
+	id, err := h.codes.Issue(ctx, db.OTPRegister, mobile, 0, mode)
+	if status, msg, ok := h.otpSendMessage(err); ok {
 		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
 		page.Error = msg
 		return h.render(c, status, views.RegisterProfile(page))
@@ -167,9 +168,9 @@ func (h *Handler) registerCodeForm(c echo.Context) error {
 
 // resendCode sends a new code for the page's purpose, in the given mode,
 // and shows the form again.
-func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string, mode int) error {
-	id, err := h.issueOTP(c, purpose, page.Mobile, page.AccountID, mode)
-	if status, msg, ok := otpSendMessage(err); ok {
+func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string, mode smscode.Mode) error {
+	id, err := h.codes.Issue(h.pctx(c), purpose, page.Mobile, page.AccountID, mode)
+	if status, msg, ok := h.otpSendMessage(err); ok {
 		return h.renderCode(c, status, page, msg)
 	} else if err != nil {
 		return err
@@ -182,7 +183,7 @@ func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string
 // renderCode shows an SMS-code form with when the next resend is allowed.
 func (h *Handler) renderCode(c echo.Context, status int, page views.CodePage, errMsg string) error {
 	page.Error = errMsg
-	next, err := h.otpNextSend(h.pctx(c), page.Purpose, page.Mobile, page.AccountID)
+	next, err := h.codes.NextSend(h.pctx(c), page.Purpose, page.Mobile, page.AccountID)
 	if err != nil {
 		return err
 	}
@@ -200,9 +201,9 @@ func (h *Handler) registerCode(c echo.Context) error {
 	page := views.CodePage{PChrome: h.pchrome(c, "Verifica il cellulare"), Purpose: db.OTPRegister, Mobile: mobile, Action: "/registrati/codice"}
 	now := h.now()
 	if c.FormValue("resend") == "1" {
-		mode := sendNothing
+		mode := smscode.SendNothing
 		if sm.GetBool(ctx, keyRegDeliver) {
-			mode = sendNeutral
+			mode = smscode.SendNeutral
 		}
 		return h.resendCode(c, page, db.OTPRegister, mode)
 	}

@@ -10,6 +10,7 @@ import (
 	"fse/db"
 	"fse/internal/phone"
 	"fse/internal/pwpolicy"
+	"fse/internal/smscode"
 	"fse/views"
 )
 
@@ -45,18 +46,18 @@ func (h *Handler) forgot(c echo.Context) error {
 			mobile = "unknown:" + strings.ToLower(identifier)
 		}
 	}
-	mode := sendNeutral
+	mode := smscode.SendNeutral
 	if a.ID == 0 {
-		mode = sendNothing
+		mode = smscode.SendNothing
 	}
-	id, err := h.issueOTP(c, db.OTPReset, mobile, a.ID, mode)
-	var lim errSendLimit
+	id, err := h.codes.Issue(ctx, db.OTPReset, mobile, a.ID, mode)
+	var lim smscode.LimitError
 	if errors.As(err, &lim) {
 		// Past the limit nothing is sent, with the same answer as always:
 		// a 429 here would tell which numbers and emails have an account.
 		id, err = -1, nil
 	}
-	if status, msg, ok := otpSendMessage(err); ok {
+	if status, msg, ok := h.otpSendMessage(err); ok {
 		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata"), Form: form}
 		page.Error = msg
 		return h.render(c, status, views.Forgot(page))
@@ -103,7 +104,7 @@ func (h *Handler) reset(c echo.Context) error {
 		return renderErr(http.StatusUnprocessableEntity, "")
 	}
 	now := h.now()
-	o, err := h.DB.VerifyOTP(ctx, otpID, db.OTPReset, h.otpMAC(normalizeCode(c.FormValue("code"))), now)
+	o, err := h.codes.Verify(ctx, otpID, db.OTPReset, c.FormValue("code"))
 	if err == nil && (o.AccountID == 0 || o.AccountID != accountID) {
 		err = db.ErrOTPWrong
 	}
