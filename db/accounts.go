@@ -66,20 +66,32 @@ func (d *DB) CreateAccount(ctx context.Context, a Account, ip string, now time.T
 
 // Account returns one account.
 func (d *DB) Account(ctx context.Context, id int64) (Account, error) {
-	return scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+	a, err := scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+	if err != nil {
+		return a, fmt.Errorf("account %d: %w", id, err)
+	}
+	return a, nil
 }
 
 // AccountByMobile returns the account registered with an E.164 mobile.
 func (d *DB) AccountByMobile(ctx context.Context, mobile string) (Account, error) {
-	return scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE mobile = ?`, mobile))
+	a, err := scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE mobile = ?`, mobile))
+	if err != nil {
+		return a, fmt.Errorf("account by mobile: %w", err)
+	}
+	return a, nil
 }
 
 // AccountByEmail returns the account registered with an email address.
 func (d *DB) AccountByEmail(ctx context.Context, email string) (Account, error) {
 	if email == "" {
-		return Account{}, ErrNotFound
+		return Account{}, fmt.Errorf("account by email: %w", ErrNotFound)
 	}
-	return scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE email = ?`, strings.ToLower(email)))
+	a, err := scanAccount(d.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE email = ?`, strings.ToLower(email)))
+	if err != nil {
+		return a, fmt.Errorf("account by email: %w", err)
+	}
+	return a, nil
 }
 
 // RecordAccountLogin stores the login time and, when rehash is not empty,
@@ -89,14 +101,16 @@ func (d *DB) RecordAccountLogin(ctx context.Context, id int64, rehash string, no
 	if rehash != "" {
 		q, args = `UPDATE accounts SET last_login_at = ?, password_hash = ? WHERE id = ?`, []any{now.UTC(), rehash, id}
 	}
-	_, err := d.w.ExecContext(ctx, q, args...)
-	return err
+	if _, err := d.w.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("record login of account %d: %w", id, err)
+	}
+	return nil
 }
 
 // SetAccountPassword replaces the password, ends every session of the
 // account and queues the security notices, in one transaction.
 func (d *DB) SetAccountPassword(ctx context.Context, id int64, hash string, by Actor, now time.Time, notices ...OutboxMessage) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ?, sessions_valid_after = ? WHERE id = ?`, hash, now.UTC(), id)
 		if err != nil {
 			return err
@@ -113,6 +127,10 @@ func (d *DB) SetAccountPassword(ctx context.Context, id int64, hash string, by A
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionAccountPasswordChange, ObjectType: "account", ObjectID: id,
 			Detail: "all sessions ended"})
 	})
+	if err != nil {
+		return fmt.Errorf("set password of account %d: %w", id, err)
+	}
+	return nil
 }
 
 // Preferences are the settings a patient changes on the profile page.
@@ -124,7 +142,7 @@ type Preferences struct {
 
 // SetPreferences stores notification and login preferences.
 func (d *DB) SetPreferences(ctx context.Context, id int64, p Preferences, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET login_otp = ?, notify_sms = ?, notify_email = ? WHERE id = ?`,
 			p.LoginOTP, p.NotifySMS, p.NotifyEmail, id); err != nil {
 			return err
@@ -132,11 +150,15 @@ func (d *DB) SetPreferences(ctx context.Context, id int64, p Preferences, by Act
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionAccountPreferences, ObjectType: "account", ObjectID: id,
 			Detail: fmt.Sprintf("login code %v, sms %v, email %v", p.LoginOTP, p.NotifySMS, p.NotifyEmail)})
 	})
+	if err != nil {
+		return fmt.Errorf("set preferences of account %d: %w", id, err)
+	}
+	return nil
 }
 
 // SetContact changes the verified mobile or the email of an account.
 func (d *DB) SetContact(ctx context.Context, id int64, mobile, email string, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		old, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
 		if err != nil {
 			return err
@@ -156,4 +178,8 @@ func (d *DB) SetContact(ctx context.Context, id int64, mobile, email string, by 
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionAccountContactChange, ObjectType: "account", ObjectID: id,
 			Detail: "changed: " + strings.Join(changed, ", ")})
 	})
+	if err != nil {
+		return fmt.Errorf("set contact of account %d: %w", id, err)
+	}
+	return nil
 }

@@ -131,7 +131,11 @@ func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
-	return scanAuditRows(rows)
+	out, err := scanAuditRows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	return out, nil
 }
 
 // PatientAccessLog returns the events about the given patients' data,
@@ -152,7 +156,11 @@ func (d *DB) PatientAccessLog(ctx context.Context, patientIDs []int64, limit int
 	if err != nil {
 		return nil, fmt.Errorf("patient access log: %w", err)
 	}
-	return scanAuditRows(rows)
+	out, err := scanAuditRows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("patient access log: %w", err)
+	}
+	return out, nil
 }
 
 const auditCols = `id, at, actor_kind, coalesce(actor_id,0), actor_name, ip, action, object_type, coalesce(object_id,0), outcome, detail`
@@ -177,5 +185,8 @@ func (d *DB) CountRecentAudit(ctx context.Context, action, objectType string, ob
 	var n int
 	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE action = ? AND object_type = ? AND object_id = ? AND at > ?`,
 		action, objectType, objectID, since.UTC()).Scan(&n)
-	return n, err
+	if err != nil {
+		return n, fmt.Errorf("count recent audit %s on %s %d: %w", action, objectType, objectID, err)
+	}
+	return n, nil
 }

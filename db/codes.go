@@ -39,7 +39,7 @@ func insertCode(ctx context.Context, tx *sql.Tx, visitID int64, mac []byte, by A
 // ReissueCode revokes every unused code of the visit and stores a new one, in
 // one transaction: only the MAC is kept, so a reprint needs a new code.
 func (d *DB) ReissueCode(ctx context.Context, visitID int64, mac []byte, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var declined bool
 		if err := tx.QueryRowContext(ctx, `SELECT online_declined FROM visits WHERE id = ?`, visitID).Scan(&declined); err != nil {
 			return mapErr(err)
@@ -64,6 +64,10 @@ func (d *DB) ReissueCode(ctx context.Context, visitID int64, mac []byte, by Acto
 		}
 		return insertCode(ctx, tx, visitID, mac, by, now, ActionCodeReprint)
 	})
+	if err != nil {
+		return fmt.Errorf("reissue code of visit %d: %w", visitID, err)
+	}
+	return nil
 }
 
 // CodeStatus says what an activation code MAC matches.
@@ -89,14 +93,21 @@ func (d *DB) CodeByMAC(ctx context.Context, mac []byte) (CodeStatus, error) {
 		FROM activation_codes c JOIN visits v ON v.id = c.visit_id WHERE c.code_mac = ?`, mac).
 		Scan(&c.CodeID, &c.VisitID, &c.PatientID, &c.ExpiresAt, &revoked, &used)
 	c.RevokedAt, c.UsedAt = revoked.Time, used.Time
-	return c, mapErr(err)
+	if err != nil {
+		return c, fmt.Errorf("code by mac: %w", mapErr(err))
+	}
+	return c, nil
 }
 
 // DeleteExpiredCodes removes activation codes that can no longer be used.
 func (d *DB) DeleteExpiredCodes(ctx context.Context, now time.Time) (int64, error) {
 	res, err := d.w.ExecContext(ctx, `DELETE FROM activation_codes WHERE expires_at <= ?`, now.UTC())
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("delete expired codes: %w", err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return n, fmt.Errorf("delete expired codes: %w", err)
+	}
+	return n, nil
 }

@@ -30,7 +30,7 @@ func manage(ctx context.Context, tx *sql.Tx, accountID, patientID int64) error {
 // withdrawn: nothing more published online, no notifications, existing
 // reports hidden) or on again with a new consent to privacyVersion.
 func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, on bool, privacyVersion string, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		if on {
 			if err := manage(ctx, tx, accountID, patientID); err != nil {
 				return err
@@ -59,6 +59,10 @@ func (d *DB) SetOnlineDelivery(ctx context.Context, accountID, patientID int64, 
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierDisable, ObjectType: "patient", ObjectID: patientID,
 			Detail: "consent withdrawn"})
 	})
+	if err != nil {
+		return fmt.Errorf("set online delivery of patient %d by account %d: %w", patientID, accountID, err)
+	}
+	return nil
 }
 
 // deletePublished deletes, inside tx, every published report of patientID
@@ -99,13 +103,16 @@ func (d *DB) ResetDossier(ctx context.Context, accountID, patientID int64, by Ac
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierReset, ObjectType: "patient", ObjectID: patientID,
 			Detail: fmt.Sprintf("%d reports deleted", n)})
 	})
-	return n, err
+	if err != nil {
+		return n, fmt.Errorf("reset dossier of patient %d by account %d: %w", patientID, accountID, err)
+	}
+	return n, nil
 }
 
 // DeleteReport deletes one published report of a dossier the account has;
 // when the patient has their own account, only they may.
 func (d *DB) DeleteReport(ctx context.Context, accountID, docID int64, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var patientID int64
 		err := tx.QueryRowContext(ctx, `SELECT v.patient_id FROM documents d JOIN visits v ON v.id = d.visit_id
 			JOIN dossier_links l ON l.patient_id = v.patient_id
@@ -122,6 +129,10 @@ func (d *DB) DeleteReport(ctx context.Context, accountID, docID int64, by Actor,
 		_, err = tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
 		return err
 	})
+	if err != nil {
+		return fmt.Errorf("delete report %d by account %d: %w", docID, accountID, err)
+	}
+	return nil
 }
 
 // AccountDeletion says what deleting an account removed.
@@ -181,7 +192,10 @@ func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) 
 			ObjectType: "account", ObjectID: accountID,
 			Detail: fmt.Sprintf("%d dossiers unlinked, %d reports deleted", len(patients), out.ReportsDeleted)})
 	})
-	return out, err
+	if err != nil {
+		return out, fmt.Errorf("delete account %d: %w", accountID, err)
+	}
+	return out, nil
 }
 
 // RevokeOtherAccounts ends every other account's access to the patient's
@@ -209,13 +223,16 @@ func (d *DB) RevokeOtherAccounts(ctx context.Context, accountID, patientID int64
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierRevokeOthers, ObjectType: "patient", ObjectID: patientID,
 			Detail: fmt.Sprintf("%d accounts lost access", n)})
 	})
-	return n, err
+	if err != nil {
+		return n, fmt.Errorf("revoke other accounts of patient %d by account %d: %w", patientID, accountID, err)
+	}
+	return n, nil
 }
 
 // UnlinkDossier removes a dossier from the account (a relative's goes with
 // the relative); the reports stay for the patient and other accounts.
 func (d *DB) UnlinkDossier(ctx context.Context, accountID, patientID int64, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var relative sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT relative_id FROM dossier_links WHERE account_id = ? AND patient_id = ?`,
 			accountID, patientID).Scan(&relative); err != nil {
@@ -235,4 +252,8 @@ func (d *DB) UnlinkDossier(ctx context.Context, accountID, patientID int64, by A
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierUnlink, ObjectType: "patient", ObjectID: patientID,
 			Detail: fmt.Sprintf("account %d", accountID)})
 	})
+	if err != nil {
+		return fmt.Errorf("unlink dossier of patient %d from account %d: %w", patientID, accountID, err)
+	}
+	return nil
 }

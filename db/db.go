@@ -107,12 +107,12 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	d := &DB{w: w, Path: path}
 	if err := checkPragmas(ctx, w, opt, false); err != nil {
 		w.Close()
-		return nil, err
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if !opt.NoMigrate {
 		if err := d.migrate(ctx); err != nil {
 			w.Close()
-			return nil, err
+			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
 	r, err := sql.Open("sqlite", dsn(path, true, opt))
@@ -125,7 +125,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	d.r = r
 	if err := checkPragmas(ctx, r, opt, true); err != nil {
 		d.Close()
-		return nil, err
+		return nil, fmt.Errorf("open reader %s: %w", path, err)
 	}
 	return d, nil
 }
@@ -161,13 +161,19 @@ func (d *DB) Close() error {
 	if d.r != nil {
 		errR = d.r.Close()
 	}
-	return errors.Join(errR, d.w.Close())
+	if err := errors.Join(errR, d.w.Close()); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
 }
 
 // Ping checks that the database answers a query; used by /healthz.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
-	return d.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if err := d.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
 }
 
 // errCommit wraps an error that must be returned to the caller after the
@@ -224,7 +230,7 @@ func (d *DB) Backup(ctx context.Context, dest string) error {
 	}
 	c, err := sql.Open("sqlite", uriPath(dest)+"?_pragma=query_only(ON)")
 	if err != nil {
-		return err
+		return fmt.Errorf("open backup %s: %w", dest, err)
 	}
 	defer c.Close()
 	var res string
@@ -252,8 +258,10 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 
 // Optimize runs PRAGMA optimize, as SQLite recommends periodically.
 func (d *DB) Optimize(ctx context.Context) error {
-	_, err := d.w.ExecContext(ctx, "PRAGMA optimize")
-	return err
+	if _, err := d.w.ExecContext(ctx, "PRAGMA optimize"); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	return nil
 }
 
 // parseTime reads a timestamp that reached us as text (aggregates lose the

@@ -48,23 +48,30 @@ func scanDocument(s interface{ Scan(...any) error }) (Document, error) {
 func (d *DB) VisitDocuments(ctx context.Context, visitID int64) ([]Document, error) {
 	rows, err := d.r.QueryContext(ctx, `SELECT `+documentCols+` FROM documents WHERE visit_id = ? AND complete ORDER BY id`, visitID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("documents of visit %d: %w", visitID, err)
 	}
 	defer rows.Close()
 	var out []Document
 	for rows.Next() {
 		doc, err := scanDocument(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("documents of visit %d: %w", visitID, err)
 		}
 		out = append(out, doc)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("documents of visit %d: %w", visitID, err)
+	}
+	return out, nil
 }
 
 // Document returns one complete document.
 func (d *DB) Document(ctx context.Context, id int64) (Document, error) {
-	return scanDocument(d.r.QueryRowContext(ctx, `SELECT `+documentCols+` FROM documents WHERE id = ? AND complete`, id))
+	doc, err := scanDocument(d.r.QueryRowContext(ctx, `SELECT `+documentCols+` FROM documents WHERE id = ? AND complete`, id))
+	if err != nil {
+		return doc, fmt.Errorf("document %d: %w", id, err)
+	}
+	return doc, nil
 }
 
 // Notice is the text of the "new document available" message. It must say
@@ -133,7 +140,7 @@ func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Dur
 // WithdrawDocument removes a wrongly uploaded report for good (row and
 // ciphertext; secure_delete zeroes the pages).
 func (d *DB) WithdrawDocument(ctx context.Context, docID int64, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var visitID int64
 		var published sql.NullTime
 		if err := tx.QueryRowContext(ctx, `SELECT visit_id, published_at FROM documents WHERE id = ?`, docID).Scan(&visitID, &published); err != nil {
@@ -149,6 +156,10 @@ func (d *DB) WithdrawDocument(ctx context.Context, docID int64, by Actor, now ti
 		_, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
 		return err
 	})
+	if err != nil {
+		return fmt.Errorf("withdraw document %d: %w", docID, err)
+	}
+	return nil
 }
 
 // DeleteExpiredDocuments removes published documents whose expiry has
@@ -176,14 +187,19 @@ func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired
 		abandoned, _ = res.RowsAffected()
 		return nil
 	})
-	return expired, abandoned, err
+	if err != nil {
+		return expired, abandoned, fmt.Errorf("delete expired documents: %w", err)
+	}
+	return expired, abandoned, nil
 }
 
 // CountDocuments returns how many documents (any state) the database holds.
 func (d *DB) CountDocuments(ctx context.Context) (int, error) {
 	var n int
-	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n)
-	return n, err
+	if err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n); err != nil {
+		return n, fmt.Errorf("count documents: %w", err)
+	}
+	return n, nil
 }
 
 // queueReportNotices queues notice for each account linked to the visit's

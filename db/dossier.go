@@ -132,7 +132,11 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionDossierActivate, ObjectType: "patient", ObjectID: patientID,
 			Detail: fmt.Sprintf("account %d, relation %s, code #%d, dossier notice %s", a.AccountID, relation, codeID, a.PrivacyVersion)})
 	})
-	return patientID, err
+	if err != nil {
+		// No codice fiscale and no code here: errors reach the server log.
+		return patientID, fmt.Errorf("activate dossier for account %d: %w", a.AccountID, err)
+	}
+	return patientID, nil
 }
 
 // MayManage tells whether the account may turn the dossier's service back
@@ -195,7 +199,10 @@ func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, 
 		}
 		out = append(out, l)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("dossier links of account %d: %w", accountID, err)
+	}
+	return out, nil
 }
 
 // visibleReports and visibleAt are the one definition of the reports an
@@ -225,7 +232,7 @@ func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now
 		WHERE l.account_id = ? AND v.patient_id = ? AND `+visibleAt+`
 		ORDER BY d.published_at DESC, d.id DESC`, accountID, patientID, now.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("dossier reports: %w", err)
+		return nil, fmt.Errorf("dossier reports of patient %d for account %d: %w", patientID, accountID, err)
 	}
 	defer rows.Close()
 	var out []DossierReport
@@ -234,46 +241,63 @@ func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now
 		var pub, exp, first sql.NullTime
 		if err := rows.Scan(&r.ID, &r.VisitID, &r.Title, &r.Size, &r.UploadedAt, &r.UploadedBy, &pub, &exp,
 			&r.FacilityName, &r.AcceptedAt, &first); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("dossier reports of patient %d for account %d: %w", patientID, accountID, err)
 		}
 		r.PublishedAt, r.ExpiresAt, r.FirstDownloadedAt = pub.Time, exp.Time, first.Time
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("dossier reports of patient %d for account %d: %w", patientID, accountID, err)
+	}
+	return out, nil
 }
 
 // PendingVisits lists visits of a linked patient accepted within the code
 // lifetime, with online delivery, whose reports are not published yet.
 func (d *DB) PendingVisits(ctx context.Context, accountID, patientID int64, now time.Time) ([]Visit, error) {
-	return d.listVisits(ctx, `JOIN dossier_links l ON l.patient_id = v.patient_id
+	visits, err := d.listVisits(ctx, `JOIN dossier_links l ON l.patient_id = v.patient_id
 		WHERE l.account_id = ? AND v.patient_id = ? AND NOT v.online_declined AND v.first_published_at IS NULL
 		AND v.accepted_at > ? ORDER BY v.accepted_at DESC`, accountID, patientID, now.Add(-ActivationCodeLifetime).UTC())
+	if err != nil {
+		return nil, fmt.Errorf("pending visits of patient %d for account %d: %w", patientID, accountID, err)
+	}
+	return visits, nil
 }
 
 // DossierDocument returns a report only if accountID may see it now: the
 // same ErrNotFound for another patient's report and for a made-up id.
 func (d *DB) DossierDocument(ctx context.Context, accountID, docID int64, now time.Time) (Document, error) {
-	return scanDocument(d.r.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by,
+	doc, err := scanDocument(d.r.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by,
 		d.published_at, d.expires_at FROM `+visibleReports+`
 		WHERE d.id = ? AND l.account_id = ? AND `+visibleAt,
 		docID, accountID, now.UTC()))
+	if err != nil {
+		return doc, fmt.Errorf("dossier document %d for account %d: %w", docID, accountID, err)
+	}
+	return doc, nil
 }
 
 // RecordDownload audits a patient's download or online view and stores the
 // first download time.
 func (d *DB) RecordDownload(ctx context.Context, docID int64, by Actor, action string, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE documents SET first_downloaded_at = coalesce(first_downloaded_at, ?) WHERE id = ?`,
 			now.UTC(), docID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "document", ObjectID: docID})
 	})
+	if err != nil {
+		return fmt.Errorf("record download of document %d: %w", docID, err)
+	}
+	return nil
 }
 
 // CountDossierAccounts returns how many online accounts have the patient's dossier.
 func (d *DB) CountDossierAccounts(ctx context.Context, patientID int64) (int, error) {
 	var n int
-	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ?`, patientID).Scan(&n)
-	return n, err
+	if err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ?`, patientID).Scan(&n); err != nil {
+		return n, fmt.Errorf("count dossier accounts of patient %d: %w", patientID, err)
+	}
+	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -18,7 +19,10 @@ func (d *DB) StartEmailVerification(ctx context.Context, accountID int64, email 
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET email = excluded.email, token_mac = excluded.token_mac,
 		created_at = excluded.created_at, expires_at = excluded.expires_at`,
 		accountID, strings.ToLower(email), mac, now.UTC(), expires.UTC())
-	return mapErr(err)
+	if err != nil {
+		return fmt.Errorf("start email verification for account %d: %w", accountID, mapErr(err))
+	}
+	return nil
 }
 
 // PendingEmail returns the address an account is confirming, or "".
@@ -29,7 +33,10 @@ func (d *DB) PendingEmail(ctx context.Context, accountID int64, now time.Time) (
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
-	return email, err
+	if err != nil {
+		return email, fmt.Errorf("pending email of account %d: %w", accountID, err)
+	}
+	return email, nil
 }
 
 // ConfirmEmail makes the address of the token's request the account's
@@ -56,20 +63,29 @@ func (d *DB) ConfirmEmail(ctx context.Context, mac []byte, ip string, now time.T
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: accountID, IP: ip}, Action: ActionAccountEmailVerified,
 			ObjectType: "account", ObjectID: accountID})
 	})
-	return accountID, err
+	if err != nil {
+		return accountID, fmt.Errorf("confirm email: %w", err)
+	}
+	return accountID, nil
 }
 
 // DeleteExpiredEmailVerifications removes confirmation requests past their expiry.
 func (d *DB) DeleteExpiredEmailVerifications(ctx context.Context, now time.Time) (int64, error) {
 	res, err := d.w.ExecContext(ctx, `DELETE FROM email_verifications WHERE expires_at <= ?`, now.UTC())
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("delete expired email verifications: %w", err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return n, fmt.Errorf("delete expired email verifications: %w", err)
+	}
+	return n, nil
 }
 
 // CancelEmailVerification forgets an account's pending address.
 func (d *DB) CancelEmailVerification(ctx context.Context, accountID int64) error {
-	_, err := d.w.ExecContext(ctx, `DELETE FROM email_verifications WHERE account_id = ?`, accountID)
-	return err
+	if _, err := d.w.ExecContext(ctx, `DELETE FROM email_verifications WHERE account_id = ?`, accountID); err != nil {
+		return fmt.Errorf("cancel email verification of account %d: %w", accountID, err)
+	}
+	return nil
 }

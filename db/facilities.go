@@ -47,7 +47,7 @@ func (d *DB) CreateFacility(ctx context.Context, f Facility, by Actor, now time.
 // SetFacilityActive enables or disables a facility; disabled ones are not
 // offered at acceptance but keep their history.
 func (d *DB) SetFacilityActive(ctx context.Context, id int64, active bool, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE facilities SET active = ? WHERE id = ?`, active, id)
 		if err != nil {
 			return err
@@ -61,11 +61,19 @@ func (d *DB) SetFacilityActive(ctx context.Context, id int64, active bool, by Ac
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "facility", ObjectID: id})
 	})
+	if err != nil {
+		return fmt.Errorf("set facility %d active %v: %w", id, active, err)
+	}
+	return nil
 }
 
 // Facility returns one facility.
 func (d *DB) Facility(ctx context.Context, id int64) (Facility, error) {
-	return scanFacility(d.r.QueryRowContext(ctx, `SELECT `+facilityCols+` FROM facilities WHERE id = ?`, id))
+	f, err := scanFacility(d.r.QueryRowContext(ctx, `SELECT `+facilityCols+` FROM facilities WHERE id = ?`, id))
+	if err != nil {
+		return f, fmt.Errorf("facility %d: %w", id, err)
+	}
+	return f, nil
 }
 
 // Facilities lists facilities by name; onlyActive hides disabled ones.
@@ -73,16 +81,19 @@ func (d *DB) Facilities(ctx context.Context, onlyActive bool) ([]Facility, error
 	rows, err := d.r.QueryContext(ctx, `SELECT `+facilityCols+` FROM facilities
 		WHERE active OR NOT ? ORDER BY name`, onlyActive)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list facilities: %w", err)
 	}
 	defer rows.Close()
 	var out []Facility
 	for rows.Next() {
 		f, err := scanFacility(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("list facilities: %w", err)
 		}
 		out = append(out, f)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list facilities: %w", err)
+	}
+	return out, nil
 }

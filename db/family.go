@@ -57,29 +57,36 @@ func scanRelative(s interface{ Scan(...any) error }) (Relative, error) {
 func (d *DB) Relatives(ctx context.Context, accountID int64) ([]Relative, error) {
 	rows, err := d.r.QueryContext(ctx, relativeQuery+` WHERE r.account_id = ? ORDER BY r.first_name, r.id`, accountID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("relatives of account %d: %w", accountID, err)
 	}
 	defer rows.Close()
 	var out []Relative
 	for rows.Next() {
 		r, err := scanRelative(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("relatives of account %d: %w", accountID, err)
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("relatives of account %d: %w", accountID, err)
+	}
+	return out, nil
 }
 
 // Relative returns one of the account's relatives; another account's is ErrNotFound.
 func (d *DB) Relative(ctx context.Context, accountID, id int64) (Relative, error) {
-	return scanRelative(d.r.QueryRowContext(ctx, relativeQuery+` WHERE r.id = ? AND r.account_id = ?`, id, accountID))
+	r, err := scanRelative(d.r.QueryRowContext(ctx, relativeQuery+` WHERE r.id = ? AND r.account_id = ?`, id, accountID))
+	if err != nil {
+		return r, fmt.Errorf("relative %d of account %d: %w", id, accountID, err)
+	}
+	return r, nil
 }
 
 // RemoveRelative deletes a relative and, with it, the account's link to
 // the relative's dossier: access ends at once.
 func (d *DB) RemoveRelative(ctx context.Context, accountID, id int64, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var patientID sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT l.patient_id FROM relatives r
 			LEFT JOIN dossier_links l ON l.relative_id = r.id AND l.account_id = r.account_id
@@ -101,4 +108,8 @@ func (d *DB) RemoveRelative(ctx context.Context, accountID, id int64, by Actor, 
 		}
 		return insertAudit(ctx, tx, e)
 	})
+	if err != nil {
+		return fmt.Errorf("remove relative %d of account %d: %w", id, accountID, err)
+	}
+	return nil
 }

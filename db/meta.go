@@ -16,14 +16,16 @@ func (d *DB) CheckKey(ctx context.Context, check []byte) error {
 	var stored []byte
 	err := d.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored)
 	if errors.Is(mapErr(err), ErrNotFound) {
-		_, err = d.w.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('key_check', ?)`, check)
-		return err
+		if _, err := d.w.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('key_check', ?)`, check); err != nil {
+			return fmt.Errorf("store key check: %w", err)
+		}
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read key check: %w", err)
 	}
 	if subtle.ConstantTimeCompare(stored, check) != 1 {
-		return ErrWrongKey
+		return fmt.Errorf("check key: %w", ErrWrongKey)
 	}
 	return nil
 }
@@ -35,5 +37,8 @@ func (d *DB) NeedsKey(ctx context.Context) (bool, error) {
 	var n int
 	err := d.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM activation_codes)
 		+ (SELECT count(*) FROM otp_codes) + (SELECT count(*) FROM meta WHERE key = 'key_check')`).Scan(&n)
-	return n > 0, err
+	if err != nil {
+		return n > 0, fmt.Errorf("count keyed rows: %w", err)
+	}
+	return n > 0, nil
 }

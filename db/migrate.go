@@ -86,11 +86,11 @@ func (d *DB) appliedMigrations(ctx context.Context) (map[int]time.Time, error) {
 func (d *DB) Migrations(ctx context.Context) (list []Migration, unknown []int, err error) {
 	list, err = embeddedMigrations()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("list migrations: %w", err)
 	}
 	applied, err := d.appliedMigrations(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("list migrations: %w", err)
 	}
 	known := map[int]bool{}
 	for i := range list {

@@ -52,7 +52,11 @@ func (d *DB) CreateOTP(ctx context.Context, o OTP, mac []byte) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("create otp: %w", err)
 	}
-	return res.LastInsertId()
+	id, err := res.LastInsertId()
+	if err != nil {
+		return id, fmt.Errorf("create otp: %w", err)
+	}
+	return id, nil
 }
 
 // OTPSendTimes returns when codes of one of purposes were sent since since
@@ -68,18 +72,21 @@ func (d *DB) OTPSendTimes(ctx context.Context, purposes []string, mobile string,
 	rows, err := d.r.QueryContext(ctx, `SELECT created_at FROM otp_codes WHERE created_at > ? AND purpose IN (`+marks+`)
 		AND (mobile = ? OR account_id = ?) ORDER BY created_at`, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("otp send times: %w", err)
 	}
 	defer rows.Close()
 	var out []time.Time
 	for rows.Next() {
 		var t time.Time
 		if err := rows.Scan(&t); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("otp send times: %w", err)
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("otp send times: %w", err)
+	}
+	return out, nil
 }
 
 // OTPByID returns a code's metadata.
@@ -90,7 +97,10 @@ func (d *DB) OTPByID(ctx context.Context, id int64) (OTP, error) {
 	err := d.r.QueryRowContext(ctx, `SELECT id, purpose, account_id, mobile, created_at, expires_at, attempts, used_at
 		FROM otp_codes WHERE id = ?`, id).Scan(&o.ID, &o.Purpose, &acct, &o.Mobile, &o.CreatedAt, &o.ExpiresAt, &o.Attempts, &used)
 	o.AccountID, o.UsedAt = acct.Int64, used.Time
-	return o, mapErr(err)
+	if err != nil {
+		return o, fmt.Errorf("otp %d: %w", id, mapErr(err))
+	}
+	return o, nil
 }
 
 // CheckOTP verifies a typed code against row id for purpose. A wrong code
@@ -109,10 +119,10 @@ func (d *DB) VerifyOTP(ctx context.Context, id int64, purpose string, mac []byte
 func (d *DB) UseOTP(ctx context.Context, id int64, now time.Time) error {
 	res, err := d.w.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE id = ? AND used_at IS NULL`, now.UTC(), id)
 	if err != nil {
-		return err
+		return fmt.Errorf("use otp %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrOTPUsed
+		return fmt.Errorf("use otp %d: %w", id, ErrOTPUsed)
 	}
 	return nil
 }
@@ -155,11 +165,16 @@ func (d *DB) checkOTP(ctx context.Context, id int64, purpose string, mac []byte,
 		_, err = tx.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE id = ?`, now.UTC(), id)
 		return err
 	})
+	// A committed failure (a wrong code that counted) comes back as
+	// errCommit; the caller gets the sentinel inside, with context.
 	var ec errCommit
 	if errors.As(err, &ec) {
-		return o, ec.err
+		err = ec.err
 	}
-	return o, err
+	if err != nil {
+		return o, fmt.Errorf("check otp %d: %w", id, err)
+	}
+	return o, nil
 }
 
 // DeleteOldOTPs removes codes created before before. Codes expire after
@@ -167,7 +182,11 @@ func (d *DB) checkOTP(ctx context.Context, id int64, purpose string, mac []byte,
 func (d *DB) DeleteOldOTPs(ctx context.Context, before time.Time) (int64, error) {
 	res, err := d.w.ExecContext(ctx, `DELETE FROM otp_codes WHERE created_at < ?`, before.UTC())
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("delete old otps: %w", err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return n, fmt.Errorf("delete old otps: %w", err)
+	}
+	return n, nil
 }

@@ -322,5 +322,8 @@ func (d *DB) CountRecentOutbox(ctx context.Context, accountID int64, kind, text 
 	var n int
 	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE account_id = ? AND kind = ? AND instr(body, ?) > 0
 		AND created_at > ?`, accountID, kind, text, since.UTC()).Scan(&n)
-	return n, err
+	if err != nil {
+		return n, fmt.Errorf("count recent %s messages of account %d: %w", kind, accountID, err)
+	}
+	return n, nil
 }

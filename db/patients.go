@@ -48,12 +48,21 @@ func scanPatient(s interface{ Scan(...any) error }) (Patient, error) {
 
 // Patient returns one patient.
 func (d *DB) Patient(ctx context.Context, id int64) (Patient, error) {
-	return scanPatient(d.r.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE id = ?`, id))
+	p, err := scanPatient(d.r.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE id = ?`, id))
+	if err != nil {
+		return p, fmt.Errorf("patient %d: %w", id, err)
+	}
+	return p, nil
 }
 
 // PatientByFiscalCode returns the patient with that normalized codice fiscale.
 func (d *DB) PatientByFiscalCode(ctx context.Context, cf string) (Patient, error) {
-	return scanPatient(d.r.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE fiscal_code = ?`, cf))
+	p, err := scanPatient(d.r.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE fiscal_code = ?`, cf))
+	if err != nil {
+		// No codice fiscale here: errors reach the server log.
+		return p, fmt.Errorf("patient by fiscal code: %w", err)
+	}
+	return p, nil
 }
 
 // SearchPatients finds patients by codice fiscale prefix, mobile (E.164 or
@@ -96,11 +105,14 @@ func (d *DB) SearchPatients(ctx context.Context, q string, limit int) ([]Patient
 	for rows.Next() {
 		p, err := scanPatient(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("search patients: %w", err)
 		}
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search patients: %w", err)
+	}
+	return out, nil
 }
 
 // upsertPatient creates the patient or updates the registry data typed at

@@ -39,7 +39,7 @@ func (d *DB) RebaseTimes(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("rebase times: %w", mapErr(err))
 	}
 	delta := now.Add(-24 * time.Hour).Sub(latest)
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		for _, tc := range timeColumns {
 			if err := shiftColumn(ctx, tx, tc.table, tc.column, delta); err != nil {
 				return fmt.Errorf("rebase %s.%s: %w", tc.table, tc.column, err)
@@ -47,6 +47,10 @@ func (d *DB) RebaseTimes(ctx context.Context, now time.Time) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("rebase times: %w", err)
+	}
+	return nil
 }
 
 func shiftColumn(ctx context.Context, tx *sql.Tx, table, column string, delta time.Duration) error {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -29,7 +30,10 @@ func (s SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, 
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
-	return data, err == nil, err
+	if err != nil {
+		return data, false, fmt.Errorf("find session: %w", err)
+	}
+	return data, true, nil
 }
 
 // CommitCtx stores or replaces the session data for token.
@@ -37,13 +41,18 @@ func (s SessionStore) CommitCtx(ctx context.Context, token string, b []byte, exp
 	_, err := s.DB.w.ExecContext(ctx, `INSERT INTO sessions(token_hash, data, expiry) VALUES (?, ?, ?)
 		ON CONFLICT(token_hash) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
 		tokenHash(token), b, expiry.UTC())
-	return err
+	if err != nil {
+		return fmt.Errorf("commit session: %w", err)
+	}
+	return nil
 }
 
 // DeleteCtx removes the session for token.
 func (s SessionStore) DeleteCtx(ctx context.Context, token string) error {
-	_, err := s.DB.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
-	return err
+	if _, err := s.DB.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
 }
 
 // Find implements scs.Store.
@@ -65,7 +74,11 @@ func (s SessionStore) Delete(token string) error {
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	res, err := d.w.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, now.UTC())
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return n, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return n, nil
 }

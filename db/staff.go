@@ -50,43 +50,54 @@ func (d *DB) CreateStaff(ctx context.Context, s Staff, by Actor, now time.Time) 
 			Detail: s.Username + " (" + s.Role + ")"})
 	})
 	if err != nil {
-		return 0, fmt.Errorf("create staff %s: %w", s.Username, err)
+		return 0, fmt.Errorf("create staff: %w", err)
 	}
 	return id, nil
 }
 
 // StaffByUsername returns an active or disabled staff member by username.
 func (d *DB) StaffByUsername(ctx context.Context, username string) (Staff, error) {
-	return scanStaff(d.r.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE username = ?`, username))
+	s, err := scanStaff(d.r.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE username = ?`, username))
+	if err != nil {
+		return s, fmt.Errorf("staff by username: %w", err)
+	}
+	return s, nil
 }
 
 // StaffByID returns one staff member.
 func (d *DB) StaffByID(ctx context.Context, id int64) (Staff, error) {
-	return scanStaff(d.r.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE id = ?`, id))
+	s, err := scanStaff(d.r.QueryRowContext(ctx, `SELECT `+staffCols+` FROM staff WHERE id = ?`, id))
+	if err != nil {
+		return s, fmt.Errorf("staff %d: %w", id, err)
+	}
+	return s, nil
 }
 
 // ListStaff lists every staff member by username.
 func (d *DB) ListStaff(ctx context.Context) ([]Staff, error) {
 	rows, err := d.r.QueryContext(ctx, `SELECT `+staffCols+` FROM staff ORDER BY username`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list staff: %w", err)
 	}
 	defer rows.Close()
 	var out []Staff
 	for rows.Next() {
 		s, err := scanStaff(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("list staff: %w", err)
 		}
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	return out, nil
 }
 
 // SetStaffActive enables or disables a staff member. A disabled member's
 // sessions stop working at their next request.
 func (d *DB) SetStaffActive(ctx context.Context, id int64, active bool, by Actor, now time.Time) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE staff SET active = ? WHERE id = ?`, active, id)
 		if err != nil {
 			return err
@@ -100,24 +111,34 @@ func (d *DB) SetStaffActive(ctx context.Context, id int64, active bool, by Actor
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "staff", ObjectID: id})
 	})
+	if err != nil {
+		return fmt.Errorf("set staff %d active %v: %w", id, active, err)
+	}
+	return nil
 }
 
 // RecordStaffLogin stores the login time and, when rehash is not empty, the
 // password hash recomputed with the current parameters.
 func (d *DB) RecordStaffLogin(ctx context.Context, id int64, rehash string, now time.Time) error {
+	var err error
 	if rehash != "" {
-		_, err := d.w.ExecContext(ctx, `UPDATE staff SET last_login_at = ?, password_hash = ? WHERE id = ?`, now.UTC(), rehash, id)
-		return err
+		_, err = d.w.ExecContext(ctx, `UPDATE staff SET last_login_at = ?, password_hash = ? WHERE id = ?`, now.UTC(), rehash, id)
+	} else {
+		_, err = d.w.ExecContext(ctx, `UPDATE staff SET last_login_at = ? WHERE id = ?`, now.UTC(), id)
 	}
-	_, err := d.w.ExecContext(ctx, `UPDATE staff SET last_login_at = ? WHERE id = ?`, now.UTC(), id)
-	return err
+	if err != nil {
+		return fmt.Errorf("record login of staff %d: %w", id, err)
+	}
+	return nil
 }
 
 // CountAdmins returns how many active admins exist.
 func (d *DB) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'admin' AND active`).Scan(&n)
-	return n, err
+	if err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'admin' AND active`).Scan(&n); err != nil {
+		return n, fmt.Errorf("count admins: %w", err)
+	}
+	return n, nil
 }
 
 // MinStaffPasswordLen is the shortest password accepted for staff.

@@ -36,8 +36,11 @@ func (d *DB) LockedUntil(ctx context.Context, key string, now time.Time) (time.T
 
 // ClearFailures forgets the failures of key after a success.
 func (d *DB) ClearFailures(ctx context.Context, key string) error {
-	_, err := d.w.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, key)
-	return err
+	if _, err := d.w.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, key); err != nil {
+		// No key here: it is a username or a codice fiscale.
+		return fmt.Errorf("clear failures: %w", err)
+	}
+	return nil
 }
 
 // ClaimAttempt counts an attempt on key before it is checked, in one

@@ -121,13 +121,21 @@ func scanVisit(s interface{ Scan(...any) error }, extra ...any) (Visit, error) {
 
 // Visit returns one visit.
 func (d *DB) Visit(ctx context.Context, id int64) (Visit, error) {
-	return scanVisit(d.r.QueryRowContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id
+	v, err := scanVisit(d.r.QueryRowContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id
 		WHERE v.id = ?`, id))
+	if err != nil {
+		return v, fmt.Errorf("visit %d: %w", id, err)
+	}
+	return v, nil
 }
 
 // PatientVisits lists a patient's visits, newest first.
 func (d *DB) PatientVisits(ctx context.Context, patientID int64) ([]Visit, error) {
-	return d.listVisits(ctx, `WHERE v.patient_id = ? ORDER BY v.accepted_at DESC`, patientID)
+	visits, err := d.listVisits(ctx, `WHERE v.patient_id = ? ORDER BY v.accepted_at DESC`, patientID)
+	if err != nil {
+		return nil, fmt.Errorf("visits of patient %d: %w", patientID, err)
+	}
+	return visits, nil
 }
 
 // VisitWithPatient is a visit with the names of its patient, for lists.
@@ -150,17 +158,24 @@ func (d *DB) RecentVisitsWithPatients(ctx context.Context, limit int) ([]VisitWi
 	for rows.Next() {
 		var r VisitWithPatient
 		if r.Visit, err = scanVisit(rows, &r.Patient.FiscalCode, &r.Patient.FirstName, &r.Patient.LastName); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("recent visits: %w", err)
 		}
 		r.Patient.ID = r.Visit.PatientID
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recent visits: %w", err)
+	}
+	return out, nil
 }
 
 // RecentVisits lists the latest acceptances of all facilities.
 func (d *DB) RecentVisits(ctx context.Context, limit int) ([]Visit, error) {
-	return d.listVisits(ctx, `ORDER BY v.id DESC LIMIT ?`, limit)
+	visits, err := d.listVisits(ctx, `ORDER BY v.id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent visits: %w", err)
+	}
+	return visits, nil
 }
 
 func (d *DB) listVisits(ctx context.Context, tail string, args ...any) ([]Visit, error) {

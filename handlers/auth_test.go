@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -226,7 +227,7 @@ func TestAuthRoles(t *testing.T) {
 	if got, want := authCount(t, a, `SELECT count(*) FROM facilities`), facilitiesBefore; got != want {
 		t.Errorf("facility count: got %d, want %d", got, want)
 	}
-	if _, err := a.db.StaffByUsername(ctx, "intruso"); err != db.ErrNotFound {
+	if _, err := a.db.StaffByUsername(ctx, "intruso"); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("StaffByUsername(intruso): got err %v, want ErrNotFound", err)
 	}
 	admin, err := a.db.StaffByID(ctx, a.adminID)
