@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 
@@ -39,20 +38,20 @@ func (h *Handler) deskLogin(c echo.Context) error {
 	key := "staff:" + strings.ToLower(username)
 	actor := db.Actor{Kind: "staff", IP: c.RealIP()}
 
-	// Counted before the slow hash, so parallel guesses cannot outrun the lockout.
-	if until, err := h.DB.ClaimAttempt(ctx, staffThrottle, key, now); err != nil {
-		return err
-	} else if !until.IsZero() {
-		st, _ := h.DB.StaffByUsername(ctx, username)
-		actor.ID, actor.Name = st.ID, st.Username
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeDenied, Detail: "locked out"})
-		mins := int(math.Ceil(until.Sub(now).Minutes()))
-		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %d minuti.", mins))
-	}
-
 	st, err := h.DB.StaffByUsername(ctx, username)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
+	}
+	// Only a known username is written to the log: an unknown one may be
+	// a password typed in the wrong field.
+	if st.ID != 0 {
+		actor.ID, actor.Name = st.ID, st.Username
+	}
+	// Counted before the slow hash, so parallel guesses cannot outrun the lockout.
+	if mins, err := h.claimAttempts(c, staffThrottle, db.AuditEvent{Actor: actor, Action: db.ActionStaffLogin}, key); err != nil {
+		return err
+	} else if mins > 0 {
+		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %d minuti.", mins))
 	}
 	hash := st.PasswordHash
 	if errors.Is(err, db.ErrNotFound) || !st.Active {
@@ -63,11 +62,6 @@ func (h *Handler) deskLogin(c echo.Context) error {
 		return verr
 	}
 	if !ok {
-		// Only a known username is written to the log: an unknown one may be
-		// a password typed in the wrong field.
-		if st.ID != 0 {
-			actor.ID, actor.Name = st.ID, st.Username
-		}
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeFailed})
 		return fail(http.StatusUnauthorized, msgBadLogin)
 	}
@@ -83,7 +77,6 @@ func (h *Handler) deskLogin(c echo.Context) error {
 		return err
 	}
 	h.staffSessions.Put(ctx, "staff_id", st.ID)
-	actor.ID, actor.Name = st.ID, st.Username
 	if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeOK}); err != nil {
 		return err
 	}

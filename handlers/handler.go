@@ -72,9 +72,6 @@ type Handler struct {
 	codes *smscode.Service
 }
 
-// Lockout rules for staff logins.
-var staffThrottle = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
-
 // New builds the Echo server with every middleware and route.
 func New(h *Handler) *echo.Echo {
 	h.staffSessions = newSessionManager(h, "__Host-fse-desk", 30*time.Minute, 12*time.Hour, http.SameSiteStrictMode)

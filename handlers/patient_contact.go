@@ -19,30 +19,8 @@ const keyContactMobile = "contact_mobile"
 // changeContact changes the mobile or the email, after the password: a new
 // mobile proves itself with an SMS code, a new email with a link sent to it.
 func (h *Handler) changeContact(c echo.Context) error {
-	ctx := h.pctx(c)
 	a := currentAccount(c)
-	form := views.Form{Values: map[string]string{
-		"new_mobile": strings.TrimSpace(c.FormValue("new_mobile")),
-		"new_email":  strings.ToLower(strings.TrimSpace(c.FormValue("new_email"))),
-	}, Errors: map[string]string{}}
-	mobile, err := phone.NormalizeMobile(form.Values["new_mobile"])
-	switch {
-	case errors.Is(err, phone.ErrNotMobile):
-		form.Errors["new_mobile"] = "Questo numero non è un cellulare: serve un cellulare per ricevere gli SMS."
-	case err != nil:
-		form.Errors["new_mobile"] = "Numero di cellulare non valido."
-	}
-	email := form.Values["new_email"]
-	if h.Email == nil {
-		// Without a mail server an address cannot be confirmed: the email
-		// part of the form is hidden and ignored.
-		email = a.Email
-	}
-	if email != "" {
-		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
-			form.Errors["new_email"] = "Indirizzo email non valido."
-		}
-	}
+	form, mobile, email := h.parseContactForm(c, a)
 	if form.HasErrors() {
 		return h.profilePage(c, http.StatusUnprocessableEntity, form)
 	}
@@ -55,65 +33,121 @@ func (h *Handler) changeContact(c echo.Context) error {
 		return h.profilePage(c, http.StatusUnprocessableEntity, form)
 	}
 	if mobile == a.Mobile && email == a.Email {
-		msg := "Nessuna modifica ai recapiti."
-		// An empty email also withdraws an address still waiting for
-		// confirmation (for example a mistyped one).
-		if pending, err := h.DB.PendingEmail(ctx, a.ID, h.now()); err != nil {
+		return h.keepContacts(c, a, email)
+	}
+	if mobile != a.Mobile {
+		if status, msg, err := h.checkNewMobile(c, a, mobile); err != nil {
 			return err
-		} else if pending != "" && email == "" {
-			if err := h.DB.CancelEmailVerification(ctx, a.ID); err != nil {
-				return err
-			}
-			msg = "L'indirizzo " + pending + " in attesa di conferma è stato annullato."
+		} else if msg != "" {
+			form.Errors["new_mobile"] = msg
+			return h.profilePage(c, status, form)
 		}
-		h.pflash(c, msg)
+	}
+	note, err := h.changeEmail(c, a, email)
+	if status, msg, ok := emailMessage(err); ok {
+		form.Errors["new_email"] = msg
+		return h.profilePage(c, status, form)
+	} else if err != nil {
+		return err
+	}
+	if mobile == a.Mobile {
+		h.pflash(c, note)
 		return c.Redirect(http.StatusSeeOther, "/profilo")
 	}
-	// A new mobile needs an SMS code: check that one may be sent before
-	// anything else (an email sent now would count against its own cap).
-	if mobile != a.Mobile {
-		if next, err := h.codes.NextSend(ctx, db.OTPContact, mobile, a.ID); err != nil {
-			return err
-		} else if !next.IsZero() {
-			_, msg, _ := h.otpSendMessage(smscode.LimitError{Next: next})
-			form.Errors["new_mobile"] = msg
-			return h.profilePage(c, http.StatusTooManyRequests, form)
-		}
-	}
-	if other, err := h.DB.AccountByMobile(ctx, mobile); err == nil && other.ID != a.ID {
-		form.Errors["new_mobile"] = "Questo numero è già usato da un altro account."
-		return h.profilePage(c, http.StatusConflict, form)
-	}
-	var notes []string
+	return h.startMobileChange(c, a, mobile, note, form)
+}
+
+// parseContactForm reads and checks the new contacts. Without a mail server
+// an address cannot be confirmed: the email part is hidden and ignored.
+func (h *Handler) parseContactForm(c echo.Context, a *db.Account) (form views.Form, mobile, email string) {
+	form = views.Form{Values: map[string]string{
+		"new_mobile": strings.TrimSpace(c.FormValue("new_mobile")),
+		"new_email":  strings.ToLower(strings.TrimSpace(c.FormValue("new_email"))),
+	}, Errors: map[string]string{}}
+	mobile, err := phone.NormalizeMobile(form.Values["new_mobile"])
 	switch {
-	case email == a.Email:
-	case email == "":
-		if err := h.DB.SetContact(ctx, a.ID, a.Mobile, "", patientActor(c, a.ID), h.now()); err != nil {
-			return err
+	case errors.Is(err, phone.ErrNotMobile):
+		form.Errors["new_mobile"] = "Questo numero non è un cellulare: serve un cellulare per ricevere gli SMS."
+	case err != nil:
+		form.Errors["new_mobile"] = "Numero di cellulare non valido."
+	}
+	email = form.Values["new_email"]
+	if h.Email == nil {
+		email = a.Email
+	}
+	if email != "" {
+		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
+			form.Errors["new_email"] = "Indirizzo email non valido."
 		}
+	}
+	return form, mobile, email
+}
+
+// keepContacts answers a form that changes nothing; an empty email also
+// withdraws an address still waiting for confirmation (a mistyped one).
+func (h *Handler) keepContacts(c echo.Context, a *db.Account, email string) error {
+	ctx := h.pctx(c)
+	msg := "Nessuna modifica ai recapiti."
+	if pending, err := h.DB.PendingEmail(ctx, a.ID, h.now()); err != nil {
+		return err
+	} else if pending != "" && email == "" {
 		if err := h.DB.CancelEmailVerification(ctx, a.ID); err != nil {
 			return err
 		}
-		h.queueSecurityNotice(c, *a, "l'indirizzo email è stato tolto dal suo account. Se non è stato lei, contatti subito la struttura.")
-		notes = append(notes, "Email tolta dal profilo.")
-	default:
-		// The new address is the account's only once its owner confirms it.
-		if err := h.startEmailVerification(c, *a, email); err != nil {
-			status, msg, ok := emailMessage(err)
-			if !ok {
-				return err
-			}
-			form.Errors["new_email"] = msg
-			return h.profilePage(c, status, form)
+		msg = "L'indirizzo " + pending + " in attesa di conferma è stato annullato."
+	}
+	h.pflash(c, msg)
+	return c.Redirect(http.StatusSeeOther, "/profilo")
+}
+
+// checkNewMobile refuses a new mobile before anything else is changed: when
+// no code may be sent to it now (an email sent meanwhile would count
+// against its own cap), or when another account uses it.
+func (h *Handler) checkNewMobile(c echo.Context, a *db.Account, mobile string) (int, string, error) {
+	ctx := h.pctx(c)
+	if next, err := h.codes.NextSend(ctx, db.OTPContact, mobile, a.ID); err != nil {
+		return 0, "", err
+	} else if !next.IsZero() {
+		status, msg, _ := h.otpSendMessage(smscode.LimitError{Next: next})
+		return status, msg, nil
+	}
+	if other, err := h.DB.AccountByMobile(ctx, mobile); err == nil && other.ID != a.ID {
+		return http.StatusConflict, "Questo numero è già usato da un altro account.", nil
+	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return 0, "", err
+	}
+	return 0, "", nil
+}
+
+// changeEmail removes the email, or asks its owner to confirm a new one
+// (it becomes the account's only then), and tells the holder. It returns
+// what to tell the patient.
+func (h *Handler) changeEmail(c echo.Context, a *db.Account, email string) (string, error) {
+	switch {
+	case email == a.Email:
+		return "", nil
+	case email == "":
+		if err := h.DB.SetContact(h.pctx(c), a.ID, a.Mobile, "", patientActor(c, a.ID), h.now()); err != nil {
+			return "", err
 		}
-		h.queueSecurityNotice(c, *a, "è stato chiesto di usare un nuovo indirizzo email per il suo account. Se non è stato lei, "+
-			"contatti subito la struttura.")
-		notes = append(notes, "Ti abbiamo inviato un'email a "+email+": apri il collegamento per confermare l'indirizzo.")
+		if err := h.DB.CancelEmailVerification(h.pctx(c), a.ID); err != nil {
+			return "", err
+		}
+		h.queueSecurityNotice(c, *a, "l'indirizzo email è stato tolto dal suo account. Se non è stato lei, contatti subito la struttura.")
+		return "Email tolta dal profilo.", nil
 	}
-	if mobile == a.Mobile {
-		h.pflash(c, strings.Join(notes, " "))
-		return c.Redirect(http.StatusSeeOther, "/profilo")
+	if err := h.startEmailVerification(c, *a, email); err != nil {
+		return "", err
 	}
+	h.queueSecurityNotice(c, *a, "è stato chiesto di usare un nuovo indirizzo email per il suo account. Se non è stato lei, "+
+		"contatti subito la struttura.")
+	return "Ti abbiamo inviato un'email a " + email + ": apri il collegamento per confermare l'indirizzo.", nil
+}
+
+// startMobileChange sends the code that proves the new mobile and moves
+// to the page that asks for it; the mobile changes only then.
+func (h *Handler) startMobileChange(c echo.Context, a *db.Account, mobile, note string, form views.Form) error {
+	ctx := h.pctx(c)
 	id, err := h.codes.Issue(ctx, db.OTPContact, mobile, a.ID, smscode.SendNow)
 	if status, msg, ok := h.otpSendMessage(err); ok {
 		form.Errors["new_mobile"] = msg
@@ -124,8 +158,8 @@ func (h *Handler) changeContact(c echo.Context) error {
 	sm := h.patientSessions
 	sm.Put(ctx, keyContactMobile, mobile)
 	sm.Put(ctx, keyOTP, id)
-	if len(notes) > 0 {
-		h.pflash(c, strings.Join(notes, " "))
+	if note != "" {
+		h.pflash(c, note)
 	}
 	return c.Redirect(http.StatusSeeOther, "/profilo/recapiti/codice")
 }

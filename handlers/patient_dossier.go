@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,32 +67,11 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 		return form, http.StatusUnprocessableEntity, "", nil
 	}
 	keys := []string{"activate-cf:" + cf.String(), "activate-account:" + itoa(a.ID)}
-	// Both locks are read before either is counted: a locked account must
-	// not go on burning the attempts of whatever codice fiscale it types.
-	for _, k := range keys {
-		until, err := h.DB.LockedUntil(ctx, k, now)
-		if err == nil && until.IsZero() {
-			continue
-		}
-		if err != nil {
-			return form, 0, "", err
-		}
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeDenied,
-			Detail: "locked out"})
-		return form, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.",
-			int(math.Ceil(until.Sub(now).Minutes()))), nil
-	}
-	for _, k := range keys {
-		until, err := h.DB.ClaimAttempt(ctx, activationThrottle, k, now)
-		if err != nil {
-			return form, 0, "", err
-		}
-		if !until.IsZero() {
-			_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeDenied,
-				Detail: "locked out"})
-			return form, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.",
-				int(math.Ceil(until.Sub(now).Minutes()))), nil
-		}
+	denied := db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate}
+	if mins, err := h.claimAttempts(c, activationThrottle, denied, keys...); err != nil {
+		return form, 0, "", err
+	} else if mins > 0 {
+		return form, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.", mins), nil
 	}
 	_, err := h.DB.ActivateDossier(ctx, db.Activation{AccountID: a.ID, FiscalCode: cf.String(), CodeMAC: h.Keys.MAC(sealbox.ActivationCode, code),
 		PrivacyVersion: DossierPrivacyVersion, RelativeID: relativeID}, patientActor(c, a.ID), now)

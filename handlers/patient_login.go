@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,12 +65,10 @@ func (h *Handler) login(c echo.Context) error {
 	actor := patientActor(c, a.ID)
 	// The attempt is counted before the slow hash, so parallel guesses
 	// cannot outrun the lockout.
-	if until, err := h.DB.ClaimAttempt(ctx, patientThrottle, key, now); err != nil {
+	if mins, err := h.claimAttempts(c, patientThrottle, db.AuditEvent{Actor: actor, Action: db.ActionAccountLogin}, key); err != nil {
 		return err
-	} else if !until.IsZero() {
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeDenied, Detail: "locked out"})
-		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %d minuti, oppure usa «Password dimenticata».",
-			int(math.Ceil(until.Sub(now).Minutes()))))
+	} else if mins > 0 {
+		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %d minuti, oppure usa «Password dimenticata».", mins))
 	}
 	ok, rehash, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
 	if err != nil {

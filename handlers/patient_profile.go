@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -88,10 +89,11 @@ func (h *Handler) changePassword(c echo.Context) error {
 func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (string, error) {
 	ctx := h.pctx(c)
 	key := "reauth:" + itoa(a.ID)
-	if until, err := h.DB.ClaimAttempt(ctx, patientThrottle, key, h.now()); err != nil {
+	denied := db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionAccountReauthenticate}
+	if mins, err := h.claimAttempts(c, patientThrottle, denied, key); err != nil {
 		return "", err
-	} else if !until.IsZero() {
-		return "Troppi tentativi con la password sbagliata: riprova più tardi.", nil
+	} else if mins > 0 {
+		return fmt.Sprintf("Troppi tentativi con la password sbagliata: riprova tra %d minuti.", mins), nil
 	}
 	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
 	if err != nil {

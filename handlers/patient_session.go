@@ -35,11 +35,6 @@ const (
 
 const ctxAccount = "account"
 
-var (
-	patientThrottle    = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
-	activationThrottle = db.Throttle{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
-)
-
 func (h *Handler) pctx(c echo.Context) context.Context { return c.Request().Context() }
 
 // requirePatient lets through a fully authenticated account (password and,

@@ -1,0 +1,57 @@
+package handlers
+
+import (
+	"math"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+)
+
+// Lockouts, counted in SQLite per key (a username, an account, a codice
+// fiscale) so they survive restarts and apply whatever the client IP.
+var (
+	staffThrottle      = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	patientThrottle    = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	activationThrottle = db.Throttle{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+)
+
+// claimAttempts counts an attempt on every key before the attempt is
+// checked, so parallel guesses cannot outrun the lockout. Every key is read
+// before any is counted: a locked key must not go on burning the attempts
+// of the others. When one is locked, the denial is audited (denied, with
+// its outcome and detail filled in) and the minutes left are returned; 0
+// means go on. A success must clear the keys (db.ClearFailures).
+func (h *Handler) claimAttempts(c echo.Context, t db.Throttle, denied db.AuditEvent, keys ...string) (int, error) {
+	ctx := c.Request().Context()
+	now := h.now()
+	until := time.Time{}
+	for _, k := range keys {
+		u, err := h.DB.LockedUntil(ctx, k, now)
+		if err != nil {
+			return 0, err
+		}
+		if u.After(until) {
+			until = u
+		}
+	}
+	for _, k := range keys {
+		if !until.IsZero() {
+			break
+		}
+		u, err := h.DB.ClaimAttempt(ctx, t, k, now)
+		if err != nil {
+			return 0, err
+		}
+		until = u
+	}
+	if until.IsZero() {
+		return 0, nil
+	}
+	denied.At, denied.Outcome, denied.Detail = now, db.OutcomeDenied, "locked out"
+	if err := h.DB.Audit(ctx, denied); err != nil {
+		h.Log.Error("audit lockout", "action", denied.Action, "err", err)
+	}
+	return max(1, int(math.Ceil(until.Sub(now).Minutes()))), nil
+}
