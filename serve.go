@@ -321,15 +321,11 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	rome, err := time.LoadLocation("Europe/Rome")
+	sched, err := jobs.Start(context.Background(), jobs.All(d, now, e.log, senders), e.log)
 	if err != nil {
 		return err
 	}
-	cr, err := jobs.Start(jobs.All(d, now, e.log, senders), rome, e.log)
-	if err != nil {
-		return err
-	}
-	defer func() { <-cr.Stop().Done() }()
+	defer sched.Stop()
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

@@ -105,28 +105,46 @@ func Find(all []Scheduled, name string) (Job, error) {
 	return nil, fmt.Errorf("unknown job %q (known: %v)", name, names)
 }
 
-// Start schedules the jobs on a cron in loc, recovering panics and skipping
-// a run while the previous one is still going. Stop it with
-// <-c.Stop().Done() to wait for running jobs.
-func Start(all []Scheduled, loc *time.Location, log *slog.Logger) (*cron.Cron, error) {
+// Scheduler runs the jobs on their schedules until Stop.
+type Scheduler struct {
+	cron   *cron.Cron
+	cancel context.CancelFunc
+}
+
+// Start schedules the jobs on a cron in Rome time (db.Rome), recovering
+// panics and skipping a run while the previous one is still going. Every
+// run gets a context that Stop cancels, so a long job (a delivery backlog)
+// stops at its next check instead of holding up the shutdown.
+func Start(ctx context.Context, all []Scheduled, log *slog.Logger) (*Scheduler, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	logger := cronLogger{log}
-	c := cron.New(cron.WithLocation(loc), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	c := cron.New(cron.WithLocation(db.Rome), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
 	for _, s := range all {
-		s := s
 		if _, err := c.AddFunc(s.Spec, func() {
 			start := time.Now()
-			if err := s.Job.RunOnce(context.Background()); err != nil {
+			if err := s.Job.RunOnce(ctx); err != nil {
 				log.Error("job failed", "job", s.Name, "err", err)
 				return
 			}
 			log.Debug("job done", "job", s.Name, "ms", time.Since(start).Milliseconds())
 		}); err != nil {
+			cancel()
 			return nil, fmt.Errorf("schedule %s: %w", s.Name, err)
 		}
 	}
 	c.Start()
-	return c, nil
+	return &Scheduler{cron: c, cancel: cancel}, nil
 }
+
+// Stop cancels running jobs, stops scheduling new runs and waits for the
+// running ones to return.
+func (s *Scheduler) Stop() {
+	s.cancel()
+	<-s.cron.Stop().Done()
+}
+
+// Entries lists the scheduled runs, for tests and diagnostics.
+func (s *Scheduler) Entries() []cron.Entry { return s.cron.Entries() }
 
 type cronLogger struct{ log *slog.Logger }
 

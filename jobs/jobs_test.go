@@ -280,37 +280,69 @@ func TestOptimizeRunOnce(t *testing.T) {
 
 func TestStart(t *testing.T) {
 	d := openDB(t)
-	rome, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.DiscardHandler)
 	all := jobs.All(d, time.Now, log, jobs.Senders{})
-	c, err := jobs.Start(all, rome, log)
+	s, err := jobs.Start(context.Background(), all, log)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	if got, want := len(c.Entries()), len(all); got != want {
+	if got, want := len(s.Entries()), len(all); got != want {
 		t.Errorf("cron entries = %d, want %d", got, want)
 	}
-	if got := c.Location(); got != rome {
-		t.Errorf("cron location = %v, want Europe/Rome", got)
-	}
-	for _, e := range c.Entries() {
+	nightly := 0
+	for _, e := range s.Entries() {
 		if e.Next.IsZero() {
 			t.Errorf("entry %d has no next run", e.ID)
 		}
+		// The optimize job runs at 03:30 in Rome, whatever the host's zone.
+		if r := e.Next.In(db.Rome); r.Hour() == 3 && r.Minute() == 30 {
+			nightly++
+		}
+	}
+	if nightly != 1 {
+		t.Errorf("%d entries at 03:30 Rome time, want the optimize job", nightly)
+	}
+	stopWithin(t, s, 5*time.Second)
+}
+
+func stopWithin(t *testing.T, s *jobs.Scheduler, limit time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { s.Stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		t.Fatalf("scheduler did not stop within %v", limit)
+	}
+}
+
+// blockingJob runs until its context is cancelled, like a delivery run
+// over a large backlog.
+type blockingJob struct{ started chan struct{} }
+
+func (j blockingJob) RunOnce(ctx context.Context) error {
+	close(j.started)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestStopCancelsRunningJobs(t *testing.T) {
+	job := blockingJob{started: make(chan struct{})}
+	s, err := jobs.Start(context.Background(), []jobs.Scheduled{{Name: "lungo", Spec: "@every 1s", Job: job}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
 	}
 	select {
-	case <-c.Stop().Done():
+	case <-job.started:
 	case <-time.After(5 * time.Second):
-		t.Fatal("cron did not stop within 5s")
+		t.Fatal("job did not start within 5s")
 	}
+	stopWithin(t, s, 2*time.Second)
 }
 
 func TestStartRejectsBadSpec(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	_, err := jobs.Start([]jobs.Scheduled{{Name: "rotto", Spec: "not a spec", Job: jobs.Optimize{}}}, time.UTC, log)
+	_, err := jobs.Start(context.Background(), []jobs.Scheduled{{Name: "rotto", Spec: "not a spec", Job: jobs.Optimize{}}}, log)
 	if err == nil || !strings.Contains(err.Error(), "rotto") {
 		t.Errorf("Start with a bad spec: err = %v, want an error naming the job", err)
 	}
@@ -348,7 +380,7 @@ func TestStartRunsJobsAndLogsFailures(t *testing.T) {
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	ran := make(chan struct{})
-	c, err := jobs.Start([]jobs.Scheduled{{Name: "fallisce", Spec: "@every 1s", Job: errJob{&sync.Once{}, ran}}}, time.UTC, log)
+	c, err := jobs.Start(context.Background(), []jobs.Scheduled{{Name: "fallisce", Spec: "@every 1s", Job: errJob{&sync.Once{}, ran}}}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +389,7 @@ func TestStartRunsJobsAndLogsFailures(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("job did not run within 5s")
 	}
-	<-c.Stop().Done()
+	c.Stop()
 	if got := logs.String(); !strings.Contains(got, "job failed") || !strings.Contains(got, "fallisce") || !strings.Contains(got, "boom") {
 		t.Errorf("log = %q, want the failure with job name and error", got)
 	}
