@@ -188,6 +188,22 @@ func (a *app) client() *client {
 	return &client{a: a, cookies: map[string]*http.Cookie{}, ip: "192.0.2.10"}
 }
 
+// templateSyntax is templ source that reached a page instead of being
+// compiled: a component call (@name(...)) or an expression ({ x.Y }).
+var templateSyntax = regexp.MustCompile(`@[A-Za-z_][A-Za-z0-9_.]*\(|\{ *[A-Za-z_][A-Za-z0-9_.]*(\([^)]*\))? *\}`)
+
+// assertNoTemplateSyntax fails the test when an HTML page shows template
+// source. Every page any handler test renders goes through it.
+func assertNoTemplateSyntax(t testing.TB, what string, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		return
+	}
+	if m := templateSyntax.FindString(rec.Body.String()); m != "" {
+		t.Errorf("%s: the page shows template source %q", what, m)
+	}
+}
+
 // do sends a request through the full middleware stack.
 func (c *client) do(method, target string, body io.Reader, contentType string) *httptest.ResponseRecorder {
 	c.a.t.Helper()
@@ -204,6 +220,7 @@ func (c *client) do(method, target string, body io.Reader, contentType string) *
 	}
 	rec := httptest.NewRecorder()
 	c.a.e.ServeHTTP(rec, req)
+	assertNoTemplateSyntax(c.a.t, method+" "+target, rec)
 	for _, ck := range rec.Result().Cookies() {
 		if ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
 			delete(c.cookies, ck.Name)
