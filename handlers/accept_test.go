@@ -100,7 +100,7 @@ func accFieldErrors(doc *goquery.Document) map[string]string {
 // accRefused posts form, requires a 422 and returns the parsed page.
 func accRefused(t *testing.T, c *client, form url.Values) *goquery.Document {
 	t.Helper()
-	rec := c.post("/desk/accept", form)
+	rec := c.postAccept(form)
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("POST /desk/accept: status %d, want %d\n%s", rec.Code, http.StatusUnprocessableEntity, rec.Body.String())
 	}
@@ -111,10 +111,11 @@ func accRefused(t *testing.T, c *client, form url.Values) *goquery.Document {
 // new visit, the printed code, the recorder and the parsed slip.
 func accSlip(t *testing.T, c *client, form url.Values) (int64, string, *httptest.ResponseRecorder, *goquery.Document) {
 	t.Helper()
-	rec := c.post("/desk/accept", form)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("POST /desk/accept: status %d, want 200\n%s", rec.Code, rec.Body.String())
+	rec := c.postAccept(form)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("POST /desk/accept: status %d, want 303 to the slip\n%s", rec.Code, rec.Body.String())
 	}
+	rec = c.follow(rec)
 	doc := parseHTML(t, rec.Body.String())
 	code := strings.TrimSpace(doc.Find("[data-testid=activation-code]").Text())
 	if !accCodeExact.MatchString(code) {
@@ -648,7 +649,7 @@ func TestAcceptSlip(t *testing.T) {
 func TestAcceptOnlineDeclined(t *testing.T) {
 	a := newApp(t)
 	c := a.deskClient()
-	rec := c.post("/desk/accept", accWith(a.acceptForm(), "online_declined", "1"))
+	rec := c.postAccept(accWith(a.acceptForm(), "online_declined", "1"))
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("declined acceptance: status %d, want 303\n%s", rec.Code, rec.Body.String())
 	}
@@ -723,9 +724,10 @@ func TestReprint(t *testing.T) {
 	a.advance(2 * time.Hour)
 
 	rec := c.post(fmt.Sprintf("/desk/visits/%d/reprint", id), url.Values{})
-	if rec.Code != http.StatusOK {
-		t.Fatalf("reprint: status %d\n%s", rec.Code, rec.Body.String())
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("reprint: status %d, want 303 to the slip\n%s", rec.Code, rec.Body.String())
 	}
+	rec = c.follow(rec)
 	if got := rec.Header().Get("Cache-Control"); !strings.Contains(got, "no-store") {
 		t.Errorf("reprint Cache-Control: got %q, want no-store", got)
 	}

@@ -1019,9 +1019,11 @@ func TestAuthCrossOriginPost(t *testing.T) {
 	}
 
 	// Control: the same helper with a same-origin request works.
-	rec := authDo(c, http.MethodPost, "/desk/accept", a.acceptForm(), map[string]string{"Sec-Fetch-Site": "same-origin"})
-	if rec.Code != http.StatusOK {
-		t.Fatalf("same-origin control: got %d, want 200", rec.Code)
+	form := a.acceptForm()
+	form.Set("form_token", "same-origin-control")
+	rec := authDo(c, http.MethodPost, "/desk/accept", form, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("same-origin control: got %d, want 303", rec.Code)
 	}
 	if got, want := visits(), before+1; got != want {
 		t.Errorf("visits after same-origin accept: got %d, want %d", got, want)

@@ -16,12 +16,12 @@ import (
 	"fse/internal/actcode"
 	"fse/internal/codicefiscale"
 	"fse/internal/phone"
-	"fse/internal/qrsvg"
 	"fse/internal/sealbox"
 	"fse/views"
 )
 
-var acceptFields = []string{"fiscal_code", "first_name", "last_name", "birth_date", "birth_place", "sex", "mobile", "email", "facility", "exams", "online_declined"}
+var acceptFields = []string{"fiscal_code", "first_name", "last_name", "birth_date", "birth_place", "sex", "mobile", "email", "facility", "exams",
+	"online_declined", "form_token"}
 
 func (h *Handler) acceptForm(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -37,6 +37,9 @@ func (h *Handler) acceptForm(c echo.Context) error {
 			"mobile": views.Phone(p.Mobile), "email": p.Email,
 		}
 	}
+	// Each form carries a token of its own: sent twice, it leads to the
+	// visit it created the first time.
+	form.Values["form_token"] = newFormToken()
 	return h.renderAccept(c, http.StatusOK, form)
 }
 
@@ -182,6 +185,10 @@ func (h *Handler) accept(c echo.Context) error {
 		return h.renderAccept(c, http.StatusUnprocessableEntity, form)
 	}
 
+	token := form.Values["form_token"]
+	if token == "" || len(token) > 64 {
+		return echo.NewHTTPError(http.StatusBadRequest, "Il modulo di accettazione è incompleto: ricarica la pagina e riprova.")
+	}
 	declined := form.Values["online_declined"] == "1"
 	var code string
 	var mac []byte
@@ -189,60 +196,23 @@ func (h *Handler) accept(c echo.Context) error {
 		code = actcode.New()
 		mac = h.Keys.MAC(sealbox.ActivationCode, actcode.Normalize(code))
 	}
-	visit, err := h.DB.Accept(ctx, db.Acceptance{Patient: p, FacilityID: facilityID, Exams: exams, OnlineDeclined: declined, CodeMAC: mac},
-		staffActor(c), now)
-	if err != nil {
+	var visit db.Visit
+	id, created, err := h.acceptForms.once(token, now, func() (int64, error) {
+		visit, err = h.DB.Accept(ctx, db.Acceptance{Patient: p, FacilityID: facilityID, Exams: exams, OnlineDeclined: declined, CodeMAC: mac},
+			staffActor(c), now)
+		return visit.ID, err
+	})
+	switch {
+	case err != nil:
 		return err
-	}
-	if declined {
+	case !created:
+		// The same form again (a double click, a resend): its first visit.
+		return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(id, 10)+"/slip")
+	case declined:
 		h.flash(c, "Accettazione "+visit.AccessionNumber()+" registrata. Consegna online rifiutata: il referto sarà consegnato su carta.")
 		return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(visit.ID, 10))
 	}
-	return h.renderSlip(c, visit, code, false)
-}
-
-// renderSlip shows the pickup slip. It is the response to the POST that
-// created the code: the code is never stored, so it cannot be shown again.
-func (h *Handler) renderSlip(c echo.Context, visit db.Visit, code string, reprint bool) error {
-	ctx := c.Request().Context()
-	patient, err := h.DB.Patient(ctx, visit.PatientID)
-	if err != nil {
-		return err
-	}
-	facility, err := h.DB.Facility(ctx, visit.FacilityID)
-	if err != nil {
-		return err
-	}
-	base := strings.TrimRight(h.Config.BaseURL, "/")
-	// The code travels in the fragment: browsers never send it to a server,
-	// so it stays out of access logs and Referer headers.
-	qr, err := qrsvg.Render(base+"/attiva#codice="+code, "Codice QR per aprire la pagina di attivazione")
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	ch := h.chrome(c, "Modulo per il ritiro referti")
-	return h.render(c, http.StatusOK, views.Slip(views.SlipPage{
-		Chrome: ch, Facility: facility, Patient: patient, Visit: visit, Code: code,
-		PortalURL: base, QR: qr, RetentionDays: h.Config.RetentionDays, Reprint: reprint,
-	}))
-}
-
-func (h *Handler) reprint(c echo.Context) error {
-	ctx := c.Request().Context()
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	code := actcode.New()
-	if err := h.DB.ReissueCode(ctx, id, h.Keys.MAC(sealbox.ActivationCode, actcode.Normalize(code)), staffActor(c), h.now()); err != nil {
-		return err
-	}
-	visit, err := h.DB.Visit(ctx, id)
-	if err != nil {
-		return err
-	}
-	return h.renderSlip(c, visit, code, true)
+	return h.showSlip(c, visit.ID, code, false)
 }
 
 // pathID reads the :id parameter; a malformed id is the same 404 as a missing one.

@@ -19,7 +19,7 @@ func TestDeskPatientPageShowsEachVisitsOnlineStatus(t *testing.T) {
 	a.advance(time.Hour)
 	declined := a.acceptForm()
 	declined.Set("online_declined", "1")
-	c.post("/desk/accept", declined)
+	c.postAccept(declined)
 
 	rec := c.get("/desk/patients/1")
 	if rec.Code != http.StatusOK {

@@ -70,6 +70,10 @@ type Handler struct {
 	patientSessions *scs.SessionManager
 	// codes issues and checks the SMS codes, with their rules.
 	codes *smscode.Service
+	// slips holds new activation codes for their slip's one showing.
+	slips slipCodes
+	// acceptForms remembers submitted acceptance forms.
+	acceptForms formTokens
 }
 
 // New builds the Echo server with every middleware and route.
@@ -151,6 +155,7 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	desk.POST("/accept", h.accept)
 	desk.GET("/patients/:id", h.patientPage)
 	desk.GET("/visits/:id", h.visitPage)
+	desk.GET("/visits/:id/slip", h.slip)
 	desk.POST("/visits/:id/reprint", h.reprint)
 	desk.POST("/visits/:id/documents", h.uploadDocuments)
 	desk.POST("/visits/:id/publish", h.publish)

@@ -282,23 +282,47 @@ var codePattern = regexp.MustCompile(`[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4
 // read from the slip ("" when online delivery was declined).
 func (c *client) accept(form url.Values) (visitID int64, code string) {
 	c.a.t.Helper()
-	rec := c.post("/desk/accept", form)
-	switch rec.Code {
-	case http.StatusOK:
-		doc := parseHTML(c.a.t, rec.Body.String())
+	rec := c.postAccept(form)
+	if rec.Code != http.StatusSeeOther {
+		c.a.t.Fatalf("accept: status %d\n%s", rec.Code, rec.Body.String())
+	}
+	if strings.HasSuffix(rec.Header().Get("Location"), "/slip") {
+		doc := parseHTML(c.a.t, c.follow(rec).Body.String())
 		code = strings.TrimSpace(doc.Find("[data-testid=activation-code]").Text())
 		if !codePattern.MatchString(code) {
 			c.a.t.Fatalf("slip has no activation code: %q", code)
 		}
-	case http.StatusSeeOther:
-	default:
-		c.a.t.Fatalf("accept: status %d\n%s", rec.Code, rec.Body.String())
 	}
 	visits, err := c.a.db.RecentVisits(context.Background(), 1)
 	if err != nil || len(visits) == 0 {
 		c.a.t.Fatalf("no visit after accept: %v", err)
 	}
 	return visits[0].ID, code
+}
+
+// postAccept sends an acceptance as the desk's browser does: with the
+// one-time token of a freshly loaded form.
+func (c *client) postAccept(form url.Values) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	rec := c.get("/desk/accept")
+	token, ok := parseHTML(c.a.t, rec.Body.String()).Find("input[name=form_token]").Attr("value")
+	if !ok || token == "" {
+		c.a.t.Fatalf("acceptance form has no form_token (status %d)", rec.Code)
+	}
+	withToken := url.Values{"form_token": {token}}
+	for k, v := range form {
+		withToken[k] = v
+	}
+	return c.post("/desk/accept", withToken)
+}
+
+// follow GETs the Location of a redirect, as a browser does after a POST.
+func (c *client) follow(rec *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	if rec.Code != http.StatusSeeOther && rec.Code != http.StatusFound {
+		c.a.t.Fatalf("want a redirect, got %d\n%s", rec.Code, rec.Body.String())
+	}
+	return c.get(rec.Header().Get("Location"))
 }
 
 // file is one part of an upload.

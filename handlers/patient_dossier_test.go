@@ -285,9 +285,10 @@ func TestPDActivationRules(t *testing.T) {
 		{name: "code replaced by a reprint",
 			attempt: func(t *testing.T, a *app, desk, c *client, visitID int64, code string) *httptest.ResponseRecorder {
 				rec := desk.post(fmt.Sprintf("/desk/visits/%d/reprint", visitID), nil)
-				if rec.Code != http.StatusOK {
+				if rec.Code != http.StatusSeeOther {
 					t.Fatalf("reprint: %d", rec.Code)
 				}
+				rec = desk.follow(rec)
 				newCode := strings.TrimSpace(parseHTML(t, rec.Body.String()).Find("[data-testid=activation-code]").Text())
 				if !codePattern.MatchString(newCode) || newCode == code {
 					t.Fatalf("reprint slip code %q (old %q)", newCode, code)
