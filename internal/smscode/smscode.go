@@ -64,7 +64,9 @@ var ErrUnavailable = errors.New("sms codes: no SMS gateway available")
 // LimitError means the budget is spent until Next.
 type LimitError struct{ Next time.Time }
 
-func (e LimitError) Error() string { return "sms codes: send limit reached until " + e.Next.Format(time.RFC3339) }
+func (e LimitError) Error() string {
+	return "sms codes: send limit reached until " + e.Next.Format(time.RFC3339)
+}
 
 // Service issues and checks codes. Build it once; it is safe for
 // concurrent use.
