@@ -1,21 +1,15 @@
 package handlers
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
-	"net/mail"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/acceptance"
 	"fse/internal/actcode"
-	"fse/internal/codicefiscale"
-	"fse/internal/phone"
 	"fse/internal/sealbox"
 	"fse/views"
 )
@@ -55,83 +49,18 @@ func (h *Handler) renderAccept(c echo.Context, status int, form views.Form) erro
 	return h.render(c, status, views.DeskAccept(views.AcceptPage{Chrome: ch, Form: form, Facilities: facilities}))
 }
 
-// cfMessages explains each codice fiscale error to the receptionist.
-var cfMessages = map[error]string{
-	codicefiscale.ErrLength: "Il codice fiscale deve avere 16 caratteri.",
-	codicefiscale.ErrShape:  "Il codice fiscale non ha la forma corretta: lettere e cifre non sono al posto giusto.",
-	codicefiscale.ErrMonth:  "Il codice fiscale contiene una lettera del mese di nascita non valida.",
-	codicefiscale.ErrDay:    "Il codice fiscale contiene un giorno di nascita non valido.",
-	codicefiscale.ErrCheck:  "Il codice fiscale non è corretto: il carattere di controllo non corrisponde. Verifica la trascrizione.",
+// formProblems shows each field problem, in Italian, next to its field.
+func formProblems(form views.Form, ps acceptance.Problems) {
+	for _, p := range ps {
+		form.Errors[p.Field] = p.IT
+	}
 }
 
-func cfMessage(err error) string {
-	for e, m := range cfMessages {
-		if errors.Is(err, e) {
-			return m
-		}
-	}
-	return "Codice fiscale non valido."
-}
-
-// patientFromForm validates the registry fields shared by acceptance (and,
-// later, family members); it fills errs and returns the patient.
-func patientFromForm(form views.Form, now time.Time) db.Patient {
-	v, errs := form.Values, form.Errors
-	p := db.Patient{
-		FirstName:  strings.TrimSpace(v["first_name"]),
-		LastName:   strings.TrimSpace(v["last_name"]),
-		BirthPlace: strings.TrimSpace(v["birth_place"]),
-		Sex:        v["sex"],
-	}
-	for _, f := range []struct{ name, value, msg string }{
-		{"first_name", p.FirstName, "Inserisci il nome."},
-		{"last_name", p.LastName, "Inserisci il cognome."},
-		{"birth_place", p.BirthPlace, "Inserisci il luogo di nascita."},
-	} {
-		switch {
-		case f.value == "":
-			errs[f.name] = f.msg
-		case utf8.RuneCountInString(f.value) > 100:
-			errs[f.name] = "Al massimo 100 caratteri."
-		}
-	}
-	if p.Sex != "M" && p.Sex != "F" {
-		errs["sex"] = "Indica il sesso."
-	}
-	birth, berr := time.Parse(time.DateOnly, v["birth_date"])
-	switch {
-	case v["birth_date"] == "":
-		errs["birth_date"] = "Inserisci la data di nascita."
-	case berr != nil:
-		errs["birth_date"] = "Data di nascita non valida (gg/mm/aaaa)."
-	case birth.After(now) || birth.Year() < now.Year()-130:
-		errs["birth_date"] = "La data di nascita non è plausibile."
-	}
-	p.BirthDate = birth
-	cf, err := codicefiscale.Parse(v["fiscal_code"])
-	if err != nil {
-		if strings.TrimSpace(v["fiscal_code"]) == "" {
-			errs["fiscal_code"] = "Inserisci il codice fiscale."
-		} else {
-			errs["fiscal_code"] = cfMessage(err)
-		}
-		return p
-	}
-	p.FiscalCode = cf.String()
-	form.Values["fiscal_code"] = p.FiscalCode
-	// The codice fiscale encodes birth date and sex: a mismatch is a typing
-	// error in one of the fields, and the desk must say which.
-	if errs["birth_date"] == "" {
-		enc := cf.BirthDate(now)
-		if enc.Day() != birth.Day() || enc.Month() != birth.Month() || enc.Year()%100 != birth.Year()%100 {
-			errs["birth_date"] = fmt.Sprintf("La data di nascita non corrisponde al codice fiscale (che indica il %s/…%02d). "+
-				"Controlla la data o il codice fiscale.", enc.Format("02/01"), enc.Year()%100)
-		}
-	}
-	if errs["sex"] == "" && cf.Sex() != p.Sex {
-		errs["sex"] = "Il sesso non corrisponde al codice fiscale. Controlla il sesso o il codice fiscale."
-	}
-	return p
+// personInput reads the registry fields of a form.
+func personInput(form views.Form) acceptance.Person {
+	v := form.Values
+	return acceptance.Person{FiscalCode: v["fiscal_code"], FirstName: v["first_name"], LastName: v["last_name"],
+		BirthDate: v["birth_date"], BirthPlace: v["birth_place"], Sex: v["sex"]}
 }
 
 func (h *Handler) accept(c echo.Context) error {
@@ -141,45 +70,15 @@ func (h *Handler) accept(c echo.Context) error {
 	for _, f := range acceptFields {
 		form.Values[f] = c.FormValue(f)
 	}
-	p := patientFromForm(form, now)
-
-	mobile, err := phone.NormalizeMobile(form.Values["mobile"])
-	switch {
-	case strings.TrimSpace(form.Values["mobile"]) == "":
-		form.Errors["mobile"] = "Inserisci il numero di cellulare."
-	case errors.Is(err, phone.ErrNotMobile):
-		form.Errors["mobile"] = "Questo numero non è un cellulare: serve un cellulare per ricevere gli SMS del servizio."
-	case err != nil:
-		form.Errors["mobile"] = "Numero di cellulare non valido."
-	}
-	p.Mobile = mobile
-	if email := strings.TrimSpace(form.Values["email"]); email != "" {
-		addr, err := mail.ParseAddress(email)
-		if err != nil || addr.Address != email || len(email) > 254 {
-			form.Errors["email"] = "Indirizzo email non valido."
-		}
-		p.Email = strings.ToLower(email)
+	p, exams, problems := acceptance.Check(acceptance.Visit{Person: personInput(form), Mobile: form.Values["mobile"],
+		Email: form.Values["email"], Exams: acceptance.Lines(form.Values["exams"])}, now)
+	formProblems(form, problems)
+	if p.FiscalCode != "" {
+		form.Values["fiscal_code"] = p.FiscalCode
 	}
 	facilityID, _ := strconv.ParseInt(form.Values["facility"], 10, 64)
 	if f, err := h.DB.Facility(ctx, facilityID); err != nil || !f.Active {
 		form.Errors["facility"] = "Scegli una struttura."
-	}
-	var exams []string
-	for _, line := range strings.Split(form.Values["exams"], "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			exams = append(exams, line)
-		}
-	}
-	switch {
-	case len(exams) == 0:
-		form.Errors["exams"] = "Indica almeno un esame o una visita."
-	case len(exams) > 30:
-		form.Errors["exams"] = "Al massimo 30 righe."
-	}
-	for _, e := range exams {
-		if utf8.RuneCountInString(e) > 200 {
-			form.Errors["exams"] = "Ogni riga può avere al massimo 200 caratteri."
-		}
 	}
 	if form.HasErrors() {
 		return h.renderAccept(c, http.StatusUnprocessableEntity, form)
@@ -198,6 +97,7 @@ func (h *Handler) accept(c echo.Context) error {
 	}
 	var visit db.Visit
 	id, created, err := h.acceptForms.once(token, now, func() (int64, error) {
+		var err error
 		visit, err = h.DB.Accept(ctx, db.Acceptance{Patient: p, FacilityID: facilityID, Exams: exams, OnlineDeclined: declined, CodeMAC: mac},
 			staffActor(c), now)
 		return visit.ID, err

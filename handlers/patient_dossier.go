@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/acceptance"
 	"fse/internal/actcode"
 	"fse/internal/codicefiscale"
 	"fse/internal/sealbox"
@@ -57,7 +58,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 	}
 	cf, cfErr := codicefiscale.Parse(form.Values["fiscal_code"])
 	if cfErr != nil {
-		form.Errors["fiscal_code"] = cfMessage(cfErr)
+		form.Errors["fiscal_code"] = acceptance.FiscalCodeProblem(cfErr).IT
 	}
 	code := actcode.Normalize(form.Values["code"])
 	if !actcode.Valid(code) {

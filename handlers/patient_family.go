@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/acceptance"
 	"fse/views"
 )
 
@@ -30,7 +31,11 @@ func (h *Handler) addRelative(c echo.Context) error {
 	for _, f := range []string{"fiscal_code", "first_name", "last_name", "birth_date", "birth_place", "sex"} {
 		form.Values[f] = c.FormValue(f)
 	}
-	p := patientFromForm(form, h.now())
+	p, problems := acceptance.CheckPerson(personInput(form), h.now())
+	formProblems(form, problems)
+	if p.FiscalCode != "" {
+		form.Values["fiscal_code"] = p.FiscalCode
+	}
 	if form.HasErrors() {
 		return h.familyPage(c, http.StatusUnprocessableEntity, form)
 	}
