@@ -33,6 +33,8 @@ const (
 	ActionReportDownload        = "report.download"
 	ActionReportViewOnline      = "report.view_online"
 	ActionReportDeleteByPatient = "report.delete_by_patient"
+	ActionReportCorrect         = "report.correct"
+	ActionReportReplace         = "report.replace"
 	// Dossiers.
 	ActionDossierActivate     = "dossier.activate"
 	ActionDossierEnable       = "dossier.enable"
@@ -55,6 +57,11 @@ const (
 	ActionAccountEmailConfirmationSent = "account.email_confirmation_sent"
 	ActionAccountEmailVerified         = "account.email_verified"
 	ActionAccountDelete                = "account.delete"
+	// Integrations.
+	ActionIntegrationCreate     = "integration.create"
+	ActionIntegrationRevoke     = "integration.revoke"
+	ActionIntegrationAuthFailed = "integration.auth_failed"
+
 	// Notifications.
 	ActionOutboxRetry = "outbox.retry"
 )
@@ -66,11 +73,11 @@ func AuditActions() []string {
 		ActionFacilityEnable, ActionFacilityDisable, ActionPatientCreate, ActionPatientContactChange, ActionPatientView,
 		ActionPatientSearch, ActionVisitAccept, ActionVisitView, ActionCodeIssue, ActionCodeReprint, ActionCodeRevoke,
 		ActionReportUpload, ActionReportPublish, ActionReportWithdraw, ActionReportExpire, ActionReportView,
-		ActionReportDownload, ActionReportViewOnline, ActionReportDeleteByPatient, ActionDossierActivate,
+		ActionReportDownload, ActionReportViewOnline, ActionReportDeleteByPatient, ActionReportCorrect, ActionReportReplace, ActionDossierActivate,
 		ActionDossierEnable, ActionDossierDisable, ActionDossierReset, ActionDossierRevokeOthers, ActionDossierUnlink,
 		ActionRelativeAdd, ActionRelativeRemove, ActionAccountRegister, ActionAccountLogin, ActionAccountLoginCode,
 		ActionAccountLogout, ActionAccountPasswordChange, ActionAccountResetRequest, ActionAccountReauthenticate,
 		ActionAccountPreferences, ActionAccountContactChange, ActionAccountEmailConfirmationSent, ActionAccountEmailVerified,
-		ActionAccountDelete, ActionOutboxRetry,
+		ActionAccountDelete, ActionIntegrationCreate, ActionIntegrationRevoke, ActionIntegrationAuthFailed, ActionOutboxRetry,
 	}
 }

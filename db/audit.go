@@ -10,7 +10,7 @@ import (
 
 // Actor is who performs an action, as written to the audit log.
 type Actor struct {
-	// Kind is "staff", "patient", "system" or "cli".
+	// Kind is one of the Actor* kinds.
 	Kind string
 	// ID is the staff or account id, 0 when there is none.
 	ID int64
@@ -18,6 +18,39 @@ type Actor struct {
 	Name string
 	// IP is the client address.
 	IP string
+}
+
+// Actor kinds.
+const (
+	ActorStaff       = "staff"
+	ActorPatient     = "patient"
+	ActorIntegration = "integration"
+	ActorSystem      = "system"
+	ActorCLI         = "cli"
+)
+
+// staffID is the actor's id for a "by staff" column, NULL for anyone else.
+func (a Actor) staffID() any {
+	if a.Kind == ActorStaff && a.ID != 0 {
+		return a.ID
+	}
+	return nil
+}
+
+// integrationID is the actor's id for a "by integration" column, NULL for
+// anyone else.
+func (a Actor) integrationID() any {
+	if a.Kind == ActorIntegration && a.ID != 0 {
+		return a.ID
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // Audit outcomes.

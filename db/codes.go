@@ -26,8 +26,8 @@ func insertCode(ctx context.Context, tx *sql.Tx, visitID int64, mac []byte, by A
 		}
 		expires = t
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO activation_codes(visit_id, code_mac, issued_at, issued_by, expires_at)
-		VALUES (?, ?, ?, ?, ?)`, visitID, mac, now.UTC(), by.ID, expires.UTC())
+	res, err := tx.ExecContext(ctx, `INSERT INTO activation_codes(visit_id, code_mac, issued_at, issued_by, issued_by_integration, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, visitID, mac, now.UTC(), by.staffID(), by.integrationID(), expires.UTC())
 	if err != nil {
 		return mapErr(err)
 	}

@@ -114,6 +114,11 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 			w.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
+		// A migration may have turned foreign keys off for itself.
+		if err := checkPragmas(ctx, w, opt, false); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	r, err := sql.Open("sqlite", dsn(path, true, opt))
 	if err != nil {

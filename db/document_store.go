@@ -132,8 +132,8 @@ func (d *DB) createDraft(ctx context.Context, visitID int64, title string, by Ac
 		if declined {
 			return ErrOnlineDeclined
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO documents(visit_id, title, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?)`,
-			visitID, title, now.UTC(), by.ID)
+		res, err := tx.ExecContext(ctx, `INSERT INTO documents(visit_id, title, uploaded_at, uploaded_by, uploaded_by_integration)
+			VALUES (?, ?, ?, ?, ?)`, visitID, title, now.UTC(), by.staffID(), by.integrationID())
 		if err != nil {
 			return mapErr(err)
 		}

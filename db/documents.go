@@ -34,7 +34,7 @@ type Document struct {
 // Published reports whether the document has been published.
 func (d Document) Published() bool { return !d.PublishedAt.IsZero() }
 
-const documentCols = `id, visit_id, title, size, uploaded_at, uploaded_by, published_at, expires_at`
+const documentCols = `id, visit_id, title, size, uploaded_at, coalesce(uploaded_by, 0), published_at, expires_at`
 
 func scanDocument(s interface{ Scan(...any) error }) (Document, error) {
 	var doc Document
@@ -90,51 +90,68 @@ type Notice struct {
 func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Duration, notice Notice, by Actor, now time.Time) (int, error) {
 	var n int
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var declined bool
-		var off sql.NullTime
-		if err := tx.QueryRowContext(ctx, `SELECT v.online_declined, p.online_disabled_at FROM visits v
-			JOIN patients p ON p.id = v.patient_id WHERE v.id = ?`, visitID).Scan(&declined, &off); err != nil {
-			return mapErr(err)
-		}
-		switch {
-		case declined:
-			return ErrOnlineDeclined
-		case off.Valid:
-			return ErrOnlineDisabled
+		if err := mayPublish(ctx, tx, visitID); err != nil {
+			return err
 		}
 		ids, err := queryIDs(ctx, tx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL`, visitID)
 		if err != nil {
 			return err
 		}
-		expires := now.Add(retention).UTC()
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE documents SET published_at = ?, expires_at = ? WHERE id = ?`, now.UTC(), expires, id); err != nil {
-				return err
-			}
-			if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportPublish, ObjectType: "document", ObjectID: id,
-				Detail: fmt.Sprintf("visit %d, expires %s", visitID, expires.Format(time.DateOnly))}); err != nil {
-				return err
-			}
-		}
 		n = len(ids)
-		if n == 0 {
-			return nil
-		}
-		// Live codes now last as long as the reports; an expired code stays expired.
-		if _, err = tx.ExecContext(ctx, `UPDATE activation_codes SET expires_at = ?
-			WHERE visit_id = ? AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?`, expires, visitID, now.UTC()); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE visits SET first_published_at = coalesce(first_published_at, ?) WHERE id = ?`,
-			now.UTC(), visitID); err != nil {
-			return err
-		}
-		return queueReportNotices(ctx, tx, visitID, notice, now)
+		return publishDocuments(ctx, tx, visitID, ids, retention, notice, by, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("publish visit %d: %w", visitID, err)
 	}
 	return n, nil
+}
+
+// mayPublish enforces, inside tx, the two reasons a report goes on paper
+// only: online delivery declined at the desk, or turned off by the patient.
+func mayPublish(ctx context.Context, tx *sql.Tx, visitID int64) error {
+	var declined bool
+	var off sql.NullTime
+	if err := tx.QueryRowContext(ctx, `SELECT v.online_declined, p.online_disabled_at FROM visits v
+		JOIN patients p ON p.id = v.patient_id WHERE v.id = ?`, visitID).Scan(&declined, &off); err != nil {
+		return mapErr(err)
+	}
+	switch {
+	case declined:
+		return ErrOnlineDeclined
+	case off.Valid:
+		return ErrOnlineDisabled
+	}
+	return nil
+}
+
+// publishDocuments publishes ids (complete documents of visitID) inside tx,
+// after mayPublish: expires_at = now + retention, the visit's live codes
+// extended to the reports' expiry, the notices queued.
+func publishDocuments(ctx context.Context, tx *sql.Tx, visitID int64, ids []int64, retention time.Duration, notice Notice,
+	by Actor, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	expires := now.Add(retention).UTC()
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET published_at = ?, expires_at = ? WHERE id = ?`, now.UTC(), expires, id); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportPublish, ObjectType: "document", ObjectID: id,
+			Detail: fmt.Sprintf("visit %d, expires %s", visitID, expires.Format(time.DateOnly))}); err != nil {
+			return err
+		}
+	}
+	// Live codes now last as long as the reports; an expired code stays expired.
+	if _, err := tx.ExecContext(ctx, `UPDATE activation_codes SET expires_at = ?
+		WHERE visit_id = ? AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?`, expires, visitID, now.UTC()); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE visits SET first_published_at = coalesce(first_published_at, ?) WHERE id = ?`,
+		now.UTC(), visitID); err != nil {
+		return err
+	}
+	return queueReportNotices(ctx, tx, visitID, notice, now)
 }
 
 // WithdrawDocument removes a wrongly uploaded report for good (row and

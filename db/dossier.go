@@ -226,7 +226,7 @@ type DossierReport struct {
 // DossierReports lists the published, unexpired reports of patientID that
 // accountID may see, newest first. Another account's patient gives none.
 func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now time.Time) ([]DossierReport, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by, d.published_at,
+	rows, err := d.r.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, coalesce(d.uploaded_by, 0), d.published_at,
 		d.expires_at, f.name, v.accepted_at, d.first_downloaded_at
 		FROM `+visibleReports+` JOIN facilities f ON f.id = v.facility_id
 		WHERE l.account_id = ? AND v.patient_id = ? AND `+visibleAt+`
@@ -267,7 +267,7 @@ func (d *DB) PendingVisits(ctx context.Context, accountID, patientID int64, now 
 // DossierDocument returns a report only if accountID may see it now: the
 // same ErrNotFound for another patient's report and for a made-up id.
 func (d *DB) DossierDocument(ctx context.Context, accountID, docID int64, now time.Time) (Document, error) {
-	doc, err := scanDocument(d.r.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, d.uploaded_by,
+	doc, err := scanDocument(d.r.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, coalesce(d.uploaded_by, 0),
 		d.published_at, d.expires_at FROM `+visibleReports+`
 		WHERE d.id = ? AND l.account_id = ? AND `+visibleAt,
 		docID, accountID, now.UTC()))

@@ -1,6 +1,9 @@
 package db
 
-import "database/sql"
+import (
+	"context"
+	"database/sql"
+)
 
 // ReaderForTest exposes the query_only pool to this package's tests, which
 // check the pragmas of each pool.
@@ -8,3 +11,17 @@ func (d *DB) ReaderForTest() *sql.DB { return d.r }
 
 // WriterForTest exposes the single writer connection to this package's tests.
 func (d *DB) WriterForTest() *sql.DB { return d.w }
+
+// OpenAtVersion opens path migrated only up to version, as an older fse
+// left it, so tests can check what a later migration does to real rows.
+func OpenAtVersion(ctx context.Context, path string, version int) (*DB, error) {
+	d, err := Open(ctx, path, Options{NoMigrate: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.migrateUpTo(ctx, version); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}

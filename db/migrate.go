@@ -109,7 +109,10 @@ func (d *DB) Migrations(ctx context.Context) (list []Migration, unknown []int, e
 // migrate applies every embedded migration not yet recorded, each in its
 // own transaction, in version order. It refuses a database that records a
 // migration this binary does not have.
-func (d *DB) migrate(ctx context.Context) error {
+func (d *DB) migrate(ctx context.Context) error { return d.migrateUpTo(ctx, 1<<30) }
+
+// migrateUpTo applies the pending migrations up to version upTo.
+func (d *DB) migrateUpTo(ctx context.Context, upTo int) error {
 	list, unknown, err := d.Migrations(ctx)
 	if err != nil {
 		return err
@@ -123,25 +126,75 @@ func (d *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range list {
-		if m.Applied() {
+		if m.Applied() || m.Version > upTo {
 			continue
 		}
-		body, err := migrationFiles.ReadFile("migrations/" + m.Name)
-		if err != nil {
-			return err
-		}
-		err = d.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", m.Version, time.Now().UTC())
-			return err
-		})
-		if err != nil {
+		if err := d.apply(ctx, m); err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
+}
+
+// foreignKeysOff marks a migration that rebuilds tables other tables point
+// at: it runs with foreign keys off (they cannot be turned off inside a
+// transaction), and every foreign key is checked before it commits.
+const foreignKeysOff = "-- fse:foreign-keys-off"
+
+// apply runs one migration in its own transaction on a pinned connection.
+func (d *DB) apply(ctx context.Context, m Migration) error {
+	body, err := migrationFiles.ReadFile("migrations/" + m.Name)
+	if err != nil {
+		return err
+	}
+	conn, err := d.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	rebuild := strings.HasPrefix(string(body), foreignKeysOff)
+	if rebuild {
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if rebuild {
+		if err := foreignKeyCheck(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", m.Version, time.Now().UTC()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// foreignKeyCheck fails when any row points at a row that does not exist.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		return fmt.Errorf("foreign key check: a row of %s (rowid %d) points at a missing %s row", table, rowid.Int64, parent)
+	}
+	return rows.Err()
 }
 
 // SchemaVersion returns the highest applied migration and the highest embedded one.

@@ -3,7 +3,9 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -46,14 +48,45 @@ type Acceptance struct {
 	OnlineDeclined bool
 	// CodeMAC is the keyed hash of the new activation code; nil when declined.
 	CodeMAC []byte
+	// ExternalID is the HIS's own id of the acceptance (integrations only).
+	ExternalID string
 }
 
 // Accept creates or updates the patient, creates the visit with the next
 // accession number and, unless online delivery was declined, stores the
 // activation code's MAC. Everything happens in one transaction.
 func (d *DB) Accept(ctx context.Context, a Acceptance, by Actor, now time.Time) (Visit, error) {
+	v, _, err := d.AcceptOnce(ctx, a, by, now)
+	return v, err
+}
+
+// ErrExternalIDTaken means the HIS sent an external id it already used for
+// an acceptance of another patient.
+var ErrExternalIDTaken = errors.New("external id already used for another patient")
+
+// AcceptOnce is Accept made idempotent by the acceptance's ExternalID: when
+// the facility already has a visit with that id for the same codice fiscale,
+// that visit is returned with created false and nothing is written (no
+// second activation code); for another patient it is ErrExternalIDTaken.
+// Without an ExternalID it always creates.
+func (d *DB) AcceptOnce(ctx context.Context, a Acceptance, by Actor, now time.Time) (Visit, bool, error) {
 	var visitID int64
+	created := true
 	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if a.ExternalID != "" {
+			var cf string
+			err := tx.QueryRowContext(ctx, `SELECT v.id, p.fiscal_code FROM visits v JOIN patients p ON p.id = v.patient_id
+				WHERE v.facility_id = ? AND v.external_id = ?`, a.FacilityID, a.ExternalID).Scan(&visitID, &cf)
+			switch {
+			case err == nil && cf == a.Patient.FiscalCode:
+				created = false
+				return nil
+			case err == nil:
+				return ErrExternalIDTaken
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
 		var active bool
 		if err := tx.QueryRowContext(ctx, `SELECT active FROM facilities WHERE id = ?`, a.FacilityID).Scan(&active); err != nil || !active {
 			return fmt.Errorf("facility %d: %w", a.FacilityID, ErrNotFound)
@@ -70,8 +103,9 @@ func (d *DB) Accept(ctx context.Context, a Acceptance, by Actor, now time.Time) 
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO visits(patient_id, facility_id, accession_year, accession_seq, exams,
-			online_declined, accepted_at, accepted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			patientID, a.FacilityID, year, seq, strings.Join(a.Exams, "\n"), a.OnlineDeclined, now.UTC(), by.ID)
+			online_declined, accepted_at, accepted_by, accepted_by_integration, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			patientID, a.FacilityID, year, seq, strings.Join(a.Exams, "\n"), a.OnlineDeclined, now.UTC(), by.staffID(), by.integrationID(),
+			nullIfEmpty(a.ExternalID))
 		if err != nil {
 			return mapErr(err)
 		}
@@ -90,13 +124,53 @@ func (d *DB) Accept(ctx context.Context, a Acceptance, by Actor, now time.Time) 
 	})
 	if err != nil {
 		// No codice fiscale here: errors reach the server log.
-		return Visit{}, fmt.Errorf("accept patient: %w", err)
+		return Visit{}, false, fmt.Errorf("accept patient: %w", err)
 	}
-	return d.Visit(ctx, visitID)
+	v, err := d.Visit(ctx, visitID)
+	return v, created, err
+}
+
+// ErrAccession means a string is not an accession number (CODE-YYYY-NNNNN).
+var ErrAccession = errors.New("not an accession number (such as MN-2026-00042)")
+
+// ParseAccession splits an accession number into facility code, year and
+// sequence; it is the inverse of Visit.AccessionNumber.
+func ParseAccession(s string) (code string, year, seq int, err error) {
+	parts := strings.Split(strings.ToUpper(strings.TrimSpace(s)), "-")
+	if len(parts) != 3 || len(parts[0]) < 2 || len(parts[0]) > 6 || len(parts[1]) != 4 || len(parts[2]) < 1 || len(parts[2]) > 9 {
+		return "", 0, 0, ErrAccession
+	}
+	for _, r := range parts[0] {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return "", 0, 0, ErrAccession
+		}
+	}
+	year, yerr := strconv.Atoi(parts[1])
+	seq, serr := strconv.Atoi(parts[2])
+	if yerr != nil || serr != nil || year < 2000 || seq < 1 {
+		return "", 0, 0, ErrAccession
+	}
+	return parts[0], year, seq, nil
+}
+
+// VisitByAccession returns the visit with that accession number in the
+// facility; a number of another facility is the same ErrNotFound as an
+// unknown one.
+func (d *DB) VisitByAccession(ctx context.Context, facilityID int64, accession string) (Visit, error) {
+	code, year, seq, err := ParseAccession(accession)
+	if err != nil {
+		return Visit{}, fmt.Errorf("visit by accession: %w", ErrNotFound)
+	}
+	v, err := scanVisit(d.r.QueryRowContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id
+		WHERE v.facility_id = ? AND f.code = ? AND v.accession_year = ? AND v.accession_seq = ?`, facilityID, code, year, seq))
+	if err != nil {
+		return v, fmt.Errorf("visit by accession: %w", err)
+	}
+	return v, nil
 }
 
 const visitCols = `v.id, v.patient_id, v.facility_id, f.code, f.name, v.accession_year, v.accession_seq, v.exams,
-	v.online_declined, v.accepted_at, v.accepted_by,
+	v.online_declined, v.accepted_at, coalesce(v.accepted_by, 0),
 	(SELECT max(c.expires_at) FROM activation_codes c WHERE c.visit_id = v.id AND c.revoked_at IS NULL
 	   AND c.used_at IS NULL)`
 

@@ -35,6 +35,8 @@ var actionLabels = map[string]string{
 	db.ActionReportDownload:        "Scaricamento di un referto",
 	db.ActionReportViewOnline:      "Apertura di un referto online",
 	db.ActionReportDeleteByPatient: "Eliminazione di un referto dal fascicolo",
+	db.ActionReportCorrect:         "Sostituzione di un referto con la versione rettificata",
+	db.ActionReportReplace:         "Sostituzione di un referto non ancora pubblicato",
 
 	db.ActionDossierActivate:     "Attivazione del fascicolo online",
 	db.ActionDossierEnable:       "Riattivazione del servizio online",
@@ -57,6 +59,10 @@ var actionLabels = map[string]string{
 	db.ActionAccountEmailConfirmationSent: "Invio dell'email di conferma dell'indirizzo",
 	db.ActionAccountEmailVerified:         "Conferma dell'indirizzo email",
 	db.ActionAccountDelete:                "Eliminazione dell'account",
+
+	db.ActionIntegrationCreate:     "Creazione di un'integrazione con un sistema della struttura",
+	db.ActionIntegrationRevoke:     "Revoca di un'integrazione",
+	db.ActionIntegrationAuthFailed: "Accesso rifiutato a un sistema esterno",
 
 	db.ActionOutboxRetry: "Nuovo invio di una notifica non recapitata",
 }
