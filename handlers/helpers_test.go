@@ -3,18 +3,17 @@ package handlers_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,7 +46,7 @@ type app struct {
 	db   *db.DB
 	h    *handlers.Handler
 	keys *sealbox.Keys
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 	// raw looks at rows no db method shows.
 	raw        *sql.DB
 	facilityID int64
@@ -80,23 +79,6 @@ type smsMessage struct {
 	Text string `json:"text"`
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newApp opens a fresh database, seeds one facility, one admin and one
 // receptionist, and builds the routes exactly as main does.
 func newApp(t testing.TB) *app {
@@ -107,22 +89,13 @@ func newApp(t testing.TB) *app {
 func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "fse.db"), db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	master := make([]byte, 32)
-	rand.Read(master)
-	keys, err := sealbox.NewKeys(master)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testkit.OpenDB(t)
+	keys := testkit.Keys(t)
 	hasher, err := password.NewHasher(password.Params, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &app{t: t, db: d, keys: keys, logs: &syncBuffer{}, now: time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)}
+	a := &app{t: t, db: d, keys: keys, logs: &testkit.LogBuffer{}, now: testkit.T0}
 	cfg := handlers.Config{BaseURL: "https://referti.example.it", RetentionDays: 60, UploadLimit: 1 << 20}
 	configure(&cfg)
 	a.sms = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +111,7 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 	}))
 	t.Cleanup(a.sms.Close)
 	a.h = &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Now: a.Now,
-		Log: slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Config: cfg,
+		Log: a.logs.Logger(), Config: cfg,
 		SMS: &notify.SMSGateway{URL: a.sms.URL}, Email: mailbox{a}}
 	a.e = handlers.New(a.h)
 	a.raw = testkit.Raw(t, d)
@@ -503,4 +476,88 @@ func (a *app) publishedVisit() (visitID int64, code string, pdf []byte) {
 		a.t.Fatalf("publish: %d", rec.Code)
 	}
 	return visitID, code, pdf
+}
+
+// The helpers below are shared by several areas: what they read back from
+// the database and from pages.
+
+// itoa formats an id for a path.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// authCount runs a count(*) query on the raw handle.
+func authCount(t testing.TB, a *app, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := a.raw.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// authTokenHash is how the session store keys a token.
+func authTokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// accountIDOf returns the id of the account with the E.164 mobile.
+func accountIDOf(t testing.TB, a *app, mobile string) int64 {
+	t.Helper()
+	var id int64
+	if err := a.raw.QueryRowContext(context.Background(), `SELECT id FROM accounts WHERE mobile = ?`, mobile).Scan(&id); err != nil {
+		t.Fatalf("account %s: %v", mobile, err)
+	}
+	return id
+}
+
+// patientByCF reads a patient by normalized codice fiscale.
+func patientByCF(t testing.TB, a *app, cf string) db.Patient {
+	t.Helper()
+	p, err := a.db.PatientByFiscalCode(context.Background(), cf)
+	if err != nil {
+		t.Fatalf("patient %s: %v", cf, err)
+	}
+	return p
+}
+
+// lastDocument is the id of the visit's newest document.
+func lastDocument(t testing.TB, a *app, visitID int64) int64 {
+	t.Helper()
+	docs, err := a.db.VisitDocuments(context.Background(), visitID)
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("documents of visit %d: %v, %d", visitID, err, len(docs))
+	}
+	return docs[len(docs)-1].ID
+}
+
+// publishReport uploads one report with title to the visit, publishes it
+// and returns the document id and the report's bytes.
+func publishReport(t testing.TB, desk *client, visitID int64, title string) (int64, []byte) {
+	t.Helper()
+	pdf := samplePDF(t, title)
+	if rec := desk.upload(visitID, file{title, "r.pdf", pdf}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("upload %q: status %d", title, rec.Code)
+	}
+	if rec := desk.post(fmt.Sprintf("/desk/visits/%d/publish", visitID), nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("publish %q: status %d", title, rec.Code)
+	}
+	return lastDocument(t, desk.a, visitID), pdf
+}
+
+// withAction keeps the events of exactly action (the audit filter matches
+// a prefix).
+func withAction(events []db.AuditEvent, action string) []db.AuditEvent {
+	var out []db.AuditEvent
+	for _, e := range events {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// flashError returns the text of the page's `.flash.error` paragraph.
+func flashError(t testing.TB, body string) string {
+	t.Helper()
+	return strings.TrimSpace(parseHTML(t, body).Find(".flash.error").Text())
 }

@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,32 +56,19 @@ func (f *fakeSender) Sent() []notify.Message {
 	return append([]notify.Message(nil), f.sent...)
 }
 
-// clock is a settable fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // outboxWorld is a database, two fake senders, a clock and a log buffer.
 type outboxWorld struct {
 	d     *db.DB
 	sms   *fakeSender
 	email *fakeSender
-	clock *clock
-	log   *bytes.Buffer
+	clock *testkit.Clock
+	log   *testkit.LogBuffer
 	msgs  []db.OutboxMessage // everything queued, for the log check
 }
 
 func newOutboxWorld(t *testing.T) *outboxWorld {
 	t.Helper()
-	return &outboxWorld{d: openDB(t), sms: &fakeSender{}, email: &fakeSender{}, clock: &clock{t: t0}, log: &bytes.Buffer{}}
+	return &outboxWorld{d: testkit.OpenDB(t), sms: &fakeSender{}, email: &fakeSender{}, clock: testkit.NewClock(t0), log: &testkit.LogBuffer{}}
 }
 
 // job returns a Deliver wired to the world; tests adjust the fields.

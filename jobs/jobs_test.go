@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,19 +16,9 @@ import (
 	"fse/jobs"
 )
 
-var t0 = time.Date(2026, time.March, 10, 9, 30, 0, 0, time.UTC)
+var t0 = testkit.T0
 
 const retention = 45 * 24 * time.Hour
-
-func openDB(t *testing.T) *db.DB {
-	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "fse.db"), db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
 
 func mac(t *testing.T) []byte {
 	t.Helper()
@@ -51,7 +40,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	d := openDB(t)
+	d := testkit.OpenDB(t)
 	cli := db.Actor{Kind: "cli", Name: "jobs test"}
 	fid, err := d.CreateFacility(ctx, db.Facility{Code: "MN", Name: "Mantova"}, cli, t0)
 	if err != nil {
@@ -106,11 +95,7 @@ func (w *world) publish(t *testing.T, visitID int64, now time.Time) {
 
 func (w *world) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := testkit.Raw(t, w.d).QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return testkit.Count(t, w.d, query, args...)
 }
 
 func TestExpireRunOnce(t *testing.T) {
@@ -268,7 +253,7 @@ func TestFind(t *testing.T) {
 }
 
 func TestOptimizeRunOnce(t *testing.T) {
-	d := openDB(t)
+	d := testkit.OpenDB(t)
 	job, err := jobs.Find(jobs.All(d, time.Now, slog.New(slog.DiscardHandler), jobs.Senders{}), "optimize")
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +264,7 @@ func TestOptimizeRunOnce(t *testing.T) {
 }
 
 func TestStart(t *testing.T) {
-	d := openDB(t)
+	d := testkit.OpenDB(t)
 	log := slog.New(slog.DiscardHandler)
 	all := jobs.All(d, time.Now, log, jobs.Senders{})
 	s, err := jobs.Start(context.Background(), all, log)
@@ -359,25 +344,8 @@ func (j errJob) RunOnce(context.Context) error {
 	return errors.New("boom")
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestStartRunsJobsAndLogsFailures(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	ran := make(chan struct{})
 	c, err := jobs.Start(context.Background(), []jobs.Scheduled{{Name: "fallisce", Spec: "@every 1s", Job: errJob{&sync.Once{}, ran}}}, log)

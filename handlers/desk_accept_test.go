@@ -1,15 +1,10 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -19,23 +14,10 @@ import (
 	"fse/db"
 	"fse/internal/actcode"
 	"fse/internal/codicefiscale"
-	"fse/internal/sealbox"
 )
 
-// accCodeExact matches a whole activation code as printed on the slip.
-var accCodeExact = regexp.MustCompile(`^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$`)
-
-// accWith returns a copy of form with the given field/value pairs set.
-func accWith(form url.Values, kv ...string) url.Values {
-	out := url.Values{}
-	for k, v := range form {
-		out[k] = append([]string(nil), v...)
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out.Set(kv[i], kv[i+1])
-	}
-	return out
-}
+// Tests of the acceptance form: validation of each field, the patient
+// record, accession numbers, declined online delivery, prefill and audit.
 
 // accCheckChar appends the official check character to the first 15
 // characters of a codice fiscale; it is an oracle independent of the
@@ -61,21 +43,11 @@ func accCheckChar(s15 string) string {
 	return s15 + string(rune('A'+sum%26))
 }
 
-// accCount counts the rows of a table.
-func accCount(t *testing.T, a *app, table string) int {
-	t.Helper()
-	var n int
-	if err := a.raw.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // accNoRows fails unless the refused acceptance left no patient, visit or code.
 func accNoRows(t *testing.T, a *app) {
 	t.Helper()
 	for _, table := range []string{"patients", "visits", "activation_codes"} {
-		if got := accCount(t, a, table); got != 0 {
+		if got := authCount(t, a, "SELECT count(*) FROM "+table); got != 0 {
 			t.Errorf("%s rows after a refused acceptance: got %d, want 0", table, got)
 		}
 	}
@@ -105,88 +77,6 @@ func accRefused(t *testing.T, c *client, form url.Values) *goquery.Document {
 		t.Fatalf("POST /desk/accept: status %d, want %d\n%s", rec.Code, http.StatusUnprocessableEntity, rec.Body.String())
 	}
 	return parseHTML(t, rec.Body.String())
-}
-
-// accSlip posts an acceptance that must succeed with a slip and returns the
-// new visit, the printed code, the recorder and the parsed slip.
-func accSlip(t *testing.T, c *client, form url.Values) (int64, string, *httptest.ResponseRecorder, *goquery.Document) {
-	t.Helper()
-	rec := c.postAccept(form)
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("POST /desk/accept: status %d, want 303 to the slip\n%s", rec.Code, rec.Body.String())
-	}
-	rec = c.follow(rec)
-	doc := parseHTML(t, rec.Body.String())
-	code := strings.TrimSpace(doc.Find("[data-testid=activation-code]").Text())
-	if !accCodeExact.MatchString(code) {
-		t.Fatalf("slip activation code = %q, want XXXX-XXXX-XXXX", code)
-	}
-	visits, err := c.a.db.RecentVisits(context.Background(), 1)
-	if err != nil || len(visits) == 0 {
-		t.Fatalf("no visit after accept: %v", err)
-	}
-	return visits[0].ID, code, rec, doc
-}
-
-// accVisit reads a visit from the store.
-func accVisit(t *testing.T, a *app, id int64) db.Visit {
-	t.Helper()
-	v, err := a.db.Visit(context.Background(), id)
-	if err != nil {
-		t.Fatalf("visit %d: %v", id, err)
-	}
-	return v
-}
-
-// accPatient reads a patient by normalized codice fiscale.
-func accPatient(t *testing.T, a *app, cf string) db.Patient {
-	t.Helper()
-	p, err := a.db.PatientByFiscalCode(context.Background(), cf)
-	if err != nil {
-		t.Fatalf("patient %s: %v", cf, err)
-	}
-	return p
-}
-
-// accCode looks an activation code up by its MAC, as activation does.
-func accCode(t *testing.T, a *app, code string) db.CodeStatus {
-	t.Helper()
-	st, err := a.db.CodeByMAC(context.Background(), a.keys.MAC(sealbox.ActivationCode, actcode.Normalize(code)))
-	if err != nil {
-		t.Fatalf("code %s by MAC: %v", code, err)
-	}
-	return st
-}
-
-// accActions lists the action names of events.
-func accActions(events []db.AuditEvent) []string {
-	var out []string
-	for _, e := range events {
-		out = append(out, e.Action)
-	}
-	return out
-}
-
-// accFind returns the events with that action.
-func accFind(events []db.AuditEvent, action string) []db.AuditEvent {
-	var out []db.AuditEvent
-	for _, e := range events {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// accVerdiForm is a second, unrelated patient: Anna Verdi, born in Milan.
-func accVerdiForm(t *testing.T, a *app) url.Values {
-	t.Helper()
-	cf, err := codicefiscale.Generate("Verdi", "Anna", time.Date(1990, 4, 5, 0, 0, 0, 0, time.UTC), "F", "F205")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return accWith(a.acceptForm(), "fiscal_code", cf, "first_name", "Anna", "last_name", "Verdi", "birth_date", "1990-04-05",
-		"birth_place", "Milano", "sex", "F", "mobile", "347 765 4321", "email", "")
 }
 
 // accSetClock moves the app's clock to t.
@@ -250,14 +140,14 @@ func TestAcceptFiscalCodeValidation(t *testing.T) {
 			form := accWith(a.acceptForm(), tt.set...)
 			if tt.errField == "" {
 				accSlip(t, c, form)
-				p := accPatient(t, a, tt.wantCF)
+				p := patientByCF(t, a, tt.wantCF)
 				if p.FiscalCode != tt.wantCF || p.Sex != tt.wantSex {
 					t.Errorf("stored patient: got %s sex %s, want %s sex %s", p.FiscalCode, p.Sex, tt.wantCF, tt.wantSex)
 				}
 				if got, want := p.BirthDate.UTC().Format(time.DateOnly), "1985-12-10"; got != want {
 					t.Errorf("stored birth date: got %s, want %s", got, want)
 				}
-				if got := accCount(t, a, "patients"); got != 1 {
+				if got := authCount(t, a, "SELECT count(*) FROM patients"); got != 1 {
 					t.Errorf("patients: got %d, want 1", got)
 				}
 				return
@@ -322,7 +212,7 @@ func TestAcceptMobile(t *testing.T) {
 			form := accWith(a.acceptForm(), "mobile", tt.mobile)
 			if tt.want != "" {
 				accSlip(t, c, form)
-				if got := accPatient(t, a, rossiCF).Mobile; got != tt.want {
+				if got := patientByCF(t, a, rossiCF).Mobile; got != tt.want {
 					t.Errorf("stored mobile for %q: got %q, want %q", tt.mobile, got, tt.want)
 				}
 				return
@@ -420,7 +310,7 @@ func TestAcceptEmailStoredLowercase(t *testing.T) {
 	a := newApp(t)
 	c := a.deskClient()
 	accSlip(t, c, accWith(a.acceptForm(), "email", "Mario.Rossi@Example.IT"))
-	if got, want := accPatient(t, a, rossiCF).Email, "mario.rossi@example.it"; got != want {
+	if got, want := patientByCF(t, a, rossiCF).Email, "mario.rossi@example.it"; got != want {
 		t.Errorf("stored email: got %q, want %q", got, want)
 	}
 }
@@ -433,10 +323,10 @@ func TestAcceptPatientUpsert(t *testing.T) {
 	a.advance(time.Hour)
 	v2, _ := c.accept(accWith(a.acceptForm(), "mobile", "+39 333 1234567")) // same number, typed differently
 
-	if got := accCount(t, a, "patients"); got != 1 {
+	if got := authCount(t, a, "SELECT count(*) FROM patients"); got != 1 {
 		t.Fatalf("patients after two acceptances of one CF: got %d, want 1", got)
 	}
-	p := accPatient(t, a, rossiCF)
+	p := patientByCF(t, a, rossiCF)
 	visits, err := a.db.PatientVisits(ctx, p.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -451,10 +341,10 @@ func TestAcceptPatientUpsert(t *testing.T) {
 
 	a.advance(time.Hour)
 	c.accept(accWith(a.acceptForm(), "mobile", "347 765 4321"))
-	if got := accCount(t, a, "patients"); got != 1 {
+	if got := authCount(t, a, "SELECT count(*) FROM patients"); got != 1 {
 		t.Fatalf("patients after a changed acceptance: got %d, want 1", got)
 	}
-	if got, want := accPatient(t, a, rossiCF).Mobile, "+393477654321"; got != want {
+	if got, want := patientByCF(t, a, rossiCF).Mobile, "+393477654321"; got != want {
 		t.Errorf("mobile after change: got %q, want %q", got, want)
 	}
 	changes = a.auditActions(db.AuditFilter{Action: "patient.contact_change"})
@@ -542,110 +432,6 @@ func TestAccessionYearFollowsRomeCalendar(t *testing.T) {
 	}
 }
 
-func TestAcceptSlip(t *testing.T) {
-	a := newApp(t)
-	c := a.deskClient()
-	ctx := context.Background()
-	acceptedAt := a.Now()
-	visitID, code, rec, doc := accSlip(t, c, a.acceptForm())
-	body := rec.Body.String()
-
-	if got := rec.Header().Get("Cache-Control"); !strings.Contains(got, "no-store") {
-		t.Errorf("Cache-Control: got %q, want no-store", got)
-	}
-	if n := doc.Find("[data-testid=activation-code]").Length(); n != 1 {
-		t.Errorf("activation code elements: got %d, want 1", n)
-	}
-
-	// The QR is inline SVG: nothing is fetched from elsewhere to draw it.
-	svg := doc.Find(".slip svg")
-	if svg.Length() != 1 {
-		t.Fatalf("inline <svg> QR in the slip: got %d, want 1", svg.Length())
-	}
-	if !strings.Contains(body, "<svg") {
-		t.Error("body has no <svg")
-	}
-	if n := doc.Find("img").Length(); n != 0 {
-		t.Errorf("<img> elements: got %d, want 0", n)
-	}
-	svgHTML, err := goquery.OuterHtml(svg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svgHTML = strings.ReplaceAll(svgHTML, `xmlns="http://www.w3.org/2000/svg"`, "")
-	for _, bad := range []string{"http", "href", "<image", "url("} {
-		if strings.Contains(svgHTML, bad) {
-			t.Errorf("QR svg references something external (%q)", bad)
-		}
-	}
-
-	slip := doc.Find(".slip").Text()
-	v := accVisit(t, a, visitID)
-	for _, want := range []string{
-		"Rossi Mario", "Poliambulatorio Test", "Via Roma 1, Mantova", v.AccessionNumber(), "MN-2026-00001",
-		"Emocromo", "Glicemia", "60 giorni", "carta", "10/03/2026", "https://referti.example.it",
-	} {
-		if !strings.Contains(slip, want) {
-			t.Errorf("slip does not mention %q", want)
-		}
-	}
-
-	// The code never travels in a query string.
-	norm := actcode.Normalize(code)
-	if strings.Contains(body, "?codice=") {
-		t.Error(`slip contains "?codice="`)
-	}
-	for _, cd := range []string{code, norm} {
-		if regexp.MustCompile(`\?[^\s"'<>]*` + regexp.QuoteMeta(cd)).MatchString(body) {
-			t.Errorf("slip has the code %s after a '?'", cd)
-		}
-		for name, values := range rec.Header() {
-			for _, hv := range values {
-				if strings.Contains(hv, cd) {
-					t.Errorf("response header %s carries the code", name)
-				}
-			}
-		}
-		if strings.Contains(a.logs.String(), cd) {
-			t.Errorf("server logs contain the code %s", cd)
-		}
-	}
-
-	// Only a MAC is stored: the database files never hold the code.
-	for _, path := range []string{a.db.Path, a.db.Path + "-wal"} {
-		data, err := os.ReadFile(path)
-		if errors.Is(err, os.ErrNotExist) && path != a.db.Path {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, cd := range []string{code, norm} {
-			if bytes.Contains(data, []byte(cd)) {
-				t.Errorf("%s contains the plaintext code %s", path, cd)
-			}
-		}
-	}
-
-	// The printed code works.
-	st := accCode(t, a, code)
-	if st.VisitID != visitID || st.PatientID != accPatient(t, a, rossiCF).ID {
-		t.Errorf("code belongs to visit %d patient %d, want visit %d", st.VisitID, st.PatientID, visitID)
-	}
-	if !st.Usable(a.Now()) {
-		t.Errorf("new code not usable: %+v", st)
-	}
-	if want := acceptedAt.Add(90 * 24 * time.Hour); !st.ExpiresAt.Equal(want) {
-		t.Errorf("code expiry: got %s, want %s (90 days after acceptance)", st.ExpiresAt, want)
-	}
-	if !v.CodeActive(a.Now()) {
-		t.Error("visit has no active code after acceptance")
-	}
-	if _, err := a.db.CodeByMAC(ctx, a.keys.MAC(sealbox.ActivationCode, actcode.Normalize(actcode.New()))); !errors.Is(err, db.ErrNotFound) {
-		t.Errorf("a random code: got %v, want ErrNotFound", err)
-	}
-}
-
 func TestAcceptOnlineDeclined(t *testing.T) {
 	a := newApp(t)
 	c := a.deskClient()
@@ -672,15 +458,15 @@ func TestAcceptOnlineDeclined(t *testing.T) {
 	if v.CodeActive(a.Now()) {
 		t.Error("declined visit has an active code")
 	}
-	if got := accCount(t, a, "activation_codes"); got != 0 {
+	if got := authCount(t, a, "SELECT count(*) FROM activation_codes"); got != 0 {
 		t.Errorf("activation codes for a declined visit: got %d, want 0", got)
 	}
 	events := a.auditActions(db.AuditFilter{ObjectType: "visit", ObjectID: id})
-	accepts := accFind(events, "visit.accept")
+	accepts := withAction(events, "visit.accept")
 	if len(accepts) != 1 || !strings.Contains(accepts[0].Detail, "declined") {
 		t.Errorf("visit.accept events: got %+v, want one whose detail mentions declined", accepts)
 	}
-	if n := len(accFind(events, "code.issue")); n != 0 {
+	if n := len(withAction(events, "code.issue")); n != 0 {
 		t.Errorf("code.issue events for a declined visit: got %d, want 0", n)
 	}
 
@@ -717,169 +503,11 @@ func TestAcceptOnlineVisitPageHasUploadForm(t *testing.T) {
 	}
 }
 
-func TestReprint(t *testing.T) {
-	a := newApp(t)
-	c := a.deskClient()
-	id, oldCode := c.accept(a.acceptForm())
-	a.advance(2 * time.Hour)
-
-	rec := c.post(fmt.Sprintf("/desk/visits/%d/reprint", id), url.Values{})
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("reprint: status %d, want 303 to the slip\n%s", rec.Code, rec.Body.String())
-	}
-	rec = c.follow(rec)
-	if got := rec.Header().Get("Cache-Control"); !strings.Contains(got, "no-store") {
-		t.Errorf("reprint Cache-Control: got %q, want no-store", got)
-	}
-	doc := parseHTML(t, rec.Body.String())
-	newCode := strings.TrimSpace(doc.Find("[data-testid=activation-code]").Text())
-	if !accCodeExact.MatchString(newCode) {
-		t.Fatalf("reprinted slip code = %q", newCode)
-	}
-	if newCode == oldCode {
-		t.Fatalf("reprint showed the old code %s again", oldCode)
-	}
-	if got := doc.Find(".slip").Text(); !strings.Contains(got, "MN-2026-00001") {
-		t.Error("reprinted slip does not show the accession number")
-	}
-
-	old := accCode(t, a, oldCode)
-	if old.RevokedAt.IsZero() || old.Usable(a.Now()) {
-		t.Errorf("old code after reprint: revoked %v usable %v, want revoked and unusable", old.RevokedAt, old.Usable(a.Now()))
-	}
-	fresh := accCode(t, a, newCode)
-	if fresh.VisitID != id || !fresh.Usable(a.Now()) {
-		t.Errorf("new code: visit %d usable %v, want visit %d usable", fresh.VisitID, fresh.Usable(a.Now()), id)
-	}
-	if !accVisit(t, a, id).CodeActive(a.Now()) {
-		t.Error("visit has no active code after reprint")
-	}
-
-	events := a.auditActions(db.AuditFilter{ObjectType: "visit", ObjectID: id})
-	got := strings.Join(accActions(events), " ")
-	if want := "visit.accept code.issue code.revoke code.reprint"; got != want {
-		t.Errorf("visit audit: got %q, want %q", got, want)
-	}
-	for _, e := range events {
-		if strings.Contains(e.Detail, oldCode) || strings.Contains(e.Detail, newCode) {
-			t.Errorf("audit %s detail %q contains a code", e.Action, e.Detail)
-		}
-	}
-	if strings.Contains(a.logs.String(), newCode) {
-		t.Error("server logs contain the reprinted code")
-	}
-}
-
-func TestReprintNotFound(t *testing.T) {
-	a := newApp(t)
-	c := a.deskClient()
-	c.accept(a.acceptForm())
-	before := accCount(t, a, "activation_codes")
-	for _, path := range []string{"/desk/visits/9999/reprint", "/desk/visits/abc/reprint", "/desk/visits/0/reprint", "/desk/visits/-1/reprint"} {
-		rec := c.post(path, url.Values{})
-		if rec.Code != http.StatusNotFound {
-			t.Errorf("POST %s: status %d, want 404", path, rec.Code)
-		}
-		if codePattern.MatchString(rec.Body.String()) {
-			t.Errorf("POST %s shows an activation code", path)
-		}
-	}
-	if got := accCount(t, a, "activation_codes"); got != before {
-		t.Errorf("activation codes after failed reprints: got %d, want %d", got, before)
-	}
-}
-
-func TestDeskSearch(t *testing.T) {
-	a := newApp(t)
-	c := a.deskClient()
-	c.accept(a.acceptForm())
-	c.accept(accVerdiForm(t, a))
-	rossi := accPatient(t, a, rossiCF)
-	verdiCF := accVerdiForm(t, a).Get("fiscal_code")
-	verdi := accPatient(t, a, verdiCF)
-	rossiLink := fmt.Sprintf(`a[href="/desk/patients/%d"]`, rossi.ID)
-	verdiLink := fmt.Sprintf(`a[href="/desk/patients/%d"]`, verdi.ID)
-
-	tests := []struct {
-		q        string
-		rossi    bool
-		verdi    bool
-		notFound bool
-	}{
-		{q: rossiCF[:8], rossi: true},
-		{q: "rssmra", rossi: true},
-		{q: rossiCF, rossi: true},
-		{q: "Rossi", rossi: true},
-		{q: "rossi mario", rossi: true},
-		{q: "Mario Rossi", rossi: true},
-		{q: "3331234567", rossi: true},
-		{q: "333 123 4567", rossi: true},
-		{q: "+39 333 1234567", rossi: true},
-		{q: "Verdi", verdi: true},
-		{q: "347 765 4321", verdi: true},
-		{q: "Bianchi", notFound: true},
-		{q: "rossi anna", notFound: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.q, func(t *testing.T) {
-			rec := c.get("/desk?" + url.Values{"q": {tt.q}}.Encode())
-			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d", rec.Code)
-			}
-			doc := parseHTML(t, rec.Body.String())
-			if got := doc.Find(rossiLink).Length() > 0; got != tt.rossi {
-				t.Errorf("q=%q lists Rossi: got %v, want %v", tt.q, got, tt.rossi)
-			}
-			if got := doc.Find(verdiLink).Length() > 0; got != tt.verdi {
-				t.Errorf("q=%q lists Verdi: got %v, want %v", tt.q, got, tt.verdi)
-			}
-			if got := strings.Contains(doc.Text(), "Nessun paziente trovato"); got != tt.notFound {
-				t.Errorf("q=%q shows \"Nessun paziente trovato\": got %v, want %v", tt.q, got, tt.notFound)
-			}
-			if got := doc.Find("input#q").AttrOr("value", ""); got != tt.q {
-				t.Errorf("search box keeps the query: got %q, want %q", got, tt.q)
-			}
-		})
-	}
-}
-
-func TestDeskPatientPage(t *testing.T) {
-	a := newApp(t)
-	c := a.deskClient()
-	v1, _ := c.accept(a.acceptForm())
-	a.advance(24 * time.Hour)
-	v2, _ := c.accept(accWith(a.acceptForm(), "exams", "Ecografia addome"))
-	p := accPatient(t, a, rossiCF)
-
-	rec := c.get(fmt.Sprintf("/desk/patients/%d", p.ID))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("patient page: status %d", rec.Code)
-	}
-	doc := parseHTML(t, rec.Body.String())
-	text := doc.Find("main").Text()
-	for _, want := range []string{"Rossi Mario", rossiCF, "MN-2026-00001", "MN-2026-00002", "Ecografia addome", "Emocromo"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("patient page does not mention %q", want)
-		}
-	}
-	for _, id := range []int64{v1, v2} {
-		if doc.Find(fmt.Sprintf(`a[href="/desk/visits/%d"]`, id)).Length() == 0 {
-			t.Errorf("patient page has no link to visit %d", id)
-		}
-	}
-
-	for _, path := range []string{"/desk/patients/9999", "/desk/patients/abc", "/desk/patients/0"} {
-		if rec := c.get(path); rec.Code != http.StatusNotFound {
-			t.Errorf("GET %s: status %d, want 404", path, rec.Code)
-		}
-	}
-}
-
 func TestAcceptFormPrefill(t *testing.T) {
 	a := newApp(t)
 	c := a.deskClient()
 	c.accept(accWith(a.acceptForm(), "email", "mario.rossi@example.it"))
-	p := accPatient(t, a, rossiCF)
+	p := patientByCF(t, a, rossiCF)
 
 	rec := c.get(fmt.Sprintf("/desk/accept?patient=%d", p.ID))
 	if rec.Code != http.StatusOK {
@@ -922,7 +550,7 @@ func TestAcceptAudit(t *testing.T) {
 		id, code := c.accept(a.acceptForm())
 		events := a.auditActions(db.AuditFilter{ObjectType: "visit", ObjectID: id})
 		for _, action := range []string{"visit.accept", "code.issue"} {
-			found := accFind(events, action)
+			found := withAction(events, action)
 			if len(found) != 1 {
 				t.Errorf("acceptance %d: %s events got %d, want 1 (all: %v)", i+1, action, len(found), accActions(events))
 				continue
@@ -940,7 +568,7 @@ func TestAcceptAudit(t *testing.T) {
 		}
 		a.advance(time.Minute)
 	}
-	p := accPatient(t, a, rossiCF)
+	p := patientByCF(t, a, rossiCF)
 	if n := len(a.auditActions(db.AuditFilter{Action: "patient.create", ObjectType: "patient", ObjectID: p.ID})); n != 1 {
 		t.Errorf("patient.create events: got %d, want 1", n)
 	}
