@@ -66,6 +66,18 @@ type Activation struct {
 func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now time.Time) (int64, error) {
 	var patientID int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
+		// The relative's codice fiscale is checked before the code, so the
+		// answer says nothing about whether a code exists.
+		if a.RelativeID != 0 {
+			var relativeCF string
+			if err := tx.QueryRowContext(ctx, `SELECT fiscal_code FROM relatives WHERE id = ? AND account_id = ?`,
+				a.RelativeID, a.AccountID).Scan(&relativeCF); err != nil {
+				return mapErr(err)
+			}
+			if relativeCF != a.FiscalCode {
+				return ErrNotRelative
+			}
+		}
 		var codeID int64
 		var cf, patientMobile string
 		var expires time.Time
@@ -78,16 +90,6 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 		}
 		if err != nil {
 			return err
-		}
-		if a.RelativeID != 0 {
-			var relativeCF string
-			if err := tx.QueryRowContext(ctx, `SELECT fiscal_code FROM relatives WHERE id = ? AND account_id = ?`,
-				a.RelativeID, a.AccountID).Scan(&relativeCF); err != nil {
-				return mapErr(err)
-			}
-			if relativeCF != a.FiscalCode {
-				return ErrNotRelative
-			}
 		}
 		if revoked.Valid || used.Valid || !now.Before(expires) || cf != a.FiscalCode {
 			return ErrActivationInvalid
@@ -134,7 +136,7 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 	})
 	if err != nil {
 		// No codice fiscale and no code here: errors reach the server log.
-		return patientID, fmt.Errorf("activate dossier for account %d: %w", a.AccountID, err)
+		return 0, fmt.Errorf("activate dossier for account %d: %w", a.AccountID, err)
 	}
 	return patientID, nil
 }

@@ -311,7 +311,9 @@ func (d *DB) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
 // dropReportNotices deletes the unsent "new document" notices about
 // patientID (for one account, or every account when accountID is 0).
 func dropReportNotices(ctx context.Context, ex execer, patientID, accountID int64) error {
-	_, err := ex.ExecContext(ctx, `DELETE FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL AND failed_at IS NULL
+	// Failed notices go too: an admin's retry must not send one after the
+	// patient withdrew consent.
+	_, err := ex.ExecContext(ctx, `DELETE FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL
 		AND patient_id = ? AND (? = 0 OR account_id = ?)`, patientID, accountID, accountID)
 	return err
 }
