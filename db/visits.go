@@ -30,6 +30,8 @@ type Visit struct {
 	// CodeExpiresAt is the latest expiry among unused, unrevoked activation
 	// codes of the visit; zero when there is none.
 	CodeExpiresAt time.Time
+	// ExternalID is the HIS's id of an acceptance it sent; "" for the desk's.
+	ExternalID string
 }
 
 // CodeActive tells whether the visit has a usable activation code at now.
@@ -172,7 +174,7 @@ func (d *DB) VisitByAccession(ctx context.Context, facilityID int64, accession s
 const visitCols = `v.id, v.patient_id, v.facility_id, f.code, f.name, v.accession_year, v.accession_seq, v.exams,
 	v.online_declined, v.accepted_at, coalesce(v.accepted_by, 0),
 	(SELECT max(c.expires_at) FROM activation_codes c WHERE c.visit_id = v.id AND c.revoked_at IS NULL
-	   AND c.used_at IS NULL)`
+	   AND c.used_at IS NULL), coalesce(v.external_id, '')`
 
 // scanVisit reads visitCols, then any extra columns into extra.
 func scanVisit(s interface{ Scan(...any) error }, extra ...any) (Visit, error) {
@@ -180,7 +182,7 @@ func scanVisit(s interface{ Scan(...any) error }, extra ...any) (Visit, error) {
 	var exams string
 	var codeExp sql.NullString
 	err := s.Scan(append([]any{&v.ID, &v.PatientID, &v.FacilityID, &v.FacilityCode, &v.FacilityName, &v.AccessionYear,
-		&v.AccessionSeq, &exams, &v.OnlineDeclined, &v.AcceptedAt, &v.AcceptedBy, &codeExp}, extra...)...)
+		&v.AccessionSeq, &exams, &v.OnlineDeclined, &v.AcceptedAt, &v.AcceptedBy, &codeExp, &v.ExternalID}, extra...)...)
 	if err != nil {
 		return v, mapErr(err)
 	}

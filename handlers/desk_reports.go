@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/notify"
 	"fse/internal/pdfcheck"
 	"fse/views"
 )
@@ -155,7 +156,7 @@ func (h *Handler) publish(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.DB.PublishVisit(ctx, id, h.Config.Retention(), h.reportNotice(), staffActor(c), h.now())
+	n, err := h.DB.PublishVisit(ctx, id, h.Config.Retention(), notify.ReportNotice(h.Config.BaseURL), staffActor(c), h.now())
 	switch {
 	case errors.Is(err, db.ErrOnlineDeclined):
 		return echo.NewHTTPError(http.StatusConflict, msgOnlineDeclined)
@@ -228,16 +229,4 @@ func (h *Handler) staffDocumentFile(c echo.Context) error {
 	return h.streamDocument(c, doc, "inline", func() error {
 		return h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: db.ActionReportView, ObjectType: "document", ObjectID: id})
 	})
-}
-
-// reportNotice is the only text a "new document" message may carry: that a
-// document is available and where. No exam, department, result or name.
-func (h *Handler) reportNotice() db.Notice {
-	link := h.Config.BaseURL + "/accedi"
-	return db.Notice{
-		SMS:          "Referti online: è disponibile un nuovo documento nel tuo fascicolo. Accedi da " + link,
-		EmailSubject: "Referti online: nuovo documento disponibile",
-		EmailBody: "Gentile utente,\n\nnel tuo fascicolo di Referti online è disponibile un nuovo documento.\n" +
-			"Per consultarlo accedi da " + link + "\n\nQuesto messaggio è inviato automaticamente: non rispondere.\n",
-	}
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"fse/db"
+	"fse/internal/intake"
 	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
@@ -45,6 +46,9 @@ type Config struct {
 	// SMSConfigured and EmailConfigured say whether the deliver job has a
 	// sender for each channel; without one, messages wait in the outbox.
 	SMSConfigured, EmailConfigured bool
+	// APIRatePerSecond is each integration token's request rate (burst
+	// twice that); 0 means 20.
+	APIRatePerSecond float64
 }
 
 // Retention is the configured report retention.
@@ -65,6 +69,9 @@ type Handler struct {
 	// Email sends email confirmation links at once; nil when no mail
 	// server is configured (addresses cannot be confirmed then).
 	Email notify.Sender
+	// Intake receives what the clinic's systems deliver; New builds one
+	// from the fields above when main does not share its own.
+	Intake *intake.Service
 
 	staffSessions   *scs.SessionManager
 	patientSessions *scs.SessionManager
@@ -74,6 +81,8 @@ type Handler struct {
 	slips slipCodes
 	// acceptForms remembers submitted acceptance forms.
 	acceptForms formTokens
+	// apiRates are the integration tokens' rate limits.
+	apiRates apiLimiters
 }
 
 // New builds the Echo server with every middleware and route.
@@ -83,6 +92,13 @@ func New(h *Handler) *echo.Echo {
 	// another "site" (the camera app) and must keep their session.
 	h.patientSessions = newSessionManager(h, "__Host-fse", 15*time.Minute, 12*time.Hour, http.SameSiteLaxMode)
 	h.codes = &smscode.Service{DB: h.DB, Keys: h.Keys, SMS: h.SMS, Log: h.Log, Now: h.Now}
+	if h.Intake == nil {
+		h.Intake = &intake.Service{DB: h.DB, Keys: h.Keys, BaseURL: h.Config.BaseURL, Retention: h.Config.Retention(),
+			UploadLimit: h.Config.UploadLimit, Now: h.Now}
+	}
+	if h.Config.APIRatePerSecond <= 0 {
+		h.Config.APIRatePerSecond = 20
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -99,8 +115,9 @@ func New(h *Handler) *echo.Echo {
 	e.Use(h.requestLogger())
 	e.Use(h.securityHeaders)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit:   "256K",
-		Skipper: func(c echo.Context) bool { return c.Path() == "/desk/visits/:id/documents" },
+		Limit: "256K",
+		// Report uploads apply the upload limit themselves.
+		Skipper: func(c echo.Context) bool { return largeBody[c.Path()] },
 	}))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +129,16 @@ func New(h *Handler) *echo.Echo {
 	crossOrigin := echo.WrapMiddleware(cop.Handler)
 
 	h.routes(e, crossOrigin)
+	h.apiRoutes(e)
 	return e
+}
+
+// largeBody are the routes that take a report and limit its size themselves.
+var largeBody = map[string]bool{
+	"/desk/visits/:id/documents":                   true,
+	"/api/v1/visits/:accession/reports/:report_id": true,
+	"/fhir/r4/DocumentReference":                   true,
+	"/fhir/r4":                                     true,
 }
 
 func newSessionManager(h *Handler, name string, idle, lifetime time.Duration, sameSite http.SameSite) *scs.SessionManager {
@@ -277,6 +303,10 @@ func (h *Handler) render(c echo.Context, status int, comp templ.Component) error
 // showing internals.
 func (h *Handler) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if isAPI(c.Request().URL.Path) {
+		h.writeProblem(c, err)
 		return
 	}
 	status := http.StatusInternalServerError

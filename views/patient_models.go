@@ -138,6 +138,8 @@ func (p AccessLogPage) AccessActor(e db.AuditEvent) string {
 		return "Un altro account autorizzato al fascicolo"
 	case "system":
 		return "Sistema (operazione automatica)"
+	case db.ActorIntegration:
+		return "Sistema della struttura: " + e.Actor.Name
 	}
 	return "Amministrazione del portale"
 }

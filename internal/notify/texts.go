@@ -1,0 +1,17 @@
+package notify
+
+import "fse/db"
+
+// ReportNotice is the only text a "new document" message may carry: that a
+// document is available and where to log in. No exam, department, result
+// or name (Garante): the desk, the integrations and a corrected report all
+// send exactly this.
+func ReportNotice(baseURL string) db.Notice {
+	link := baseURL + "/accedi"
+	return db.Notice{
+		SMS:          "Referti online: è disponibile un nuovo documento nel tuo fascicolo. Accedi da " + link,
+		EmailSubject: "Referti online: nuovo documento disponibile",
+		EmailBody: "Gentile utente,\n\nnel tuo fascicolo di Referti online è disponibile un nuovo documento.\n" +
+			"Per consultarlo accedi da " + link + "\n\nQuesto messaggio è inviato automaticamente: non rispondere.\n",
+	}
+}
