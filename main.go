@@ -43,6 +43,7 @@ func commands() []command {
 		{"staff", "manage staff accounts: staff add --username U --role admin|reception --password-stdin", cmdStaff},
 		{"backup", "write a consistent copy of the database: backup DEST", cmdBackup},
 		{"jobs", "run a scheduled job now: jobs run NAME", cmdJobs},
+		{"integration", "manage the clinic systems that deliver: integration add|list|revoke", cmdIntegration},
 		{"example-db", "rebuild fse.db.example from code (migrate, seed, VACUUM)", cmdExampleDB},
 	}
 }

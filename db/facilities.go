@@ -76,6 +76,15 @@ func (d *DB) Facility(ctx context.Context, id int64) (Facility, error) {
 	return f, nil
 }
 
+// FacilityByCode returns the facility with that code (any case).
+func (d *DB) FacilityByCode(ctx context.Context, code string) (Facility, error) {
+	f, err := scanFacility(d.r.QueryRowContext(ctx, `SELECT `+facilityCols+` FROM facilities WHERE code = upper(?)`, code))
+	if err != nil {
+		return f, fmt.Errorf("facility by code: %w", err)
+	}
+	return f, nil
+}
+
 // Facilities lists facilities by name; onlyActive hides disabled ones.
 func (d *DB) Facilities(ctx context.Context, onlyActive bool) ([]Facility, error) {
 	rows, err := d.r.QueryContext(ctx, `SELECT `+facilityCols+` FROM facilities

@@ -16,45 +16,52 @@ import (
 	"fse/views"
 )
 
-// How long a new code waits in memory for its slip's one showing, and how
-// long a submitted acceptance form is remembered.
+// How long a new secret waits in memory for its one showing, and how long
+// a submitted acceptance form is remembered.
 const (
 	slipCodeTTL  = 10 * time.Minute
 	formTokenTTL = 12 * time.Hour
 )
 
-// slipCodes holds each new activation code in memory, never on disk, for
-// the one showing of its slip after the redirect that follows the POST
-// (post/redirect/get): a reload of the slip finds it gone and offers a
-// reprint, and a reload never resubmits the acceptance.
-type slipCodes struct {
+// onceSecrets holds each new secret (an activation code, an integration's
+// token) in memory, never on disk, for the one showing of the page after
+// the redirect that follows its POST (post/redirect/get): a reload finds it
+// gone, and a reload never resubmits the form. A secret is held for the
+// staff member who asked, for a few minutes.
+type onceSecrets struct {
 	mu sync.Mutex
-	m  map[slipKey]heldCode
+	m  map[secretKey]heldSecret
 }
 
-type slipKey struct{ staffID, visitID int64 }
+// secretKey names a held secret: whose, of what kind, for which object.
+type secretKey struct {
+	staffID int64
+	kind    string
+	id      int64
+}
 
-type heldCode struct {
-	code    string
+type heldSecret struct {
+	value string
+	// reprint marks a slip printed again with a new code.
 	reprint bool
 	until   time.Time
 }
 
-func (s *slipCodes) hold(k slipKey, code string, reprint bool, now time.Time) {
+func (s *onceSecrets) hold(k secretKey, value string, reprint bool, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		s.m = map[slipKey]heldCode{}
+		s.m = map[secretKey]heldSecret{}
 	}
 	for key, h := range s.m {
 		if !now.Before(h.until) {
 			delete(s.m, key)
 		}
 	}
-	s.m[k] = heldCode{code: code, reprint: reprint, until: now.Add(slipCodeTTL)}
+	s.m[k] = heldSecret{value: value, reprint: reprint, until: now.Add(slipCodeTTL)}
 }
 
-func (s *slipCodes) take(k slipKey, now time.Time) (heldCode, bool) {
+func (s *onceSecrets) take(k secretKey, now time.Time) (heldSecret, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h, ok := s.m[k]
@@ -108,7 +115,7 @@ func (f *formTokens) once(token string, now time.Time, create func() (int64, err
 
 // showSlip holds the new code for the slip's one showing and redirects to it.
 func (h *Handler) showSlip(c echo.Context, visitID int64, code string, reprint bool) error {
-	h.slips.hold(slipKey{currentStaff(c).ID, visitID}, code, reprint, h.now())
+	h.secrets.hold(secretKey{currentStaff(c).ID, "slip", visitID}, code, reprint, h.now())
 	return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(visitID, 10)+"/slip")
 }
 
@@ -128,7 +135,7 @@ func (h *Handler) slip(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	held, ok := h.slips.take(slipKey{currentStaff(c).ID, id}, h.now())
+	held, ok := h.secrets.take(secretKey{currentStaff(c).ID, "slip", id}, h.now())
 	if !ok {
 		return h.render(c, http.StatusOK, views.SlipShown(views.SlipPage{Chrome: h.chrome(c, "Modulo per il ritiro referti"),
 			Patient: patient, Visit: visit}))
@@ -139,12 +146,12 @@ func (h *Handler) slip(c echo.Context) error {
 	}
 	// The code travels in the fragment: browsers never send it to a server,
 	// so it stays out of access logs and Referer headers.
-	qr, err := qrsvg.Render(h.Config.BaseURL+"/attiva#codice="+held.code, "Codice QR per aprire la pagina di attivazione")
+	qr, err := qrsvg.Render(h.Config.BaseURL+"/attiva#codice="+held.value, "Codice QR per aprire la pagina di attivazione")
 	if err != nil {
 		return err
 	}
 	return h.render(c, http.StatusOK, views.Slip(views.SlipPage{
-		Chrome: h.chrome(c, "Modulo per il ritiro referti"), Facility: facility, Patient: patient, Visit: visit, Code: held.code,
+		Chrome: h.chrome(c, "Modulo per il ritiro referti"), Facility: facility, Patient: patient, Visit: visit, Code: held.value,
 		PortalURL: h.Config.BaseURL, QR: qr, RetentionDays: h.Config.RetentionDays, Reprint: held.reprint,
 	}))
 }

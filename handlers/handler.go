@@ -77,8 +77,8 @@ type Handler struct {
 	patientSessions *scs.SessionManager
 	// codes issues and checks the SMS codes, with their rules.
 	codes *smscode.Service
-	// slips holds new activation codes for their slip's one showing.
-	slips slipCodes
+	// secrets holds new activation codes and tokens for their one showing.
+	secrets onceSecrets
 	// acceptForms remembers submitted acceptance forms.
 	acceptForms formTokens
 	// apiRates are the integration tokens' rate limits.
@@ -200,6 +200,10 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	admin.GET("/settings", h.settings)
 	admin.GET("/notifications", h.notifications)
 	admin.POST("/notifications/:id/retry", h.retryNotification)
+	admin.GET("/integrations", h.integrationList)
+	admin.POST("/integrations", h.integrationCreate)
+	admin.GET("/integrations/:id/token", h.integrationToken)
+	admin.POST("/integrations/:id/revoke", h.integrationRevoke)
 
 	// Patient pages never belong in a shared cache.
 	pub := e.Group("", echo.WrapMiddleware(h.patientSessions.LoadAndSave), crossOrigin, noStore)

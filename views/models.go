@@ -138,3 +138,22 @@ type NotificationsPage struct {
 	SMSConfigured   bool
 	EmailConfigured bool
 }
+
+// IntegrationsPage lists the clinic systems that deliver to fse, the
+// refused attempts, and the form to add one.
+type IntegrationsPage struct {
+	Chrome
+	Integrations []db.Integration
+	Facilities   []db.Facility
+	Failures     []db.AuthFailures
+	Form         Form
+	BaseURL      string
+}
+
+// IntegrationTokenPage shows a new integration's token, once.
+type IntegrationTokenPage struct {
+	Chrome
+	Integration db.Integration
+	Token       string
+	BaseURL     string
+}
