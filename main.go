@@ -44,6 +44,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of the database: backup DEST", cmdBackup},
 		{"jobs", "run a scheduled job now: jobs run NAME", cmdJobs},
 		{"integration", "manage the clinic systems that deliver: integration add|list|revoke", cmdIntegration},
+		{"import", "import a hot folder of report PDFs once: import DIR --integration NAME", cmdImport},
 		{"example-db", "rebuild fse.db.example from code (migrate, seed, VACUUM)", cmdExampleDB},
 	}
 }

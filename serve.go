@@ -19,6 +19,7 @@ import (
 
 	"fse/db"
 	"fse/handlers"
+	"fse/internal/intake"
 	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
@@ -89,6 +90,7 @@ type serverConfig struct {
 	syncFull                       bool
 	requireLoginOTP                bool
 	senders                        senderConfig
+	intake                         intakeConfig
 	// built is set by demo, which prints messages on the console instead.
 	built *jobs.Senders
 }
@@ -168,6 +170,9 @@ func (c serverConfig) handlerConfig() handlers.Config {
 			{Name: "Codice SMS a ogni accesso", Value: yesNo(c.requireLoginOTP), Note: "--require-login-otp (altrimenti a scelta del paziente)"},
 			{Name: "Gateway SMS", Value: configured(c.senders.smsURL != ""), Note: "--sms-url"},
 			{Name: "Server email", Value: configured(c.senders.smtpURL != ""), Note: "--smtp-url, --mail-from"},
+			{Name: "HL7 v2 (MLLP)", Value: orOff(c.intake.mllpAddr), Note: "--mllp-addr; numero di accettazione in " + c.intake.mllpField},
+			{Name: "Cartella condivisa dei referti", Value: orOff(c.intake.importDir), Note: "--import-dir, come integrazione «" + c.intake.importIntegration + "»"},
+			{Name: "Richieste al secondo per integrazione", Value: strconv.FormatFloat(c.intake.apiRate, 'f', -1, 64), Note: "--api-rate"},
 			{Name: "Database", Value: c.dbPath, Note: "--db"},
 			{Name: "File della chiave", Value: c.keyFile, Note: "--key-file: va salvato a parte, non nei backup del database"},
 		},
@@ -196,6 +201,13 @@ func configured(b bool) string {
 	return "non configurato: i messaggi restano in coda"
 }
 
+func orOff(s string) string {
+	if s == "" {
+		return "non attivo"
+	}
+	return s
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "nessuno (l'IP del client è quello della connessione)"
@@ -221,11 +233,15 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	fs.BoolVar(&c.syncFull, "sync-full", false, "use synchronous=FULL (survives power loss of the last commits; slower writes)")
 	fs.BoolVar(&c.requireLoginOTP, "require-login-otp", false, "require an SMS code at every patient login, for every account")
 	c.senders.addFlags(fs)
+	c.intake.addFlags(fs)
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	if err := c.intake.validate(); err != nil {
+		return err
 	}
 	if c.keyFile == "" {
 		c.keyFile = defaultKeyFile(c.dbPath)
@@ -311,7 +327,11 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	}
 	hc := c.handlerConfig()
 	hc.SMSConfigured, hc.EmailConfigured = senders.SMS != nil, senders.Email != nil
-	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: senders.SMS, Email: senders.Email}
+	hc.APIRatePerSecond = c.intake.apiRate
+	// One intake for the four doors: the API, FHIR, MLLP and the hot folder.
+	svc := &intake.Service{DB: d, Keys: keys, BaseURL: hc.BaseURL, Retention: hc.Retention(), UploadLimit: hc.UploadLimit, Now: now}
+	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: senders.SMS, Email: senders.Email,
+		Intake: svc}
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handlers.New(h),
@@ -327,6 +347,11 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	}
 	defer sched.Stop()
 
+	stopIntake, err := startIntake(ctx, c.intake, d, svc, e.log)
+	if err != nil {
+		return err
+	}
+	defer stopIntake()
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
@@ -350,6 +375,7 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	stopIntake()
 	h.Wait()
 	return nil
 }
