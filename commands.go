@@ -14,6 +14,7 @@ import (
 
 	"fse/db"
 	"fse/internal/demo"
+	"fse/internal/intake"
 	"fse/internal/notify"
 	"fse/jobs"
 )
@@ -60,6 +61,27 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	if err := demo.CheckCodes(ctx, d, keys); err != nil {
 		return err
 	}
+	// A token for trying the integration API, new on every run: only its
+	// hash is ever stored.
+	mn, err := d.FacilityByCode(ctx, demo.Facilities[0].Code)
+	if err != nil {
+		return err
+	}
+	token, err := intake.CreateIntegration(ctx, d, db.Integration{Name: "Laboratorio demo", FacilityID: mn.ID,
+		Scopes: []string{db.ScopeVisits, db.ScopeReports}}, db.Actor{Kind: db.ActorCLI, Name: "fse demo"}, time.Now())
+	if err != nil {
+		return err
+	}
+	visits, err := d.RecentVisits(ctx, 100)
+	if err != nil {
+		return err
+	}
+	var demoAccession string
+	for _, v := range visits {
+		if v.FacilityID == mn.ID {
+			demoAccession = v.AccessionNumber()
+		}
+	}
 	_, port, _ := strings.Cut(addr, ":")
 	// The demo prints SMS and emails on the console, so a person trying it
 	// can read the registration code.
@@ -89,6 +111,9 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(w, "    %-17s %s  %s  %s%s\n", p.Name+" "+p.Surname, p.FiscalCode(), p.Mobile, p.Code, note)
 	}
 	fmt.Fprintf(w, "\n  Register a patient with a demo mobile above: SMS and emails are printed here.\n")
+	fmt.Fprintf(w, "\n  Integration API (token of the demo's \"Laboratorio demo\", made for this run):\n")
+	fmt.Fprintf(w, "    export FSE_TOKEN=%s\n", token)
+	fmt.Fprintf(w, "    curl -H \"Authorization: Bearer $FSE_TOKEN\" %s/api/v1/visits/%s\n", c.baseURL, demoAccession)
 	fmt.Fprintf(w, "\n  Press Ctrl+C to stop.\n\n")
 	return serveUntilSignal(ctx, c, d, keys, e)
 }

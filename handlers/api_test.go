@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"fse/db"
+	"fse/handlers"
 )
 
 func TestAPIAuthentication(t *testing.T) {
@@ -237,5 +238,32 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	sort.Strings(routed)
 	if strings.Join(documented, "\n") != strings.Join(routed, "\n") {
 		t.Errorf("documented:\n%s\nrouted:\n%s", strings.Join(documented, "\n"), strings.Join(routed, "\n"))
+	}
+}
+
+// Each token has its own rate: past it, 429 with Retry-After, and other
+// tokens are not slowed down.
+func TestAPIRateLimitPerToken(t *testing.T) {
+	a := newAppWith(t, func(c *handlers.Config) { c.APIRatePerSecond = 1 })
+	busy := a.integration(t, "CUP", []string{db.ScopeVisits})
+	calm := a.integration(t, "LIS", []string{db.ScopeReports})
+	get := func(token string) int {
+		return a.api(t, apiCall{method: http.MethodGet, path: "/api/v1/visits/MN-2026-00001", token: token}).Code
+	}
+	limited := 0
+	for i := 0; i < 5; i++ {
+		if get(busy) == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("5 requests at once with a rate of 1/s: none limited")
+	}
+	rec := a.api(t, apiCall{method: http.MethodGet, path: "/api/v1/visits/MN-2026-00001", token: busy})
+	if rec.Code == http.StatusTooManyRequests && rec.Header().Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	if code := get(calm); code == http.StatusTooManyRequests {
+		t.Error("another token was limited too")
 	}
 }
