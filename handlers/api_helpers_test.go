@@ -14,7 +14,7 @@ import (
 )
 
 // integration creates an integration of the test facility and returns its token.
-func (a *app) integration(t *testing.T, name string, scopes []string, cidrs ...string) string {
+func (a *app) integration(t testing.TB, name string, scopes []string, cidrs ...string) string {
 	t.Helper()
 	token, hash := db.NewIntegrationToken()
 	if _, err := a.db.CreateIntegration(context.Background(), db.Integration{Name: name, FacilityID: a.facilityID, Scopes: scopes,
@@ -33,7 +33,7 @@ type apiCall struct {
 	header              map[string]string
 }
 
-func (a *app) api(t *testing.T, c apiCall) *httptest.ResponseRecorder {
+func (a *app) api(t testing.TB, c apiCall) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(c.method, c.path, c.body)
 	req.RemoteAddr = "192.0.2.50:40000"
@@ -55,7 +55,7 @@ func (a *app) api(t *testing.T, c apiCall) *httptest.ResponseRecorder {
 }
 
 // apiJSON sends a JSON body.
-func (a *app) apiJSON(t *testing.T, method, path, token string, body any) *httptest.ResponseRecorder {
+func (a *app) apiJSON(t testing.TB, method, path, token string, body any) *httptest.ResponseRecorder {
 	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -65,13 +65,13 @@ func (a *app) apiJSON(t *testing.T, method, path, token string, body any) *httpt
 }
 
 // apiPDF sends a PDF report.
-func (a *app) apiPDF(t *testing.T, path, token string, pdf []byte) *httptest.ResponseRecorder {
+func (a *app) apiPDF(t testing.TB, path, token string, pdf []byte) *httptest.ResponseRecorder {
 	t.Helper()
 	return a.api(t, apiCall{method: http.MethodPut, path: path, token: token, body: bytes.NewReader(pdf), contentType: "application/pdf"})
 }
 
 // decode reads a JSON answer into a map.
-func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+func decode(t testing.TB, rec *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
@@ -107,7 +107,7 @@ func visitBody(externalID string) map[string]any {
 }
 
 // apiVisit creates Rossi's acceptance through the API and returns its accession number and code.
-func (a *app) apiVisit(t *testing.T, token, externalID string) (accession, code string) {
+func (a *app) apiVisit(t testing.TB, token, externalID string) (accession, code string) {
 	t.Helper()
 	rec := a.apiJSON(t, http.MethodPost, "/api/v1/visits", token, visitBody(externalID))
 	if rec.Code != http.StatusCreated {

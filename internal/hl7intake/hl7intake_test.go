@@ -30,7 +30,7 @@ type world struct {
 	lab       db.Integration
 }
 
-func newWorld(t *testing.T, network string) world {
+func newWorld(t testing.TB, network string) world {
 	t.Helper()
 	ctx := context.Background()
 	d := testkit.OpenDB(t)
@@ -72,7 +72,7 @@ func newWorld(t *testing.T, network string) world {
 	return world{d: d, addr: ln.Addr().String(), accession: v.Visit.AccessionNumber(), logs: logs, lab: lab}
 }
 
-func pdf(t *testing.T, title string) []byte {
+func pdf(t testing.TB, title string) []byte {
 	t.Helper()
 	b, err := demo.ReportPDF(title, "Rossi Mario", "RSSMRA85T10A562S", "MN-2026-00001", []string{"Emocromo"})
 	if err != nil {
@@ -98,12 +98,12 @@ func oru(control, accession, status string, pdfs ...[]byte) string {
 
 // conn is an MLLP client.
 type conn struct {
-	t *testing.T
+	t testing.TB
 	c net.Conn
 	r *bufio.Reader
 }
 
-func dial(t *testing.T, addr string) *conn {
+func dial(t testing.TB, addr string) *conn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
