@@ -39,9 +39,9 @@ var Rome = func() *time.Location {
 type DB struct {
 	// w is the single writer connection; SQLite serialises writers anyway, and
 	// one connection avoids SQLITE_BUSY storms between our own goroutines.
-	w *sql.DB
+	w *stmtPool
 	// r is a pool of query_only connections for reads that run beside the writer.
-	r *sql.DB
+	r *stmtPool
 	// sealer encrypts and decrypts document content (SetSealer).
 	sealer Sealer
 	// Path is the database file.
@@ -78,6 +78,7 @@ func dsn(path string, readOnly bool, opt Options) string {
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "secure_delete(ON)")
 	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "mmap_size(268435456)")
 	if readOnly {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
@@ -104,7 +105,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	d := &DB{w: w, Path: path}
+	d := &DB{w: newStmtPool(w), Path: path}
 	if err := checkPragmas(ctx, w, opt, false); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -127,7 +128,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	d.r = r
+	d.r = newStmtPool(r)
 	if err := checkPragmas(ctx, r, opt, true); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open reader %s: %w", path, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -187,7 +188,11 @@ func loadLink(ctx context.Context, tx *sql.Tx, accountID, patientID int64) (Doss
 
 // DossierLinks lists the dossiers an account can see, its own first.
 func (d *DB) DossierLinks(ctx context.Context, accountID int64) ([]DossierLink, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT `+linkCols+` WHERE l.account_id = ?
+	return dossierLinks(ctx, d.r, accountID)
+}
+
+func dossierLinks(ctx context.Context, q querier, accountID int64) ([]DossierLink, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+linkCols+` WHERE l.account_id = ?
 		ORDER BY l.relation <> 'self', p.first_name`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("dossier links of account %d: %w", accountID, err)
@@ -228,7 +233,11 @@ type DossierReport struct {
 // DossierReports lists the published, unexpired reports of patientID that
 // accountID may see, newest first. Another account's patient gives none.
 func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now time.Time) ([]DossierReport, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, coalesce(d.uploaded_by, 0), d.published_at,
+	return dossierReports(ctx, d.r, accountID, patientID, now)
+}
+
+func dossierReports(ctx context.Context, q querier, accountID, patientID int64, now time.Time) ([]DossierReport, error) {
+	rows, err := q.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, coalesce(d.uploaded_by, 0), d.published_at,
 		d.expires_at, f.name, v.accepted_at, d.first_downloaded_at
 		FROM `+visibleReports+` JOIN facilities f ON f.id = v.facility_id
 		WHERE l.account_id = ? AND v.patient_id = ? AND `+visibleAt+`
@@ -257,7 +266,11 @@ func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now
 // PendingVisits lists visits of a linked patient accepted within the code
 // lifetime, with online delivery, whose reports are not published yet.
 func (d *DB) PendingVisits(ctx context.Context, accountID, patientID int64, now time.Time) ([]Visit, error) {
-	visits, err := d.listVisits(ctx, `JOIN dossier_links l ON l.patient_id = v.patient_id
+	return pendingVisits(ctx, d.r, accountID, patientID, now)
+}
+
+func pendingVisits(ctx context.Context, q querier, accountID, patientID int64, now time.Time) ([]Visit, error) {
+	visits, err := listVisits(ctx, q, `JOIN dossier_links l ON l.patient_id = v.patient_id
 		WHERE l.account_id = ? AND v.patient_id = ? AND NOT v.online_declined AND v.first_published_at IS NULL
 		AND v.accepted_at > ? ORDER BY v.accepted_at DESC`, accountID, patientID, now.Add(-ActivationCodeLifetime).UTC())
 	if err != nil {
@@ -302,4 +315,44 @@ func (d *DB) CountDossierAccounts(ctx context.Context, patientID int64) (int, er
 		return n, fmt.Errorf("count dossier accounts of patient %d: %w", patientID, err)
 	}
 	return n, nil
+}
+
+// DossierView is one of an account's dossiers as its page shows it, with
+// the other dossiers to switch to.
+type DossierView struct {
+	Links   []DossierLink
+	Current DossierLink
+	Reports []DossierReport
+	Pending []Visit
+}
+
+// DossierView reads the account's dossier of patientID (0: the first, its
+// own when it has one) in one read transaction, so the page sees one state
+// of the store. A patient the account does not have is ErrNotFound; an
+// account without dossiers gives an empty view.
+func (d *DB) DossierView(ctx context.Context, accountID, patientID int64, now time.Time) (DossierView, error) {
+	var v DossierView
+	err := d.r.readTx(ctx, func(q querier) error {
+		var err error
+		if v.Links, err = dossierLinks(ctx, q, accountID); err != nil || len(v.Links) == 0 {
+			return err
+		}
+		v.Current = v.Links[0]
+		if patientID != 0 {
+			i := slices.IndexFunc(v.Links, func(l DossierLink) bool { return l.Patient.ID == patientID })
+			if i < 0 {
+				return ErrNotFound
+			}
+			v.Current = v.Links[i]
+		}
+		if v.Reports, err = dossierReports(ctx, q, accountID, v.Current.Patient.ID, now); err != nil {
+			return err
+		}
+		v.Pending, err = pendingVisits(ctx, q, accountID, v.Current.Patient.ID, now)
+		return err
+	})
+	if err != nil {
+		return DossierView{}, fmt.Errorf("dossier view of account %d: %w", accountID, err)
+	}
+	return v, nil
 }

@@ -7,10 +7,10 @@ import (
 
 // ReaderForTest exposes the query_only pool to this package's tests, which
 // check the pragmas of each pool.
-func (d *DB) ReaderForTest() *sql.DB { return d.r }
+func (d *DB) ReaderForTest() *sql.DB { return d.r.DB }
 
 // WriterForTest exposes the single writer connection to this package's tests.
-func (d *DB) WriterForTest() *sql.DB { return d.w }
+func (d *DB) WriterForTest() *sql.DB { return d.w.DB }
 
 // OpenAtVersion opens path migrated only up to version, as an older fse
 // left it, so tests can check what a later migration does to real rows.

@@ -6,15 +6,74 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // SessionStore keeps scs sessions in SQLite. Tokens are stored as SHA-256
 // hashes, so a copy of the database does not yield live session cookies.
+//
+// scs commits a session on every request to push its idle deadline; the
+// store writes an unchanged session only when its deadline moves by more
+// than RefreshEvery, so reading a page does not take the only writer.
 type SessionStore struct {
 	DB *DB
 	// Now is the clock; sessions whose expiry has passed are not found.
 	Now func() time.Time
+	// RefreshEvery is how far an unchanged session's deadline may lag
+	// before it is written again; 0 writes every commit.
+	RefreshEvery time.Duration
+
+	mu   sync.Mutex
+	seen map[string]storedSession
+}
+
+// storedSession is what the store last read or wrote for a token.
+type storedSession struct {
+	sum    [32]byte
+	expiry time.Time
+}
+
+// maxSeenSessions bounds the memory of what was stored; past it, entries
+// of expired sessions are dropped.
+const maxSeenSessions = 20000
+
+func (s *SessionStore) remember(hash []byte, data []byte, expiry time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]storedSession{}
+	}
+	if len(s.seen) >= maxSeenSessions {
+		now := s.Now()
+		for k, v := range s.seen {
+			if !v.expiry.After(now) {
+				delete(s.seen, k)
+			}
+		}
+		if len(s.seen) >= maxSeenSessions {
+			clear(s.seen)
+		}
+	}
+	s.seen[string(hash)] = storedSession{sum: sha256.Sum256(data), expiry: expiry}
+}
+
+func (s *SessionStore) forget(hash []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.seen, string(hash))
+}
+
+// fresh reports whether the stored session already holds data and an
+// expiry close enough to the new one.
+func (s *SessionStore) fresh(hash []byte, data []byte, expiry time.Time) bool {
+	if s.RefreshEvery <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	prev, ok := s.seen[string(hash)]
+	s.mu.Unlock()
+	return ok && prev.sum == sha256.Sum256(data) && expiry.Sub(prev.expiry) < s.RefreshEvery && !expiry.Before(prev.expiry)
 }
 
 func tokenHash(token string) []byte {
@@ -23,32 +82,42 @@ func tokenHash(token string) []byte {
 }
 
 // FindCtx returns the session data for token, if it exists and has not expired.
-func (s SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var data []byte
-	err := s.DB.r.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token_hash = ? AND expiry > ?`,
-		tokenHash(token), s.Now().UTC()).Scan(&data)
+	var expiry time.Time
+	hash := tokenHash(token)
+	err := s.DB.r.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token_hash = ? AND expiry > ?`,
+		hash, s.Now().UTC()).Scan(&data, &expiry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return data, false, fmt.Errorf("find session: %w", err)
 	}
+	s.remember(hash, data, expiry)
 	return data, true, nil
 }
 
 // CommitCtx stores or replaces the session data for token.
-func (s SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	hash := tokenHash(token)
+	if s.fresh(hash, b, expiry) {
+		return nil
+	}
 	_, err := s.DB.w.ExecContext(ctx, `INSERT INTO sessions(token_hash, data, expiry) VALUES (?, ?, ?)
 		ON CONFLICT(token_hash) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
-		tokenHash(token), b, expiry.UTC())
+		hash, b, expiry.UTC())
 	if err != nil {
+		s.forget(hash)
 		return fmt.Errorf("commit session: %w", err)
 	}
+	s.remember(hash, b, expiry.UTC())
 	return nil
 }
 
 // DeleteCtx removes the session for token.
-func (s SessionStore) DeleteCtx(ctx context.Context, token string) error {
+func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
+	s.forget(tokenHash(token))
 	if _, err := s.DB.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -56,17 +125,17 @@ func (s SessionStore) DeleteCtx(ctx context.Context, token string) error {
 }
 
 // Find implements scs.Store.
-func (s SessionStore) Find(token string) ([]byte, bool, error) {
+func (s *SessionStore) Find(token string) ([]byte, bool, error) {
 	return s.FindCtx(context.Background(), token)
 }
 
 // Commit implements scs.Store.
-func (s SessionStore) Commit(token string, b []byte, expiry time.Time) error {
+func (s *SessionStore) Commit(token string, b []byte, expiry time.Time) error {
 	return s.CommitCtx(context.Background(), token, b, expiry)
 }
 
 // Delete implements scs.Store.
-func (s SessionStore) Delete(token string) error {
+func (s *SessionStore) Delete(token string) error {
 	return s.DeleteCtx(context.Background(), token)
 }
 

@@ -207,7 +207,7 @@ func (d *DB) Visit(ctx context.Context, id int64) (Visit, error) {
 
 // PatientVisits lists a patient's visits, newest first.
 func (d *DB) PatientVisits(ctx context.Context, patientID int64) ([]Visit, error) {
-	visits, err := d.listVisits(ctx, `WHERE v.patient_id = ? ORDER BY v.accepted_at DESC`, patientID)
+	visits, err := listVisits(ctx, d.r, `WHERE v.patient_id = ? ORDER BY v.accepted_at DESC`, patientID)
 	if err != nil {
 		return nil, fmt.Errorf("visits of patient %d: %w", patientID, err)
 	}
@@ -247,15 +247,15 @@ func (d *DB) RecentVisitsWithPatients(ctx context.Context, limit int) ([]VisitWi
 
 // RecentVisits lists the latest acceptances of all facilities.
 func (d *DB) RecentVisits(ctx context.Context, limit int) ([]Visit, error) {
-	visits, err := d.listVisits(ctx, `ORDER BY v.id DESC LIMIT ?`, limit)
+	visits, err := listVisits(ctx, d.r, `ORDER BY v.id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("recent visits: %w", err)
 	}
 	return visits, nil
 }
 
-func (d *DB) listVisits(ctx context.Context, tail string, args ...any) ([]Visit, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id `+tail, args...)
+func listVisits(ctx context.Context, q querier, tail string, args ...any) ([]Visit, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+visitCols+` FROM visits v JOIN facilities f ON f.id = v.facility_id `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list visits: %w", err)
 	}

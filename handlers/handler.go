@@ -145,7 +145,7 @@ func newSessionManager(h *Handler, name string, idle, lifetime time.Duration, sa
 	sm := scs.New()
 	// scs computes expiries with the real clock, so the store compares
 	// with the real clock too (h.Now may be a test clock).
-	sm.Store = db.SessionStore{DB: h.DB, Now: time.Now}
+	sm.Store = &db.SessionStore{DB: h.DB, Now: time.Now, RefreshEvery: time.Minute}
 	sm.IdleTimeout = idle
 	sm.Lifetime = lifetime
 	sm.Cookie.Name = name

@@ -118,38 +118,25 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 // dossier shows one of the account's dossiers (?p=patient id, default the
 // holder's own), with links to switch to the others.
 func (h *Handler) dossier(c echo.Context) error {
-	ctx := h.pctx(c)
 	a := currentAccount(c)
 	now := h.now()
-	links, err := h.DB.DossierLinks(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	if len(links) == 0 {
-		return c.Redirect(http.StatusSeeOther, "/attiva")
-	}
-	current := links[0]
+	var patientID int64
 	if p := c.QueryParam("p"); p != "" {
-		found := false
-		for _, l := range links {
-			if itoa(l.Patient.ID) == p {
-				current, found = l, true
-			}
-		}
-		if !found {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
 			return db.ErrNotFound
 		}
+		patientID = id
 	}
-	reports, err := h.DB.DossierReports(ctx, a.ID, current.Patient.ID, now)
+	v, err := h.DB.DossierView(h.pctx(c), a.ID, patientID, now)
 	if err != nil {
 		return err
 	}
-	pending, err := h.DB.PendingVisits(ctx, a.ID, current.Patient.ID, now)
-	if err != nil {
-		return err
+	if len(v.Links) == 0 {
+		return c.Redirect(http.StatusSeeOther, "/attiva")
 	}
-	return h.render(c, http.StatusOK, views.DossierView(views.DossierPage{PChrome: h.pchrome(c, "Il mio fascicolo"), Links: links,
-		Current: views.Dossier{Link: current, Reports: reports, Pending: pending}, Now: now}))
+	return h.render(c, http.StatusOK, views.DossierView(views.DossierPage{PChrome: h.pchrome(c, "Il mio fascicolo"), Links: v.Links,
+		Current: views.Dossier{Link: v.Current, Reports: v.Reports, Pending: v.Pending}, Now: now}))
 }
 
 // download streams a report of the account's dossiers. Another patient's

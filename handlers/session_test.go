@@ -94,7 +94,7 @@ func TestAuthSessionFixation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := (db.SessionStore{DB: a.db, Now: time.Now}).Commit(planted, data, exp); err != nil {
+		if err := (&db.SessionStore{DB: a.db, Now: time.Now}).Commit(planted, data, exp); err != nil {
 			t.Fatal(err)
 		}
 		victim := a.client()

@@ -101,7 +101,7 @@ func (w *world) count(t *testing.T, query string, args ...any) int {
 func TestExpireRunOnce(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	sessions := db.SessionStore{DB: w.d, Now: func() time.Time { return t0 }}
+	sessions := &db.SessionStore{DB: w.d, Now: func() time.Time { return t0 }}
 
 	// An old visit whose report was published long ago: expires at t0+1d+45d.
 	oldVisit, oldCode := w.visit(t, t0)
