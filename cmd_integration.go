@@ -13,7 +13,7 @@ import (
 	"fse/internal/intake"
 )
 
-const integrationUsage = `fse integration add --name NAME --facility CODE [--scope visits,reports] [--allow-cidr CIDR,...] [--auto-publish]
+const integrationUsage = `fse integration add --name NAME --facility CODE [--scope visits,reports] [--allow-cidr CIDR,...] [--auto-publish] [--mllp]
        fse integration list
        fse integration revoke NAME
 (each also takes --db FILE)`
@@ -47,7 +47,8 @@ func integrationAdd(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&facility, "facility", "", "code of the facility the integration delivers for (e.g. MN)")
 	fs.StringVar(&in.Scopes, "scope", "visits,reports", "what the token may do: visits, reports or both")
 	fs.StringVar(&in.AllowCIDRs, "allow-cidr", "", "comma-separated networks the integration connects from (default: any)")
-	fs.BoolVar(&in.AutoPublish, "auto-publish", false, "publish at once what arrives through the hot folder and MLLP")
+	fs.BoolVar(&in.AutoPublish, "auto-publish", false, "publish at once what arrives through the hot folder")
+	fs.BoolVar(&in.MLLP, "mllp", false, "accept HL7 v2 over MLLP from --allow-cidr (the network is then its only credential)")
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
@@ -73,11 +74,17 @@ func integrationAdd(ctx context.Context, args []string, e env) error {
 	token, err := intake.CreateIntegration(ctx, d, i, db.Actor{Kind: db.ActorCLI, Name: "fse integration add"}, time.Now())
 	if errors.Is(err, db.ErrConflict) {
 		return fmt.Errorf("an integration called %q already exists", i.Name)
+	} else if errors.Is(err, db.ErrMLLPNetworks) {
+		return usagef("--allow-cidr overlaps the networks of another MLLP integration: each connection must map to one integration")
 	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "integration %q created for %s (%s), scopes %s, networks %s.\n\n", i.Name, f.Code, f.Name,
 		strings.Join(i.Scopes, ","), orAny(strings.Join(i.AllowCIDRs, ",")))
+	if i.MLLP {
+		fmt.Fprintf(e.stdout, "HL7 over MLLP is accepted from %s with no other credential: keep those hosts firewalled.\n\n",
+			strings.Join(i.AllowCIDRs, ","))
+	}
 	fmt.Fprintf(e.stdout, "Its token, shown only now (fse keeps only a hash of it):\n\n    %s\n\n", token)
 	fmt.Fprintln(e.stdout, "Give it to the system's administrator over a safe channel; send it as: Authorization: Bearer <token>")
 	return nil
@@ -110,7 +117,7 @@ func integrationList(ctx context.Context, args []string, e env) error {
 		return nil
 	}
 	w := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tFACILITY\tSCOPES\tNETWORKS\tAUTO-PUBLISH\tLAST USED\tSTATE")
+	fmt.Fprintln(w, "NAME\tFACILITY\tSCOPES\tNETWORKS\tMLLP\tAUTO-PUBLISH\tLAST USED\tSTATE")
 	for _, i := range list {
 		state, used := "active", "never"
 		if i.Revoked() {
@@ -119,8 +126,8 @@ func integrationList(ctx context.Context, args []string, e env) error {
 		if !i.LastUsedAt.IsZero() {
 			used = i.LastUsedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", i.Name, i.FacilityCode, strings.Join(i.Scopes, ","),
-			orAny(strings.Join(i.AllowCIDRs, ",")), i.AutoPublish, used, state)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%v\t%v\t%s\t%s\n", i.Name, i.FacilityCode, strings.Join(i.Scopes, ","),
+			orAny(strings.Join(i.AllowCIDRs, ",")), i.MLLP, i.AutoPublish, used, state)
 	}
 	return w.Flush()
 }

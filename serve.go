@@ -174,6 +174,7 @@ func (c serverConfig) handlerConfig() handlers.Config {
 			{Name: "Cartella condivisa dei referti", Value: orOff(c.intake.importDir), Note: "--import-dir, come integrazione «" + c.intake.importIntegration + "»"},
 			{Name: "Richieste al secondo per integrazione", Value: strconv.FormatFloat(c.intake.apiRate, 'f', -1, 64), Note: "--api-rate"},
 			{Name: "Database", Value: c.dbPath, Note: "--db"},
+			{Name: "Scrittura sicura (synchronous=FULL)", Value: yesNo(c.syncFull), Note: "--sync-full: un referto confermato sopravvive a un'interruzione di corrente"},
 			{Name: "File della chiave", Value: c.keyFile, Note: "--key-file: va salvato a parte, non nei backup del database"},
 		},
 	}
@@ -230,7 +231,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	fs.IntVar(&c.retentionDays, "retention-days", 60, "days a published report stays online (the Garante's guideline is at most 45)")
 	fs.Var(&c.uploadLimit, "upload-limit", "largest accepted report PDF (e.g. 20MiB)")
 	fs.Var(&c.trustedProxies, "trusted-proxy", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted")
-	fs.BoolVar(&c.syncFull, "sync-full", false, "use synchronous=FULL (survives power loss of the last commits; slower writes)")
+	fs.BoolVar(&c.syncFull, "sync-full", true, "use synchronous=FULL: an acknowledged upload survives a power loss (false trades that for write speed)")
 	fs.BoolVar(&c.requireLoginOTP, "require-login-otp", false, "require an SMS code at every patient login, for every account")
 	c.senders.addFlags(fs)
 	c.intake.addFlags(fs)

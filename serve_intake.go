@@ -97,7 +97,11 @@ func startIntake(ctx context.Context, c intakeConfig, d *db.DB, svc *intake.Serv
 	}
 	if c.mllpAddr != "" {
 		recv := &hl7intake.Receiver{DB: d, Intake: svc, AccessionField: c.mllpField, Log: log}
-		srv := &mllp.Server{Addr: c.mllpAddr, Handler: recv.Handle, Allow: recv.Allow, Reject: recv.Reject, Log: log}
+		// A message carries a few PDFs in base64; a handful of connections
+		// is what a lab's sender uses. Together they bound the memory a
+		// sender can make the server hold.
+		srv := &mllp.Server{Addr: c.mllpAddr, Handler: recv.Handle, Allow: recv.Allow, Reject: recv.Reject, Log: log,
+			MaxMessage: int(svc.UploadLimit*8/3) + 1<<20, MaxConns: 8}
 		ln, err := net.Listen("tcp", c.mllpAddr)
 		if err != nil {
 			cancel()

@@ -48,7 +48,7 @@ func intakeDB(t *testing.T) (dbPath, keyPath, accession string) {
 	}
 	_, hash := db.NewIntegrationToken()
 	if _, err := d.CreateIntegration(ctx, db.Integration{Name: "LIS", FacilityID: fid, Scopes: []string{db.ScopeVisits, db.ScopeReports},
-		AllowCIDRs: []string{"127.0.0.0/8"}, AutoPublish: true}, hash, db.Actor{Kind: db.ActorCLI}, time.Now()); err != nil {
+		AllowCIDRs: []string{"127.0.0.0/8"}, AutoPublish: true, MLLP: true}, hash, db.Actor{Kind: db.ActorCLI}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	in, _ := d.IntegrationByName(ctx, "LIS")

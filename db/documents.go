@@ -157,26 +157,28 @@ func publishDocuments(ctx context.Context, tx *sql.Tx, visitID int64, ids []int6
 // WithdrawDocument removes a wrongly uploaded report for good (row and
 // ciphertext; secure_delete zeroes the pages).
 func (d *DB) WithdrawDocument(ctx context.Context, docID int64, by Actor, now time.Time) error {
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var visitID int64
-		var published sql.NullTime
-		if err := tx.QueryRowContext(ctx, `SELECT visit_id, published_at FROM documents WHERE id = ?`, docID).Scan(&visitID, &published); err != nil {
-			return mapErr(err)
-		}
-		detail := fmt.Sprintf("visit %d, unpublished", visitID)
-		if published.Valid {
-			detail = fmt.Sprintf("visit %d, was published", visitID)
-		}
-		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportWithdraw, ObjectType: "document", ObjectID: docID, Detail: detail}); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
-		return err
-	})
+	err := d.tx(ctx, func(tx *sql.Tx) error { return withdrawDocument(ctx, tx, docID, by, now) })
 	if err != nil {
 		return fmt.Errorf("withdraw document %d: %w", docID, err)
 	}
 	return nil
+}
+
+func withdrawDocument(ctx context.Context, tx *sql.Tx, docID int64, by Actor, now time.Time) error {
+	var visitID int64
+	var published sql.NullTime
+	if err := tx.QueryRowContext(ctx, `SELECT visit_id, published_at FROM documents WHERE id = ?`, docID).Scan(&visitID, &published); err != nil {
+		return mapErr(err)
+	}
+	detail := fmt.Sprintf("visit %d, unpublished", visitID)
+	if published.Valid {
+		detail = fmt.Sprintf("visit %d, was published", visitID)
+	}
+	if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionReportWithdraw, ObjectType: "document", ObjectID: docID, Detail: detail}); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docID)
+	return err
 }
 
 // DeleteExpiredDocuments removes published documents whose expiry has

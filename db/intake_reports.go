@@ -22,6 +22,8 @@ type VisitReport struct {
 	FirstDownloadedAt time.Time
 	// sum is the SHA-256 of the stored PDF, to recognise a retry.
 	sum []byte
+	// integrationID is who delivered it: no other integration may touch it.
+	integrationID int64
 }
 
 type querier interface {
@@ -55,8 +57,8 @@ func externalReportQ(ctx context.Context, q querier, visitID int64, reportID str
 
 // visitReportsQuery reads delivered reports with their current document,
 // which is missing once withdrawn, deleted or expired.
-const visitReportsQuery = `SELECT x.report_id, x.document_id, x.content_sha256, x.created_at, coalesce(d.title, ''), coalesce(d.size, 0),
-	d.uploaded_at, d.published_at, d.expires_at, d.first_downloaded_at, d.id IS NOT NULL
+const visitReportsQuery = `SELECT x.report_id, x.document_id, x.content_sha256, x.integration_id, x.created_at, coalesce(d.title, ''),
+	coalesce(d.size, 0), d.uploaded_at, d.published_at, d.expires_at, coalesce(x.first_downloaded_at, d.first_downloaded_at), d.id IS NOT NULL
 	FROM external_reports x LEFT JOIN documents d ON d.id = x.document_id AND d.complete`
 
 func scanVisitReports(ctx context.Context, q querier, rows *sql.Rows) ([]VisitReport, error) {
@@ -64,14 +66,24 @@ func scanVisitReports(ctx context.Context, q querier, rows *sql.Rows) ([]VisitRe
 	for rows.Next() {
 		var r VisitReport
 		var created time.Time
-		var uploaded, published, expires, first sql.NullTime
+		var uploaded, published, expires sql.NullTime
+		var first sql.NullString
 		var present bool
-		if err := rows.Scan(&r.ReportID, &r.DocumentID, &r.sum, &created, &r.Title, &r.Size, &uploaded, &published, &expires, &first,
-			&present); err != nil {
+		if err := rows.Scan(&r.ReportID, &r.DocumentID, &r.sum, &r.integrationID, &created, &r.Title, &r.Size, &uploaded, &published, &expires,
+			&first, &present); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		r.UploadedAt, r.PublishedAt, r.ExpiresAt, r.FirstDownloadedAt = uploaded.Time, published.Time, expires.Time, first.Time
+		r.UploadedAt, r.PublishedAt, r.ExpiresAt = uploaded.Time, published.Time, expires.Time
+		if first.Valid {
+			// coalesce() loses the column type: the time comes as text.
+			t, err := parseTime(first.String)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			r.FirstDownloadedAt = t
+		}
 		switch {
 		case present && published.Valid:
 			r.State = ReportPublished
@@ -113,7 +125,7 @@ func fillFromAudit(ctx context.Context, q querier, r *VisitReport) error {
 	}
 	r.State = map[string]string{ActionReportWithdraw: ReportWithdrawn, ActionReportDeleteByPatient: ReportDeletedByPatient,
 		ActionReportExpire: ReportExpired}[action]
-	if first.Valid {
+	if first.Valid && r.FirstDownloadedAt.IsZero() {
 		t, err := parseTime(first.String)
 		if err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -35,11 +36,14 @@ type Integration struct {
 	Scopes       []string
 	// AllowCIDRs are the networks it may connect from; empty means any.
 	AllowCIDRs []string
-	// AutoPublish publishes what the hot folder and MLLP deliver at once.
+	// AutoPublish publishes what the hot folder delivers at once.
 	AutoPublish bool
-	CreatedAt   time.Time
-	RevokedAt   time.Time
-	LastUsedAt  time.Time
+	// MLLP lets the integration deliver HL7 over MLLP from its networks:
+	// there, the network is the only credential.
+	MLLP       bool
+	CreatedAt  time.Time
+	RevokedAt  time.Time
+	LastUsedAt time.Time
 }
 
 // Has reports whether the integration holds scope.
@@ -47,6 +51,31 @@ func (i Integration) Has(scope string) bool { return slices.Contains(i.Scopes, s
 
 // Revoked reports whether the integration's token was revoked.
 func (i Integration) Revoked() bool { return !i.RevokedAt.IsZero() }
+
+// AllowsAddress reports whether the integration's token may be used from
+// ip: any address when it names no networks.
+func (i Integration) AllowsAddress(ip string) bool {
+	return len(i.AllowCIDRs) == 0 || i.namesAddress(ip)
+}
+
+// AcceptsMLLPFrom reports whether an MLLP connection from ip acts as this
+// integration: only a live one that chose MLLP and names the address.
+func (i Integration) AcceptsMLLPFrom(ip string) bool {
+	return i.MLLP && !i.Revoked() && i.Has(ScopeReports) && i.namesAddress(ip)
+}
+
+func (i Integration) namesAddress(ip string) bool {
+	addr := net.ParseIP(ip)
+	if addr == nil {
+		return false
+	}
+	for _, c := range i.AllowCIDRs {
+		if _, n, err := net.ParseCIDR(c); err == nil && n.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
 
 // Actor is the integration as the audit log names it.
 func (i Integration) Actor(ip string) Actor {
@@ -71,17 +100,24 @@ func HashIntegrationToken(token string) []byte {
 	return h[:]
 }
 
-// ErrIntegrationName means the name is empty, too long or not printable.
-var ErrIntegrationName = errors.New("integration name must be 1-60 printable characters")
+// Refusals of CreateIntegration.
+var (
+	// ErrIntegrationName means the name is empty, too long or not printable.
+	ErrIntegrationName = errors.New("integration name must be 1-60 printable characters")
+	// ErrMLLPNetworks means an MLLP integration names no network, or one
+	// that overlaps another live MLLP integration's: a connection must map
+	// to exactly one integration.
+	ErrMLLPNetworks = errors.New("an MLLP integration needs its own networks, overlapping no other MLLP integration's")
+)
 
-const integrationCols = `i.id, i.name, i.facility_id, f.code, i.scopes, i.allow_cidrs, i.auto_publish, i.created_at, i.revoked_at,
+const integrationCols = `i.id, i.name, i.facility_id, f.code, i.scopes, i.allow_cidrs, i.auto_publish, i.mllp, i.created_at, i.revoked_at,
 	i.last_used_at FROM integrations i JOIN facilities f ON f.id = i.facility_id`
 
 func scanIntegration(s interface{ Scan(...any) error }) (Integration, error) {
 	var i Integration
 	var scopes, cidrs string
 	var revoked, used sql.NullTime
-	err := s.Scan(&i.ID, &i.Name, &i.FacilityID, &i.FacilityCode, &scopes, &cidrs, &i.AutoPublish, &i.CreatedAt, &revoked, &used)
+	err := s.Scan(&i.ID, &i.Name, &i.FacilityID, &i.FacilityCode, &scopes, &cidrs, &i.AutoPublish, &i.MLLP, &i.CreatedAt, &revoked, &used)
 	i.Scopes, i.AllowCIDRs = splitList(scopes), splitList(cidrs)
 	i.RevokedAt, i.LastUsedAt = revoked.Time, used.Time
 	return i, mapErr(err)
@@ -104,15 +140,23 @@ func (d *DB) CreateIntegration(ctx context.Context, i Integration, tokenHash []b
 	if n := len([]rune(i.Name)); n == 0 || n > 60 || strings.TrimSpace(i.Name) != i.Name {
 		return 0, ErrIntegrationName
 	}
+	if i.MLLP && len(i.AllowCIDRs) == 0 {
+		return 0, ErrMLLPNetworks
+	}
 	var id int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if i.MLLP {
+			if err := mllpNetworksFree(ctx, tx, i.AllowCIDRs); err != nil {
+				return err
+			}
+		}
 		var active bool
 		if err := tx.QueryRowContext(ctx, `SELECT active FROM facilities WHERE id = ?`, i.FacilityID).Scan(&active); err != nil || !active {
 			return fmt.Errorf("facility %d: %w", i.FacilityID, ErrNotFound)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO integrations(name, facility_id, scopes, allow_cidrs, auto_publish, token_hash, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, i.Name, i.FacilityID, strings.Join(i.Scopes, ","), strings.Join(i.AllowCIDRs, ","),
-			i.AutoPublish, tokenHash, now.UTC())
+		res, err := tx.ExecContext(ctx, `INSERT INTO integrations(name, facility_id, scopes, allow_cidrs, auto_publish, mllp, token_hash,
+			created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, i.Name, i.FacilityID, strings.Join(i.Scopes, ","), strings.Join(i.AllowCIDRs, ","),
+			i.AutoPublish, i.MLLP, tokenHash, now.UTC())
 		if err != nil {
 			return mapErr(err)
 		}
@@ -120,13 +164,42 @@ func (d *DB) CreateIntegration(ctx context.Context, i Integration, tokenHash []b
 			return err
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionIntegrationCreate, ObjectType: "integration", ObjectID: id,
-			Detail: fmt.Sprintf("%s: facility %d, scopes %s, networks %s", i.Name, i.FacilityID, strings.Join(i.Scopes, ","),
-				orAny(strings.Join(i.AllowCIDRs, ",")))})
+			Detail: fmt.Sprintf("%s: facility %d, scopes %s, networks %s, mllp %v", i.Name, i.FacilityID, strings.Join(i.Scopes, ","),
+				orAny(strings.Join(i.AllowCIDRs, ",")), i.MLLP)})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("create integration: %w", err)
 	}
 	return id, nil
+}
+
+// mllpNetworksFree refuses networks overlapping a live MLLP integration's.
+func mllpNetworksFree(ctx context.Context, tx *sql.Tx, cidrs []string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT allow_cidrs FROM integrations WHERE mllp AND revoked_at IS NULL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var other string
+		if err := rows.Scan(&other); err != nil {
+			return err
+		}
+		for _, a := range cidrs {
+			for _, b := range splitList(other) {
+				if overlap(a, b) {
+					return ErrMLLPNetworks
+				}
+			}
+		}
+	}
+	return rows.Err()
+}
+
+func overlap(a, b string) bool {
+	_, na, errA := net.ParseCIDR(a)
+	_, nb, errB := net.ParseCIDR(b)
+	return errA == nil && errB == nil && (na.Contains(nb.IP) || nb.Contains(na.IP))
 }
 
 func orAny(s string) string {
@@ -170,7 +243,10 @@ func (d *DB) Integrations(ctx context.Context) ([]Integration, error) {
 		}
 		out = append(out, i)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list integrations: %w", err)
+	}
+	return out, nil
 }
 
 // RevokeIntegration ends an integration's token at once. Revoking twice is
@@ -228,9 +304,12 @@ func (d *DB) IntegrationAuthFailures(ctx context.Context, since time.Time) ([]Au
 			return nil, fmt.Errorf("integration auth failures: %w", err)
 		}
 		if f.Last, err = parseTime(last); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("integration auth failures: %w", err)
 		}
 		out = append(out, f)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("integration auth failures: %w", err)
+	}
+	return out, nil
 }

@@ -117,6 +117,10 @@ func (d *DB) SearchPatients(ctx context.Context, q string, limit int) ([]Patient
 
 // upsertPatient creates the patient or updates the registry data typed at
 // the desk, auditing which fields changed (names only, never values).
+// ErrMobileChangeOnline means a clinic system tried to change the mobile of
+// a patient whose dossier is active online: only the desk may.
+var ErrMobileChangeOnline = errors.New("the patient reads reports online: only the desk may change their mobile")
+
 func upsertPatient(ctx context.Context, tx *sql.Tx, p Patient, by Actor, now time.Time) (int64, error) {
 	old, err := scanPatient(tx.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE fiscal_code = ?`, p.FiscalCode))
 	if errors.Is(err, ErrNotFound) {
@@ -149,6 +153,19 @@ func upsertPatient(ctx context.Context, tx *sql.Tx, p Patient, by Actor, now tim
 	}
 	if len(changed) == 0 {
 		return old.ID, nil
+	}
+	// A clinic system may not move a patient who reads reports online to
+	// another mobile: with the slip's new code, whoever holds that number
+	// could take over the dossier of every facility. The desk can, seeing
+	// the patient.
+	if by.Kind == ActorIntegration && old.Mobile != p.Mobile {
+		var online int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE patient_id = ?`, old.ID).Scan(&online); err != nil {
+			return 0, err
+		}
+		if online > 0 {
+			return 0, ErrMobileChangeOnline
+		}
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE patients SET first_name = ?, last_name = ?, birth_place = ?, mobile = ?, email = ?,
 		updated_at = ? WHERE id = ?`, p.FirstName, p.LastName, p.BirthPlace, p.Mobile, p.Email, now.UTC(), old.ID)

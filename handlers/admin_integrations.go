@@ -39,7 +39,7 @@ func (h *Handler) renderIntegrations(c echo.Context, status int, form views.Form
 // the page the redirect leads to.
 func (h *Handler) integrationCreate(c echo.Context) error {
 	form := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
-	for _, f := range []string{"name", "facility", "scope_visits", "scope_reports", "allow_cidr", "auto_publish"} {
+	for _, f := range []string{"name", "facility", "scope_visits", "scope_reports", "allow_cidr", "auto_publish", "mllp"} {
 		form.Values[f] = strings.TrimSpace(c.FormValue(f))
 	}
 	var scopes []string
@@ -53,7 +53,7 @@ func (h *Handler) integrationCreate(c echo.Context) error {
 		form.Errors["scope"] = "Scegli almeno un ambito."
 	}
 	i, problems := intake.CheckIntegration(intake.IntegrationInput{Name: form.Values["name"], Scopes: strings.Join(scopes, ","),
-		AllowCIDRs: form.Values["allow_cidr"], AutoPublish: form.Values["auto_publish"] == "1"})
+		AllowCIDRs: form.Values["allow_cidr"], AutoPublish: form.Values["auto_publish"] == "1", MLLP: form.Values["mllp"] == "1"})
 	formProblems(form, problems)
 	facilityID, _ := strconv.ParseInt(form.Values["facility"], 10, 64)
 	if f, err := h.DB.Facility(c.Request().Context(), facilityID); err != nil || !f.Active {
@@ -66,6 +66,9 @@ func (h *Handler) integrationCreate(c echo.Context) error {
 	token, err := intake.CreateIntegration(c.Request().Context(), h.DB, i, staffActor(c), h.now())
 	if errors.Is(err, db.ErrConflict) {
 		form.Errors["name"] = "Esiste già un'integrazione con questo nome."
+		return h.renderIntegrations(c, http.StatusConflict, form)
+	} else if errors.Is(err, db.ErrMLLPNetworks) {
+		form.Errors["allow_cidr"] = "Queste reti si sovrappongono a quelle di un'altra integrazione HL7 (MLLP): ogni collegamento deve corrispondere a una sola integrazione."
 		return h.renderIntegrations(c, http.StatusConflict, form)
 	} else if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -75,36 +74,23 @@ func (h *Handler) requireIntegration(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		now := h.now()
 		ip := c.RealIP()
-		key := "api:" + ip
-		if until, err := h.DB.LockedUntil(ctx, key, now); err != nil {
-			return err
-		} else if !until.IsZero() {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
-			return apiProblem(http.StatusTooManyRequests, "Too many failed authentications from this address; try again later.")
+		token, bearer := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+		token = strings.TrimSpace(token)
+		if !bearer {
+			token = ""
 		}
-		fail := func(status int, detail, reason string) error {
-			if _, err := h.DB.ClaimAttempt(ctx, apiThrottle, key, now); err != nil {
+		var in db.Integration
+		var err error
+		if token != "" {
+			in, err = h.DB.IntegrationByToken(ctx, db.HashIntegrationToken(token))
+			if err != nil && !errors.Is(err, db.ErrNotFound) {
 				return err
 			}
-			_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: db.Actor{Kind: db.ActorIntegration, IP: ip},
-				Action: db.ActionIntegrationAuthFailed, Outcome: db.OutcomeDenied, Detail: reason})
-			if status == http.StatusUnauthorized {
-				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="fse"`)
-			}
-			return apiProblem(status, detail)
 		}
-		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
-			return fail(http.StatusUnauthorized, "A bearer token is required (Authorization: Bearer fse_...).", "no token")
-		}
-		in, err := h.DB.IntegrationByToken(ctx, db.HashIntegrationToken(strings.TrimSpace(token)))
-		if errors.Is(err, db.ErrNotFound) {
-			return fail(http.StatusUnauthorized, "The token is not valid or was revoked.", "unknown or revoked token")
-		} else if err != nil {
-			return err
-		}
-		if !allowedFrom(in, ip) {
-			return fail(http.StatusForbidden, "This token may not be used from this network.", "network not allowed for "+in.Name)
+		// A valid token from an allowed network goes through whatever others
+		// behind the same address did; only refusals are counted and locked.
+		if err != nil || token == "" || !in.AllowsAddress(ip) {
+			return h.refuseIntegration(c, token, in, err)
 		}
 		if !h.apiRates.get(in.ID, h.Config.APIRatePerSecond).Allow() {
 			c.Response().Header().Set("Retry-After", "1")
@@ -118,18 +104,35 @@ func (h *Handler) requireIntegration(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// allowedFrom checks the client address against the integration's networks.
-func allowedFrom(in db.Integration, ip string) bool {
-	if len(in.AllowCIDRs) == 0 {
-		return true
+// refuseIntegration answers a request without a usable token: counted
+// per address, audited (never the token), and locked out after a while.
+func (h *Handler) refuseIntegration(c echo.Context, token string, in db.Integration, lookupErr error) error {
+	ctx := c.Request().Context()
+	now := h.now()
+	ip := c.RealIP()
+	key := "api:" + ip
+	if until, err := h.DB.LockedUntil(ctx, key, now); err != nil {
+		return err
+	} else if !until.IsZero() {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+		return apiProblem(http.StatusTooManyRequests, "Too many failed authentications from this address; try again later.")
 	}
-	addr := net.ParseIP(ip)
-	for _, c := range in.AllowCIDRs {
-		if _, n, err := net.ParseCIDR(c); err == nil && addr != nil && n.Contains(addr) {
-			return true
-		}
+	status, detail, reason := http.StatusUnauthorized, "The token is not valid or was revoked.", "unknown or revoked token"
+	switch {
+	case token == "":
+		detail, reason = "A bearer token is required (Authorization: Bearer fse_...).", "no token"
+	case lookupErr == nil:
+		status, detail, reason = http.StatusForbidden, "This token may not be used from this network.", "network not allowed for "+in.Name
 	}
-	return false
+	if _, err := h.DB.ClaimAttempt(ctx, apiThrottle, key, now); err != nil {
+		return err
+	}
+	_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: db.Actor{Kind: db.ActorIntegration, IP: ip},
+		Action: db.ActionIntegrationAuthFailed, Outcome: db.OutcomeDenied, Detail: reason})
+	if status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="fse"`)
+	}
+	return apiProblem(status, detail)
 }
 
 func currentIntegration(c echo.Context) db.Integration {
@@ -193,6 +196,12 @@ func apiErrorFor(err error) (problem, bool) {
 		return p(http.StatusConflict, "The patient deleted this report from the portal; it is not sent again.")
 	case errors.Is(err, db.ErrReportExpired):
 		return p(http.StatusConflict, "This report expired and left the portal; it is not sent again.")
+	case errors.Is(err, db.ErrReportOfAnother):
+		return p(http.StatusConflict, "This report id belongs to a report another integration delivered.")
+	case errors.Is(err, db.ErrMobileChangeOnline):
+		return p(http.StatusConflict, "The patient reads reports online: their mobile can be changed only at the desk.")
+	case errors.Is(err, intake.ErrWrongPatient):
+		return p(http.StatusUnprocessableEntity, "The report names another patient than the visit's: check the accession number.")
 	case errors.Is(err, pdfcheck.ErrNotPDF):
 		return p(http.StatusUnsupportedMediaType, "The body is not a PDF file.")
 	case errors.Is(err, pdfcheck.ErrTruncated):

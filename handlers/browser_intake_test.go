@@ -76,7 +76,8 @@ func TestBrowserIntegrationPublishesAndThePatientDownloads(t *testing.T) {
 		chromedp.Click(css(`input[name=consent]`)),
 		chromedp.SendKeys(css("#f-fiscal_code"), rossiCF),
 		chromedp.Submit(css("#f-fiscal_code")),
-		chromedp.WaitVisible(css(`main h1`)),
+		// The dossier, not the activation page's own heading.
+		chromedp.WaitVisible(css(`section[aria-label^="Fascicolo di"]`)),
 	)
 
 	pdf := samplePDF(t, "Esami del sangue")

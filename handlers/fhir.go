@@ -13,7 +13,6 @@ import (
 	"fse/db"
 	"fse/internal/fhir"
 	"fse/internal/intake"
-	"fse/internal/pdfcheck"
 )
 
 const fhirJSON = "application/fhir+json"
@@ -24,8 +23,10 @@ func (h *Handler) fhirRoutes(e *echo.Echo) {
 	fhirGroup := e.Group("/fhir/r4", noStore)
 	auth := h.requireIntegration
 	fhirGroup.GET("/metadata", h.fhirMetadata)
-	fhirGroup.POST("", h.fhirBundle, auth)
-	fhirGroup.POST("/DocumentReference", h.fhirCreate, auth)
+	// A FHIR body holds its PDFs whole (base64 in JSON): a few at a time.
+	few := limitConcurrent(4)
+	fhirGroup.POST("", h.fhirBundle, auth, few)
+	fhirGroup.POST("/DocumentReference", h.fhirCreate, auth, few)
 	fhirGroup.GET("/DocumentReference", h.fhirSearch, auth)
 	fhirGroup.GET("/DocumentReference/:id", h.fhirRead, auth)
 }
@@ -51,8 +52,21 @@ func (h *Handler) fhirBody(c echo.Context) ([]byte, error) {
 }
 
 // publishes tells whether a delivered DocumentReference is published at
-// once: everything but a preliminary document.
-func publishes(r fhir.Report) bool { return r.DocStatus != "preliminary" }
+// once: a final or amended document (or one without docStatus); a
+// preliminary one waits.
+func publishes(r fhir.Report) bool {
+	return r.DocStatus == "" || r.DocStatus == "final" || r.DocStatus == "amended"
+}
+
+// withdraws tells whether a DocumentReference withdraws its report.
+func withdraws(r fhir.Report) bool {
+	return r.Status == "entered-in-error" || r.DocStatus == "entered-in-error"
+}
+
+func intakeReport(rep fhir.Report) intake.Report {
+	return intake.Report{Accession: rep.Accession, ReportID: rep.ReportID, Title: rep.Title, Body: bytes.NewReader(rep.PDF),
+		Publish: publishes(rep), FiscalCode: rep.FiscalCode}
+}
 
 // fhirCreate stores the PDF of a DocumentReference as a report of the
 // visit its accession identifier names; entered-in-error withdraws it.
@@ -67,19 +81,18 @@ func (h *Handler) fhirCreate(c echo.Context) error {
 	}
 	in := currentIntegration(c)
 	ctx := c.Request().Context()
-	switch rep.Status {
-	case "entered-in-error":
+	switch {
+	case withdraws(rep):
 		if err := h.Intake.WithdrawReport(ctx, in, c.RealIP(), rep.Accession, rep.ReportID); err != nil {
 			return err
 		}
 		return c.Blob(http.StatusOK, fhirJSON, fhir.DocumentReferenceJSON(fhir.Stored{Accession: rep.Accession,
 			ReportID: rep.ReportID, Title: rep.Title, State: fhir.StateEnteredInError, Date: rep.Date}))
-	case "superseded":
+	case rep.Status == "superseded":
 		return &fhir.Invalid{Issues: []fhir.Issue{{Path: "DocumentReference.status", Code: fhir.CodeNotSupported,
 			Diagnostics: "send the corrected report as a current DocumentReference with the same masterIdentifier: it supersedes the old one"}}}
 	}
-	res, err := h.Intake.PutReport(ctx, in, c.RealIP(), intake.Report{Accession: rep.Accession, ReportID: rep.ReportID, Title: rep.Title,
-		Body: bytes.NewReader(rep.PDF), Publish: publishes(rep)})
+	res, err := h.Intake.PutReport(ctx, in, c.RealIP(), intakeReport(rep))
 	if err != nil {
 		return err
 	}
@@ -96,8 +109,7 @@ func (h *Handler) fhirCreate(c echo.Context) error {
 }
 
 // fhirBundle takes a transaction Bundle of DocumentReferences (their PDFs
-// inline or in Binary entries). Every accession and PDF is checked before
-// anything is stored, so a refused Bundle stores nothing.
+// inline or in Binary entries), stored all or none.
 func (h *Handler) fhirBundle(c echo.Context) error {
 	body, err := h.fhirBody(c)
 	if err != nil {
@@ -107,22 +119,17 @@ func (h *Handler) fhirBundle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := currentIntegration(c)
-	ctx := c.Request().Context()
-	var issues []fhir.Issue
-	for i, rep := range reps {
-		path := "Bundle.entry.where(resource is DocumentReference)[" + strconv.Itoa(i) + "]"
-		if _, err := h.DB.VisitByAccession(ctx, in.FacilityID, rep.Accession); errors.Is(err, db.ErrNotFound) {
-			issues = append(issues, fhir.Issue{Path: path, Code: fhir.CodeNotFound, Diagnostics: "no visit " + rep.Accession + " in this facility"})
-		} else if err != nil {
-			return err
+	var reports []intake.Report
+	for _, rep := range reps {
+		if withdraws(rep) || rep.Status == "superseded" {
+			return &fhir.Invalid{Issues: []fhir.Issue{{Path: "Bundle.entry", Code: fhir.CodeNotSupported,
+				Diagnostics: "a transaction Bundle delivers current reports; withdraw a report with its own DocumentReference"}}}
 		}
-		if _, err := io.Copy(io.Discard, pdfcheck.NewReader(bytes.NewReader(rep.PDF), h.Config.UploadLimit)); err != nil {
-			issues = append(issues, fhir.Issue{Path: path, Code: fhir.CodeInvalid, Diagnostics: "the attachment is not a complete PDF within the size limit"})
-		}
+		reports = append(reports, intakeReport(rep))
 	}
-	if len(issues) > 0 {
-		return &fhir.Invalid{Issues: issues}
+	results, err := h.Intake.PutReports(c.Request().Context(), currentIntegration(c), c.RealIP(), reports)
+	if err != nil {
+		return err
 	}
 	type entry struct {
 		Response struct {
@@ -135,12 +142,7 @@ func (h *Handler) fhirBundle(c echo.Context) error {
 		Type         string  `json:"type"`
 		Entry        []entry `json:"entry"`
 	}{ResourceType: "Bundle", Type: "transaction-response"}
-	for _, rep := range reps {
-		res, err := h.Intake.PutReport(ctx, in, c.RealIP(), intake.Report{Accession: rep.Accession, ReportID: rep.ReportID,
-			Title: rep.Title, Body: bytes.NewReader(rep.PDF), Publish: publishes(rep)})
-		if err != nil {
-			return err
-		}
+	for _, res := range results {
 		var e entry
 		e.Response.Status = "200 OK"
 		if res.Outcome == db.PutCreated {
@@ -254,4 +256,21 @@ func fhirOutcome(err error) (int, []byte, bool) {
 		issues = []fhir.Issue{{Code: code, Diagnostics: p.Detail}}
 	}
 	return p.Status, fhir.OperationOutcome(issues...), true
+}
+
+// limitConcurrent lets n requests through at a time; the others wait their
+// turn, or give up with their client.
+func limitConcurrent(n int) echo.MiddlewareFunc {
+	slots := make(chan struct{}, n)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			select {
+			case slots <- struct{}{}:
+			case <-c.Request().Context().Done():
+				return c.Request().Context().Err()
+			}
+			defer func() { <-slots }()
+			return next(c)
+		}
+	}
 }

@@ -24,7 +24,8 @@ func fhirExample(t *testing.T, name string, pdf []byte, accessions ...string) []
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	repl := map[string]string{}
+	// The examples' patient is Maria Rossi; the visits here are Mario's.
+	repl := map[string]string{"RSSMRA58E52E897R": rossiCF}
 	for i := 0; i+1 < len(accessions); i += 2 {
 		repl[accessions[i]] = accessions[i+1]
 	}
@@ -124,7 +125,7 @@ func TestFHIRTransactionBundle(t *testing.T) {
 	// A Bundle with one entry for an unknown visit stores nothing.
 	bad := fhirExample(t, "bundle-transaction-referti.json", samplePDF(t, "Referto"), "MN-2026-00042", "MN-2026-07777", "MN-2026-00043", second)
 	rec = l.fhir(t, http.MethodPost, "/fhir/r4", bad)
-	if out := decode(t, rec); rec.Code != http.StatusBadRequest || out["resourceType"] != "OperationOutcome" {
+	if out := decode(t, rec); rec.Code != http.StatusNotFound || out["resourceType"] != "OperationOutcome" {
 		t.Errorf("bundle with an unknown visit: %d %s", rec.Code, rec.Body.String())
 	}
 	if n := authCount(t, l.a, `SELECT count(*) FROM documents WHERE complete`); n != 2 {
@@ -176,5 +177,57 @@ func TestFHIRMetadata(t *testing.T) {
 	if rec.Code != http.StatusOK || m["resourceType"] != "CapabilityStatement" || m["fhirVersion"] != "4.0.1" ||
 		!strings.Contains(rec.Body.String(), `"DocumentReference"`) {
 		t.Errorf("metadata: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestFHIRDocStatusAndSubject(t *testing.T) {
+	l := newLab(t)
+	with := func(edit func(map[string]any)) []byte {
+		var m map[string]any
+		json.Unmarshal(fhirExample(t, "documentreference-referto-lab.json", samplePDF(t, "E"), "MN-2026-00042", l.accession), &m)
+		edit(m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	// preliminary: stored, not published.
+	l.fhir(t, http.MethodPost, "/fhir/r4/DocumentReference", with(func(m map[string]any) { m["docStatus"] = "preliminary" }))
+	if got := l.reports(t)["LAB-998877"]["state"]; got != "draft" {
+		t.Errorf("preliminary: %v, want draft", got)
+	}
+	// docStatus entered-in-error withdraws, it is never published.
+	l.fhir(t, http.MethodPost, "/fhir/r4/DocumentReference", with(func(m map[string]any) { m["docStatus"] = "entered-in-error" }))
+	if got := l.reports(t)["LAB-998877"]["state"]; got != "withdrawn" {
+		t.Errorf("docStatus entered-in-error: %v, want withdrawn", got)
+	}
+	// The subject names another patient: refused, whatever the accession says.
+	rec := l.fhir(t, http.MethodPost, "/fhir/r4/DocumentReference", with(func(m map[string]any) {
+		m["masterIdentifier"].(map[string]any)["value"] = "LAB-2"
+		m["subject"].(map[string]any)["identifier"].(map[string]any)["value"] = "VRDGLI78E54E897T"
+	}))
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("subject of another patient: %d", rec.Code)
+	}
+	if _, ok := l.reports(t)["LAB-2"]; ok {
+		t.Error("a report naming another patient was stored")
+	}
+}
+
+// A Bundle is stored all or none, even when its last report is refused
+// only once the store looks at the visit (declined online delivery).
+func TestFHIRBundleIsAllOrNothing(t *testing.T) {
+	l := newLab(t)
+	declined := visitBody("CUP-2")
+	declined["online_declined"] = true
+	second := decode(t, l.a.apiJSON(t, http.MethodPost, "/api/v1/visits", l.token, declined))["accession_number"].(string)
+	body := fhirExample(t, "bundle-transaction-referti.json", samplePDF(t, "Referto"), "MN-2026-00042", l.accession, "MN-2026-00043", second)
+	rec := l.fhir(t, http.MethodPost, "/fhir/r4", body)
+	if rec.Code != http.StatusConflict {
+		t.Errorf("bundle with a declined visit: %d %s", rec.Code, rec.Body.String())
+	}
+	if n := authCount(t, l.a, `SELECT count(*) FROM documents`); n != 0 {
+		t.Errorf("documents after a refused bundle = %d, want 0", n)
+	}
+	if l.notices(t) != 0 {
+		t.Error("a refused bundle announced a report")
 	}
 }

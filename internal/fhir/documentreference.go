@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	fm "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -37,6 +38,10 @@ type Report struct {
 	// PDF is the document's bytes, decoded from base64. Whether they are a
 	// well-formed PDF is for the caller to check.
 	PDF []byte
+	// FiscalCode is the patient's codice fiscale when subject.identifier
+	// carries one (system http://hl7.it/sid/codiceFiscale or its OID), for
+	// the caller to check against the visit; empty otherwise.
+	FiscalCode string
 }
 
 // The codes of DocumentReference.status and docStatus in FHIR R4.
@@ -102,10 +107,11 @@ func parseDocumentReference(body []byte, root string, bins binaries, p *problems
 	}
 	d := &in.DocumentReference
 	r := Report{
-		Status:    oneOf(p, root+".status", in.Status, true, statusCurrent, statusSuperseded, statusError),
-		DocStatus: oneOf(p, root+".docStatus", in.DocStatus, false, docPreliminary, docFinal, docAmended, statusError),
-		Accession: accession(d, root, p),
-		ReportID:  reportID(d),
+		Status:     oneOf(p, root+".status", in.Status, true, statusCurrent, statusSuperseded, statusError),
+		DocStatus:  oneOf(p, root+".docStatus", in.DocStatus, false, docPreliminary, docFinal, docAmended, statusError),
+		Accession:  accession(d, root, p),
+		ReportID:   reportID(d),
+		FiscalCode: subjectFiscalCode(d),
 	}
 	if r.ReportID == "" {
 		p.add(root+".masterIdentifier", CodeRequired,
@@ -265,6 +271,22 @@ func firstText(values ...*string) string {
 		if s := text(v); s != "" {
 			return s
 		}
+	}
+	return ""
+}
+
+// fiscalCodeSystems name the codice fiscale in an Identifier: HL7 Italia's
+// URI and the OID of the Ministry of Economy's registry.
+var fiscalCodeSystems = []string{"http://hl7.it/sid/codiceFiscale", "urn:oid:2.16.840.1.113883.2.9.4.3.2"}
+
+// subjectFiscalCode is the patient's codice fiscale from subject.identifier.
+func subjectFiscalCode(d *fm.DocumentReference) string {
+	if d.Subject == nil || d.Subject.Identifier == nil || d.Subject.Identifier.Value == nil {
+		return ""
+	}
+	id := d.Subject.Identifier
+	if id.System != nil && slices.Contains(fiscalCodeSystems, *id.System) {
+		return *id.Value
 	}
 	return ""
 }

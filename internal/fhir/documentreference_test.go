@@ -40,7 +40,7 @@ func TestParseDocumentReference(t *testing.T) {
 		name: "Italian lab report, accession typed ACSN",
 		body: testdata(t, lab),
 		want: Report{
-			Accession: "MN-2026-00042", ReportID: "LAB-998877",
+			Accession: "MN-2026-00042", ReportID: "LAB-998877", FiscalCode: "RSSMRA58E52E897R",
 			Title: "Esami del sangue", Status: "current", DocStatus: "final",
 			TypeCode: "11502-2", TypeSystem: "http://loinc.org", TypeDisplay: "Laboratory report",
 			Date:        time.Date(2026, 3, 14, 9, 32, 5, 0, time.UTC),
@@ -56,7 +56,7 @@ func TestParseDocumentReference(t *testing.T) {
 			delete(r, "docStatus")
 		}),
 		want: Report{
-			Accession: "MN-2026-00042", ReportID: "LAB-998877",
+			Accession: "MN-2026-00042", ReportID: "LAB-998877", FiscalCode: "RSSMRA58E52E897R",
 			Title: "Referto di laboratorio", Status: "current",
 			TypeCode: "11502-2", TypeSystem: "http://loinc.org", TypeDisplay: "Laboratory report",
 			Date:        time.Date(2026, 3, 14, 9, 32, 5, 0, time.UTC),
@@ -78,7 +78,7 @@ func TestParseDocumentReference(t *testing.T) {
 			delete(r, "date")
 		}),
 		want: Report{
-			Accession: "MN-2026-00042", ReportID: "LAB-998877",
+			Accession: "MN-2026-00042", ReportID: "LAB-998877", FiscalCode: "RSSMRA58E52E897R",
 			Title: "Esami del sangue", Status: "current", DocStatus: "final",
 			TypeCode: "11502-2", TypeSystem: "http://loinc.org", TypeDisplay: "Laboratory report",
 			ContentType: "application/pdf",
@@ -94,7 +94,7 @@ func TestParseDocumentReference(t *testing.T) {
 			r["date"] = "2026-03-14T10:32:05.250+01:00"
 		}),
 		want: Report{
-			Accession: "MN-2026-00042", ReportID: "LAB-998877",
+			Accession: "MN-2026-00042", ReportID: "LAB-998877", FiscalCode: "RSSMRA58E52E897R",
 			Title: "Esami del sangue", Status: "superseded", DocStatus: "amended",
 			TypeCode: "11502-2", TypeSystem: "http://loinc.org", TypeDisplay: "Laboratory report",
 			Date:        time.Date(2026, 3, 14, 9, 32, 5, 250e6, time.UTC),

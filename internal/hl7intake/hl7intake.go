@@ -1,20 +1,19 @@
 // Package hl7intake receives laboratory and radiology results as HL7 v2
 // ORU^R01 messages over MLLP and delivers their PDFs through the intake
 // service, like an API upload; every message gets an ACK. It maps a
-// connection to an integration by its source network.
+// connection to the integration that chose MLLP for its source network.
 package hl7intake
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
 
 	"fse/db"
+	"fse/internal/codicefiscale"
 	"fse/internal/hl7"
 	"fse/internal/intake"
 	"fse/internal/pdfcheck"
@@ -35,27 +34,24 @@ type Receiver struct {
 	Log            *slog.Logger
 }
 
-// Integration finds the live integration that may deliver reports from
-// remote: one whose networks name the address explicitly (an integration
-// open to any network is for the HTTP API, where it presents a token).
+// Integration finds the integration an MLLP connection from remote acts
+// as: the live one that chose MLLP (fse integration add --mllp) and names
+// the address among its networks. On MLLP the network is the only
+// credential, so it is never implied by the networks that limit where an
+// API token may be used.
 func (r *Receiver) Integration(ctx context.Context, remote net.Addr) (db.Integration, bool) {
 	host, _, err := net.SplitHostPort(remote.String())
 	if err != nil {
 		host = remote.String()
 	}
-	ip := net.ParseIP(host)
 	list, err := r.DB.Integrations(ctx)
-	if err != nil || ip == nil {
+	if err != nil {
+		r.Log.Error("mllp: list integrations", "err", err)
 		return db.Integration{}, false
 	}
 	for _, in := range list {
-		if in.Revoked() || !in.Has(db.ScopeReports) {
-			continue
-		}
-		for _, c := range in.AllowCIDRs {
-			if _, n, err := net.ParseCIDR(c); err == nil && n.Contains(ip) {
-				return in, true
-			}
+		if in.AcceptsMLLPFrom(host) {
+			return in, true
 		}
 	}
 	return db.Integration{}, false
@@ -83,10 +79,10 @@ type refusal struct {
 	text string
 }
 
-// Handle stores every ED document of an ORU^R01 and answers AA, or AE/AR
-// with the reason. Everything is checked before anything is stored, so a
-// refused message stores nothing, and a resent message changes nothing
-// (report ids are stable: the same PDF again is a retry).
+// Handle stores every ED document of an ORU^R01, all or none, and answers
+// AA, or AE/AR with the reason: a refused message stores nothing, and a
+// resent one changes nothing (report ids are stable: the same PDF again is
+// a retry). A codice fiscale in PID must be the visit's patient's.
 func (r *Receiver) Handle(ctx context.Context, remote net.Addr, raw []byte) []byte {
 	m, err := hl7.Parse(raw)
 	if err != nil {
@@ -102,9 +98,13 @@ func (r *Receiver) Handle(ctx context.Context, remote net.Addr, raw []byte) []by
 		r.Log.Warn("hl7 message refused", "integration", in.Name, "control_id", m.ControlID(), "err", err)
 		return hl7.AckWithErrorCode(m, hl7.AckReject, hl7.ErrorCodeOf(err), err.Error())
 	}
-	reports, ref := r.reports(ctx, in, oru)
+	reports, ref := r.reports(oru)
 	if ref == nil {
-		ref = r.store(ctx, in, remote, reports)
+		host, _, _ := net.SplitHostPort(remote.String())
+		// All documents of the message, or none.
+		if _, err := r.Intake.PutReports(ctx, in, host, reports); err != nil {
+			ref = refusalFor(err)
+		}
 	}
 	if ref != nil {
 		r.Log.Warn("hl7 results refused", "integration", in.Name, "control_id", oru.ControlID, "reason", ref.text)
@@ -114,18 +114,13 @@ func (r *Receiver) Handle(ctx context.Context, remote net.Addr, raw []byte) []by
 	return hl7.Ack(m, hl7.AckAccept, "")
 }
 
-// report is one document ready to store.
-type report struct {
-	intake.Report
-	pdf []byte
-}
-
-// reports turns the message's ED documents into reports and checks each.
-func (r *Receiver) reports(ctx context.Context, in db.Integration, oru *hl7.ORU) ([]report, *refusal) {
-	var out []report
+// reports turns the message's ED documents into reports, refusing a
+// document that could not be decoded or names no visit.
+func (r *Receiver) reports(oru *hl7.ORU) ([]intake.Report, *refusal) {
+	cf := fiscalCode(oru.PatientIDs)
+	var out []intake.Report
 	for _, o := range oru.Orders {
-		accession := o.PlacerOrder
-		other := o.FillerOrder
+		accession, other := o.PlacerOrder, o.FillerOrder
 		if r.AccessionField == FillerOrder {
 			accession, other = o.FillerOrder, o.PlacerOrder
 		}
@@ -136,18 +131,15 @@ func (r *Receiver) reports(ctx context.Context, in db.Integration, oru *hl7.ORU)
 			if accession == "" {
 				return nil, &refusal{hl7.AckError, hl7.CodeRequiredFieldMissing, "OBR carries no accession number in " + strings.ToUpper(r.accessionField())}
 			}
-			if _, err := r.DB.VisitByAccession(ctx, in.FacilityID, accession); err != nil {
-				return nil, &refusal{hl7.AckError, hl7.CodeTableValueNotFound, "no visit " + accession + " in this integration's facility"}
-			}
-			if _, err := io.Copy(io.Discard, pdfcheck.NewReader(bytes.NewReader(d.Data), r.Intake.UploadLimit)); err != nil {
-				return nil, &refusal{hl7.AckError, hl7.CodeDataTypeError, fmt.Sprintf("OBX %s: not a complete PDF within the size limit", d.SetID)}
-			}
+			// The report's id must be the same on every delivery of it, so a
+			// resend is a retry and a corrected result replaces its report:
+			// the other order number, else the ordered service, with the OBX.
 			id := other
 			if id == "" {
-				id = oru.ControlID
+				id = accession + "/" + o.ServiceID.Code
 			}
-			out = append(out, report{pdf: d.Data, Report: intake.Report{Accession: accession, ReportID: id + "/" + d.SetID,
-				Title: title(o, d), Publish: publishes(in, o.ResultStatus)}})
+			out = append(out, intake.Report{Accession: accession, ReportID: id + "/" + d.SetID, Title: title(o, d),
+				Publish: publishes(o.ResultStatus), FiscalCode: cf, Body: bytes.NewReader(d.Data)})
 		}
 	}
 	if len(out) == 0 {
@@ -156,15 +148,15 @@ func (r *Receiver) reports(ctx context.Context, in db.Integration, oru *hl7.ORU)
 	return out, nil
 }
 
-func (r *Receiver) store(ctx context.Context, in db.Integration, remote net.Addr, reports []report) *refusal {
-	host, _, _ := net.SplitHostPort(remote.String())
-	for _, rep := range reports {
-		rep.Body = bytes.NewReader(rep.pdf)
-		if _, err := r.Intake.PutReport(ctx, in, host, rep.Report); err != nil {
-			return refusalFor(err)
+// fiscalCode is the patient's codice fiscale among PID-3's identifiers, if
+// the sender gives one: it must then be the visit's patient's.
+func fiscalCode(ids []hl7.PatientID) string {
+	for _, id := range ids {
+		if cf, err := codicefiscale.Parse(id.ID); err == nil {
+			return cf.String()
 		}
 	}
-	return nil
+	return ""
 }
 
 // refusalFor explains a refusal of the intake to the sending system.
@@ -176,6 +168,14 @@ func refusalFor(err error) *refusal {
 		return &refusal{hl7.AckError, hl7.CodeApplicationInternalError, "the patient turned online delivery off: the report goes on paper"}
 	case errors.Is(err, db.ErrReportDeletedByPatient), errors.Is(err, db.ErrReportExpired):
 		return &refusal{hl7.AckError, hl7.CodeApplicationInternalError, err.Error()}
+	case errors.Is(err, db.ErrNotFound):
+		return &refusal{hl7.AckError, hl7.CodeTableValueNotFound, "no such visit in this integration's facility (check the accession number)"}
+	case errors.Is(err, intake.ErrWrongPatient):
+		return &refusal{hl7.AckError, hl7.CodeTableValueNotFound, "PID names another patient than the visit's: check the accession number"}
+	case errors.Is(err, db.ErrReportOfAnother):
+		return &refusal{hl7.AckError, hl7.CodeApplicationInternalError, err.Error()}
+	case errors.Is(err, pdfcheck.ErrNotPDF), errors.Is(err, pdfcheck.ErrTruncated), errors.Is(err, pdfcheck.ErrTooLarge):
+		return &refusal{hl7.AckError, hl7.CodeDataTypeError, "an OBX does not hold a complete PDF within the size limit"}
 	case errors.Is(err, intake.ErrScope):
 		return &refusal{hl7.AckReject, hl7.CodeApplicationInternalError, "this integration may not deliver reports"}
 	}
@@ -210,14 +210,12 @@ func title(o hl7.Order, d hl7.Document) string {
 }
 
 // publishes tells whether results are published at once: final (F) and
-// corrected (C) results are; preliminary ones wait; without a status the
-// integration's own setting decides.
-func publishes(in db.Integration, status string) bool {
+// corrected (C) results, or results without a status; preliminary (P)
+// and other partial ones wait.
+func publishes(status string) bool {
 	switch strings.ToUpper(strings.TrimSpace(status)) {
-	case "F", "C":
+	case "F", "C", "":
 		return true
-	case "":
-		return in.AutoPublish
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -43,7 +44,7 @@ func newWorld(t testing.TB, network string) world {
 	}
 	_, hash := db.NewIntegrationToken()
 	if _, err := d.CreateIntegration(ctx, db.Integration{Name: "LIS", FacilityID: fid, Scopes: []string{db.ScopeVisits, db.ScopeReports},
-		AllowCIDRs: []string{network}}, hash, db.Actor{Kind: db.ActorCLI}, clock.Now()); err != nil {
+		AllowCIDRs: []string{network}, MLLP: true}, hash, db.Actor{Kind: db.ActorCLI}, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	lab, err := d.IntegrationByName(ctx, "LIS")
@@ -204,10 +205,10 @@ func TestRefusedMessagesGetTheirReason(t *testing.T) {
 	for _, tt := range []struct {
 		name, msg, code, reason string
 	}{
-		{"wrong accession", oru("B1", "MN-2026-09999", "F", good), "AE", "no visit MN-2026-09999"},
+		{"wrong accession", oru("B1", "MN-2026-09999", "F", good), "AE", "no such visit"},
 		{"no accession", oru("B2", "", "F", good), "AE", "accession"},
 		{"corrupt base64", corrupt, "AE", "base64"},
-		{"not a PDF", oru("B4", w.accession, "F", []byte("<html>not a report</html>")), "AE", "not a complete PDF"},
+		{"not a PDF", oru("B4", w.accession, "F", []byte("<html>not a report</html>")), "AE", "complete PDF"},
 		{"no document", oru("B5", w.accession, "F"), "AE", "no OBX of type ED"},
 		{"another message type", strings.Replace(oru("B6", w.accession, "F", good), "ORU^R01^ORU_R01", "ADT^A01", 1), "AR", ""},
 	} {
@@ -264,5 +265,81 @@ func TestConnectionFromAnUnknownNetworkIsRefused(t *testing.T) {
 	}
 	if n := w.documents(t, "1"); n != 0 {
 		t.Errorf("documents = %d, want 0", n)
+	}
+}
+
+func TestPIDOfAnotherPatientIsRefused(t *testing.T) {
+	w := newWorld(t, "127.0.0.0/8")
+	msg := strings.Replace(oru("P1", w.accession, "F", pdf(t, "Esami")), "RSSMRA85T10A562S^^^MEF", "VRDGLI78E54E897T^^^MEF", 1)
+	if code, _, text := dial(t, w.addr).send(msg); code != "AE" || !strings.Contains(text, "another patient") {
+		t.Errorf("ACK %s %q, want AE naming the patient mismatch", code, text)
+	}
+	if n := w.documents(t, "1"); n != 0 {
+		t.Errorf("documents = %d, want 0", n)
+	}
+}
+
+// An integration whose networks only limit its API token is not an MLLP
+// sender: MLLP is chosen explicitly.
+func TestMLLPNeedsAnIntegrationThatChoseIt(t *testing.T) {
+	w := newWorld(t, "10.9.0.0/16")
+	ctx := context.Background()
+	_, hash := db.NewIntegrationToken()
+	if _, err := w.d.CreateIntegration(ctx, db.Integration{Name: "API only", FacilityID: w.lab.FacilityID,
+		Scopes: []string{db.ScopeReports}, AllowCIDRs: []string{"127.0.0.0/8"}}, hash, db.Actor{Kind: db.ActorCLI}, testkit.T0); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, w.addr)
+	mllp.WriteFrame(c.c, []byte(oru("X1", w.accession, "F", pdf(t, "Esami"))))
+	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := mllp.ReadFrame(c.r, 1<<20); err == nil {
+		t.Error("an API-only integration's network could send MLLP")
+	}
+	// And MLLP integrations may not share networks.
+	_, hash = db.NewIntegrationToken()
+	if _, err := w.d.CreateIntegration(ctx, db.Integration{Name: "LIS bis", FacilityID: w.lab.FacilityID, Scopes: []string{db.ScopeReports},
+		AllowCIDRs: []string{"10.9.1.0/24"}, MLLP: true}, hash, db.Actor{Kind: db.ActorCLI}, testkit.T0); !errors.Is(err, db.ErrMLLPNetworks) {
+		t.Errorf("overlapping MLLP networks: %v, want ErrMLLPNetworks", err)
+	}
+}
+
+// A message is stored all or none: a second order for a visit whose
+// online delivery was declined refuses the whole message.
+func TestMessageIsAllOrNothing(t *testing.T) {
+	w := newWorld(t, "127.0.0.0/8")
+	ctx := context.Background()
+	declined, err := w.d.Accept(ctx, db.Acceptance{Patient: db.Patient{FiscalCode: "RSSMRA85T10A562S", FirstName: "Mario",
+		LastName: "Rossi", BirthDate: time.Date(1985, 12, 10, 0, 0, 0, 0, time.UTC), BirthPlace: "Pisa", Sex: "M", Mobile: "+393331234567"},
+		FacilityID: w.lab.FacilityID, Exams: []string{"ECG"}, OnlineDeclined: true}, w.lab.Actor(""), testkit.T0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := oru("Z1", w.accession, "F", pdf(t, "Esami")) + "\r" +
+		strings.Join(strings.Split(oru("Z1", declined.AccessionNumber(), "F", pdf(t, "ECG")), "\r")[2:], "\r")
+	msg = strings.Replace(msg, "OBR|1|"+declined.AccessionNumber()+"|LAB123", "OBR|2|"+declined.AccessionNumber()+"|LAB124", 1)
+	if code, _, text := dial(t, w.addr).send(msg); code != "AE" || !strings.Contains(text, "declined") {
+		t.Errorf("ACK %s %q, want AE (declined)", code, text)
+	}
+	if n := w.documents(t, "1"); n != 0 {
+		t.Errorf("documents = %d, want 0: nothing of a refused message is kept", n)
+	}
+}
+
+// Without a filler order number the report id is the accession and the
+// service: a corrected result replaces its report instead of adding one.
+func TestCorrectionWithoutFillerOrderReplaces(t *testing.T) {
+	w := newWorld(t, "127.0.0.0/8")
+	c := dial(t, w.addr)
+	noFiller := func(control, status string, p []byte) string {
+		return strings.Replace(oru(control, w.accession, status, p), "|LAB123|", "||", 1)
+	}
+	if code, _, text := c.send(noFiller("K1", "F", pdf(t, "Esami"))); code != "AA" {
+		t.Fatalf("first: %s %s", code, text)
+	}
+	if code, _, text := c.send(noFiller("K2", "C", pdf(t, "Esami corretti"))); code != "AA" {
+		t.Fatalf("correction: %s %s", code, text)
+	}
+	if n := w.documents(t, "1"); n != 1 {
+		t.Errorf("documents = %d, want 1", n)
 	}
 }

@@ -123,7 +123,11 @@ type Watcher struct {
 	// SidecarTimeout is how long a sidecar waits for its PDF; zero means
 	// DefaultSidecarTimeout.
 	SidecarTimeout time.Duration
-	// Log receives file names and outcomes, never file contents; nil
+	// KeepDone is how long imported files stay in done/ before they are
+	// deleted; 0 means DefaultKeepDone.
+	KeepDone time.Duration
+	// Log receives outcomes and accession numbers, never titles or file
+	// contents; nil
 	// discards.
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.

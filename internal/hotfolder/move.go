@@ -52,7 +52,14 @@ func (w *Watcher) moveAway(sub string, names []string, reason string, now time.T
 		}
 		// The main file has moved; a sidecar left behind waits alone and is
 		// refused after SidecarTimeout, which tells someone to look.
-		w.log().Error("hot folder companion file not moved", "file", name, "to", sub, "err", err)
+		w.log().Error("hot folder companion file not moved", "file", logName(name), "to", sub, "err", err)
+	}
+	if sub == doneDir {
+		for _, t := range targets {
+			if err := stampDone(filepath.Join(dst, t), now); err != nil {
+				w.log().Warn("hot folder: imported file not stamped", "file", logName(t), "err", err)
+			}
+		}
 	}
 	w.syncDir(dst)
 	w.syncDir(w.Dir)

@@ -76,6 +76,7 @@ func (w *Watcher) ScanOnce(ctx context.Context) (Summary, error) {
 		return Summary{}, fmt.Errorf("scan hot folder %s: %w", w.Dir, err)
 	}
 	now := w.now()
+	w.pruneDone(now)
 	cands := w.observe(entries, now)
 
 	sidecars := make(map[string]candidate)
@@ -148,7 +149,7 @@ func (w *Watcher) observe(entries []fs.DirEntry, now time.Time) []candidate {
 		info, err := os.Lstat(filepath.Join(w.Dir, name))
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				w.log().Warn("hot folder file not readable", "file", name, "err", err)
+				w.log().Warn("hot folder file not readable", "file", logName(name), "err", err)
 			}
 			continue
 		}
@@ -222,7 +223,7 @@ func (w *Watcher) handlePDF(ctx context.Context, c candidate, side *candidate, n
 		}
 		return w.refuse(c, moved, reason, now)
 	case errors.Is(err, errChanged):
-		w.log().Info("hot folder file changed while being imported, waiting", "file", c.name)
+		w.log().Info("hot folder file changed while being imported, waiting", "file", logName(c.name))
 		delete(w.seen, c.name)
 		return pending
 	case ctx.Err() != nil:
@@ -238,8 +239,8 @@ func (w *Watcher) handlePDF(ctx context.Context, c candidate, side *candidate, n
 		return w.postpone(c, fmt.Errorf("imported, but: %w", err), now)
 	}
 	delete(w.retry, c.name)
-	w.log().Info("hot folder report imported", "file", c.name,
-		"accession", f.Accession, "report_id", f.ReportID, "moved_to", target)
+	w.log().Info("hot folder report imported", "file", logName(c.name),
+		"accession", f.Accession, "moved_to", filepath.Dir(target))
 	return imported
 }
 
@@ -300,7 +301,7 @@ func (w *Watcher) refuse(c candidate, moved []string, reason string, now time.Ti
 		return w.postpone(c, err, now)
 	}
 	delete(w.retry, c.name)
-	w.log().Warn("hot folder file refused", "file", c.name, "moved_to", target, "reason", reason)
+	w.log().Warn("hot folder file refused", "file", logName(c.name), "moved_to", filepath.Dir(target), "reason", reason)
 	return refused
 }
 
@@ -315,7 +316,7 @@ func (w *Watcher) postpone(c candidate, err error, now time.Time) outcome {
 	st.next = now.Add(retryDelay(st.attempts))
 	st.size, st.modTime = c.info.Size(), c.info.ModTime()
 	w.retry[c.name] = st
-	w.log().Warn("hot folder file left in place, will retry", "file", c.name,
+	w.log().Warn("hot folder file left in place, will retry", "file", logName(c.name),
 		"attempt", st.attempts, "retry_at", st.next, "err", err)
 	return pending
 }

@@ -119,6 +119,11 @@ func (s *Service) ReissueCode(ctx context.Context, in db.Integration, ip, access
 	if err != nil {
 		return VisitCreated{}, err
 	}
+	// At the desk a reprint for a declined visit means the patient changed
+	// their mind in person; a machine may not decide that for them.
+	if v.OnlineDeclined {
+		return VisitCreated{}, db.ErrOnlineDeclined
+	}
 	code := actcode.New()
 	if err := s.DB.ReissueCode(ctx, v.ID, s.Keys.MAC(sealbox.ActivationCode, actcode.Normalize(code)), in.Actor(ip), s.Now().UTC()); err != nil {
 		return VisitCreated{}, err
@@ -155,30 +160,70 @@ type Report struct {
 	// Publish publishes it at once; a correction of a published report
 	// always is.
 	Publish bool
+	// FiscalCode, when the sender names the patient (HL7 PID, FHIR
+	// subject), must be the visit's patient's: a mistyped accession number
+	// must not put a report in someone else's dossier.
+	FiscalCode string
 }
 
-// PutReport stores a report of a visit of the integration's facility,
-// streamed through the PDF check and the size limit into the one report
-// pipeline, with db.PutExternalReport's idempotency and corrections.
+// ErrWrongPatient means the report names another patient than its visit.
+var ErrWrongPatient = errors.New("the report names another patient than the visit's")
+
+// PutReport stores one report; see PutReports.
 func (s *Service) PutReport(ctx context.Context, in db.Integration, ip string, r Report) (db.PutResult, error) {
-	if err := need(in, db.ScopeReports); err != nil {
+	res, err := s.PutReports(ctx, in, ip, []Report{r})
+	if err != nil {
 		return db.PutResult{}, err
 	}
+	return res[0], nil
+}
+
+// PutReports stores reports of visits of the integration's facility, all
+// or none (a FHIR Bundle, an HL7 message with several documents): each is
+// checked (id, title, visit, patient), then streamed through the PDF check
+// and the size limit into the one report pipeline, with
+// db.PutExternalReports' idempotency and corrections.
+func (s *Service) PutReports(ctx context.Context, in db.Integration, ip string, reports []Report) ([]db.PutResult, error) {
+	if err := need(in, db.ScopeReports); err != nil {
+		return nil, err
+	}
+	puts := make([]db.ExternalPut, 0, len(reports))
+	for _, r := range reports {
+		p, err := s.check(ctx, in, r)
+		if err != nil {
+			return nil, err
+		}
+		puts = append(puts, p)
+	}
+	return s.DB.PutExternalReports(ctx, puts, in.Actor(ip), s.Now().UTC())
+}
+
+// check turns one report into a delivery, refusing what needs no body.
+func (s *Service) check(ctx context.Context, in db.Integration, r Report) (db.ExternalPut, error) {
 	if err := checkID(r.ReportID); err != nil {
-		return db.PutResult{}, invalid("report_id", "Identificativo del referto mancante o non valido.",
+		return db.ExternalPut{}, invalid("report_id", "Identificativo del referto mancante o non valido.",
 			"report_id is required: 1-100 printable characters, the sender's own id of the report.")
 	}
-	r.Title = strings.TrimSpace(r.Title)
-	if err := db.ValidateTitle(r.Title); err != nil {
-		return db.PutResult{}, invalid("title", fmt.Sprintf("Il titolo è obbligatorio, al massimo %d caratteri.", db.MaxTitleLen),
+	title := strings.TrimSpace(r.Title)
+	if err := db.ValidateTitle(title); err != nil {
+		return db.ExternalPut{}, invalid("title", fmt.Sprintf("Il titolo è obbligatorio, al massimo %d caratteri.", db.MaxTitleLen),
 			fmt.Sprintf("title is required, at most %d characters (for example \"Esami del sangue\").", db.MaxTitleLen))
 	}
 	v, err := s.DB.VisitByAccession(ctx, in.FacilityID, r.Accession)
 	if err != nil {
-		return db.PutResult{}, err
+		return db.ExternalPut{}, err
 	}
-	return s.DB.PutExternalReport(ctx, db.ExternalPut{VisitID: v.ID, ReportID: r.ReportID, Title: r.Title, Publish: r.Publish,
-		Retention: s.Retention, Notice: notify.ReportNotice(s.BaseURL)}, pdfcheck.NewReader(r.Body, s.UploadLimit), in.Actor(ip), s.Now().UTC())
+	if r.FiscalCode != "" {
+		p, err := s.DB.Patient(ctx, v.PatientID)
+		if err != nil {
+			return db.ExternalPut{}, err
+		}
+		if !strings.EqualFold(strings.TrimSpace(r.FiscalCode), p.FiscalCode) {
+			return db.ExternalPut{}, fmt.Errorf("visit %s: %w", r.Accession, ErrWrongPatient)
+		}
+	}
+	return db.ExternalPut{VisitID: v.ID, ReportID: r.ReportID, Title: title, Publish: r.Publish, Retention: s.Retention,
+		Notice: notify.ReportNotice(s.BaseURL), Body: pdfcheck.NewReader(r.Body, s.UploadLimit)}, nil
 }
 
 // WithdrawReport withdraws a report the integration delivered.

@@ -19,13 +19,16 @@ type IntegrationInput struct {
 	// both, no networks means any.
 	Scopes, AllowCIDRs string
 	AutoPublish        bool
+	// MLLP lets the integration deliver HL7 over MLLP from its networks,
+	// which must then be named (single hosts, preferably).
+	MLLP bool
 }
 
 // CheckIntegration checks an integration's settings, with a message per
 // field in Italian and English.
 func CheckIntegration(in IntegrationInput) (db.Integration, acceptance.Problems) {
 	var ps acceptance.Problems
-	i := db.Integration{Name: strings.TrimSpace(in.Name), AutoPublish: in.AutoPublish}
+	i := db.Integration{Name: strings.TrimSpace(in.Name), AutoPublish: in.AutoPublish, MLLP: in.MLLP}
 	if n := len([]rune(i.Name)); n == 0 || n > 60 {
 		ps = append(ps, acceptance.Problem{Field: "name", IT: "Indica un nome da 1 a 60 caratteri (es. «Laboratorio analisi»).",
 			EN: "name must be 1-60 characters (such as \"Laboratorio analisi\")."})
@@ -51,6 +54,15 @@ func CheckIntegration(in IntegrationInput) (db.Integration, acceptance.Problems)
 			break
 		}
 		i.AllowCIDRs = append(i.AllowCIDRs, n.String())
+	}
+	if i.MLLP && len(i.AllowCIDRs) == 0 && len(ps) == 0 {
+		ps = append(ps, acceptance.Problem{Field: "allow_cidr",
+			IT: "Per HL7 (MLLP) indica le reti da cui si collega: sono la sua unica credenziale (meglio il singolo indirizzo, es. 10.1.2.3/32).",
+			EN: "an MLLP integration needs its networks, its only credential (a single host is best, such as 10.1.2.3/32)."})
+	}
+	if i.MLLP && !slices.Contains(i.Scopes, db.ScopeReports) {
+		ps = append(ps, acceptance.Problem{Field: "scope", IT: "HL7 (MLLP) consegna referti: serve l'ambito reports.",
+			EN: "MLLP delivers reports: the integration needs the reports scope."})
 	}
 	return i, ps
 }
