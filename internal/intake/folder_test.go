@@ -10,9 +10,11 @@ import (
 
 	"fse/db"
 	"fse/internal/acceptance"
+	"fse/internal/actcode"
 	"fse/internal/demo"
 	"fse/internal/hotfolder"
 	"fse/internal/intake"
+	"fse/internal/sealbox"
 	"fse/internal/testkit"
 )
 
@@ -20,6 +22,7 @@ type folderWorld struct {
 	d         *db.DB
 	dir       string
 	accession string
+	code      string
 	watcher   *hotfolder.Watcher
 }
 
@@ -49,7 +52,7 @@ func newFolderWorld(t *testing.T, autoPublish bool) folderWorld {
 	}
 	dir := t.TempDir()
 	w := &hotfolder.Watcher{Dir: dir, Importer: intake.FolderImporter{Service: svc, Integration: in}, Interval: 10 * time.Millisecond}
-	return folderWorld{d: d, dir: dir, accession: v.Visit.AccessionNumber(), watcher: w}
+	return folderWorld{d: d, dir: dir, accession: v.Visit.AccessionNumber(), code: v.Code, watcher: w}
 }
 
 func (w folderWorld) drop(t *testing.T, name string, content []byte) {
@@ -124,6 +127,18 @@ func TestHotFolderRefusalsSayWhy(t *testing.T) {
 // again on restart: the same report, not a second one.
 func TestHotFolderReimportAfterACrashIsNotADuplicate(t *testing.T) {
 	w := newFolderWorld(t, true)
+	// Mario reads his reports online, so a publication is announced to him.
+	ctx := context.Background()
+	acct, err := w.d.CreateAccount(ctx, db.Account{FirstName: "Mario", LastName: "Rossi", Mobile: "+393331234567", PasswordHash: "x",
+		PrivacyVersion: "v", PrivacyAcceptedAt: testkit.T0}, "", testkit.T0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := w.watcher.Importer.(intake.FolderImporter).Service.Keys
+	if _, err := w.d.ActivateDossier(ctx, db.Activation{AccountID: acct, FiscalCode: "RSSMRA85T10A562S",
+		CodeMAC: keys.MAC(sealbox.ActivationCode, actcode.Normalize(w.code)), PrivacyVersion: "v"}, db.Actor{Kind: db.ActorPatient, ID: acct}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	content := reportPDF(t, "RX torace")
 	name := w.accession + "__RX torace.pdf"
 	w.drop(t, name, content)
@@ -136,7 +151,7 @@ func TestHotFolderReimportAfterACrashIsNotADuplicate(t *testing.T) {
 	if n := testkit.Count(t, w.d, `SELECT count(*) FROM documents`); n != 1 {
 		t.Errorf("documents after a re-import = %d, want 1", n)
 	}
-	if n := testkit.Count(t, w.d, `SELECT count(*) FROM outbox WHERE kind = 'report_available'`); n != 0 {
-		t.Errorf("notices = %d (no account yet), want 0", n)
+	if n := testkit.Count(t, w.d, `SELECT count(*) FROM outbox WHERE kind = 'report_available'`); n != 1 {
+		t.Errorf("notices = %d, want 1: the re-import is not announced again", n)
 	}
 }
