@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"fse/db"
 	"fse/internal/testkit"
@@ -194,4 +195,34 @@ func (f fixture) audit(t *testing.T, action string) []db.AuditEvent {
 		t.Fatal(err)
 	}
 	return ev
+}
+
+// The purge deletes in short batches, however many reports expire at once,
+// and audits every one.
+func TestDeleteExpiredDocumentsInBatches(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	const n = 450
+	for range n {
+		f.store(t, v.ID, []byte("x"))
+	}
+	if _, err := f.d.PublishVisit(ctx, v.ID, time.Hour, db.Notice{}, f.desk, t0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.d.WriteDraft(ctx, v.ID, "Bozza", strings.NewReader("y"), f.desk, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, abandoned, err := f.d.DeleteExpiredDocuments(ctx, t0.Add(2*time.Hour))
+	if err != nil || expired != n || abandoned != 1 {
+		t.Fatalf("DeleteExpiredDocuments = %d, %d, %v; want %d, 1", expired, abandoned, err, n)
+	}
+	if left := testkit.Count(t, f.d, `SELECT count(*) FROM documents`); left != 0 {
+		t.Errorf("%d documents left", left)
+	}
+	if got := len(f.audit(t, db.ActionReportExpire)); got != n {
+		t.Errorf("%d expiries audited, want %d", got, n)
+	}
+
 }
