@@ -304,8 +304,11 @@ func loadOrCreateKeys(ctx context.Context, path string, d *db.DB, e env) (*sealb
 }
 
 func newHasher() (*password.Hasher, error) {
-	// Each argon2id hash takes 19 MiB: allow two per core, queue the rest.
-	return password.NewHasher(password.Params, 2*runtime.NumCPU())
+	// A hash takes a core for 70-80 ms and 19 MiB. Hashing on every core at
+	// once (a burst of patients told at 8:00 that a report is ready) would
+	// starve every other page, so one core is always left to them; the
+	// rest wait their turn in arrival order.
+	return password.NewHasher(password.Params, max(1, runtime.NumCPU()-1))
 }
 
 // serveUntilSignal runs the HTTP server and the cron jobs until SIGINT or

@@ -94,17 +94,33 @@ func (d *DB) AccountByEmail(ctx context.Context, email string) (Account, error) 
 	return a, nil
 }
 
-// RecordAccountLogin stores the login time and, when rehash is not empty,
-// the password hash recomputed with the current parameters.
-func (d *DB) RecordAccountLogin(ctx context.Context, id int64, rehash string, now time.Time) error {
+// RecordAccountLogin, in one transaction, stores the login time (and, when
+// rehash is not empty, the password hash with today's parameters), clears
+// the failures counted on throttleKey and writes event.
+func (d *DB) RecordAccountLogin(ctx context.Context, id int64, rehash, throttleKey string, event AuditEvent, now time.Time) error {
 	q, args := `UPDATE accounts SET last_login_at = ? WHERE id = ?`, []any{now.UTC(), id}
 	if rehash != "" {
 		q, args = `UPDATE accounts SET last_login_at = ?, password_hash = ? WHERE id = ?`, []any{now.UTC(), rehash, id}
 	}
-	if _, err := d.w.ExecContext(ctx, q, args...); err != nil {
+	if err := d.recordLogin(ctx, q, args, throttleKey, event); err != nil {
 		return fmt.Errorf("record login of account %d: %w", id, err)
 	}
 	return nil
+}
+
+// recordLogin writes what a successful login changes in one transaction:
+// the account's row, the end of its failure count, the audit event. A
+// login burst then costs one write each, beside the password hash.
+func (d *DB) recordLogin(ctx context.Context, update string, args []any, throttleKey string, event AuditEvent) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, update, args...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = ?`, throttleKey); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, event)
+	})
 }
 
 // SetAccountPassword replaces the password, ends every session of the

@@ -117,16 +117,13 @@ func (d *DB) SetStaffActive(ctx context.Context, id int64, active bool, by Actor
 	return nil
 }
 
-// RecordStaffLogin stores the login time and, when rehash is not empty, the
-// password hash recomputed with the current parameters.
-func (d *DB) RecordStaffLogin(ctx context.Context, id int64, rehash string, now time.Time) error {
-	var err error
+// RecordStaffLogin is RecordAccountLogin for a staff member.
+func (d *DB) RecordStaffLogin(ctx context.Context, id int64, rehash, throttleKey string, event AuditEvent, now time.Time) error {
+	q, args := `UPDATE staff SET last_login_at = ? WHERE id = ?`, []any{now.UTC(), id}
 	if rehash != "" {
-		_, err = d.w.ExecContext(ctx, `UPDATE staff SET last_login_at = ?, password_hash = ? WHERE id = ?`, now.UTC(), rehash, id)
-	} else {
-		_, err = d.w.ExecContext(ctx, `UPDATE staff SET last_login_at = ? WHERE id = ?`, now.UTC(), id)
+		q, args = `UPDATE staff SET last_login_at = ?, password_hash = ? WHERE id = ?`, []any{now.UTC(), rehash, id}
 	}
-	if err != nil {
+	if err := d.recordLogin(ctx, q, args, throttleKey, event); err != nil {
 		return fmt.Errorf("record login of staff %d: %w", id, err)
 	}
 	return nil

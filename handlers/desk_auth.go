@@ -66,10 +66,8 @@ func (h *Handler) deskLogin(c echo.Context) error {
 		return fail(http.StatusUnauthorized, msgBadLogin)
 	}
 
-	if err := h.DB.ClearFailures(ctx, key); err != nil {
-		return err
-	}
-	if err := h.DB.RecordStaffLogin(ctx, st.ID, rehash, now); err != nil {
+	if err := h.DB.RecordStaffLogin(ctx, st.ID, rehash, key, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin,
+		Outcome: db.OutcomeOK}, now); err != nil {
 		return err
 	}
 	// A new session id at login defeats session fixation.
@@ -77,9 +75,6 @@ func (h *Handler) deskLogin(c echo.Context) error {
 		return err
 	}
 	h.staffSessions.Put(ctx, "staff_id", st.ID)
-	if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeOK}); err != nil {
-		return err
-	}
 	return c.Redirect(http.StatusSeeOther, "/desk")
 }
 

@@ -78,13 +78,15 @@ func (h *Handler) login(c echo.Context) error {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeFailed})
 		return fail(http.StatusUnauthorized, msgBadPatientLogin)
 	}
-	if err := h.DB.ClearFailures(ctx, key); err != nil {
+	withCode := a.LoginOTP || h.Config.RequireLoginOTP
+	event := db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeOK}
+	if withCode {
+		event.Detail = "password ok, SMS code next"
+	}
+	if err := h.DB.RecordAccountLogin(ctx, a.ID, rehash, key, event, now); err != nil {
 		return err
 	}
-	if err := h.DB.RecordAccountLogin(ctx, a.ID, rehash, now); err != nil {
-		return err
-	}
-	if a.LoginOTP || h.Config.RequireLoginOTP {
+	if withCode {
 		id, err := h.codes.Issue(ctx, db.OTPLogin, a.Mobile, a.ID, smscode.SendNow)
 		if status, msg, ok := h.otpSendMessage(err); ok {
 			return fail(status, msg)
@@ -98,13 +100,9 @@ func (h *Handler) login(c echo.Context) error {
 		sm.Put(ctx, keyPendingAccount, a.ID)
 		putSessionTime(sm, ctx, keyPendingAt, now)
 		sm.Put(ctx, keyOTP, id)
-		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeOK, Detail: "password ok, SMS code sent"})
 		return c.Redirect(http.StatusSeeOther, "/accedi/codice")
 	}
 	if err := h.signIn(c, a.ID); err != nil {
-		return err
-	}
-	if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeOK}); err != nil {
 		return err
 	}
 	return h.afterLogin(c, a.ID)
