@@ -345,6 +345,12 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// Checkpoints run beside the request path: uploads no longer copy the
+	// WAL back inside their commits, and deletions never wait on readers.
+	ckCtx, stopCheckpointer := context.WithCancel(context.Background())
+	ckDone := make(chan struct{})
+	go func() { d.RunCheckpointer(ckCtx, time.Second, e.log); close(ckDone) }()
+	defer func() { stopCheckpointer(); <-ckDone }()
 	sched, err := jobs.Start(context.Background(), jobs.All(d, now, e.log, senders), e.log)
 	if err != nil {
 		return err

@@ -44,6 +44,10 @@ type DB struct {
 	r *stmtPool
 	// sealer encrypts and decrypts document content (SetSealer).
 	sealer Sealer
+	// ck is the connection checkpoints run on, apart from the writer, and
+	// deleted tells the background checkpointer a deletion happened.
+	ck      *sql.DB
+	deleted deletions
 	// Path is the database file.
 	Path string
 }
@@ -110,7 +114,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	d := &DB{w: newStmtPool(w), Path: path}
+	d := &DB{w: newStmtPool(w), Path: path, deleted: deletions{signal: make(chan struct{}, 1)}}
 	if err := checkPragmas(ctx, w, opt, false); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -168,11 +172,14 @@ func checkPragmas(ctx context.Context, pool *sql.DB, opt Options, readOnly bool)
 
 // Close closes both pools.
 func (d *DB) Close() error {
-	var errR error
+	var errR, errC error
 	if d.r != nil {
 		errR = d.r.Close()
 	}
-	if err := errors.Join(errR, d.w.Close()); err != nil {
+	if d.ck != nil {
+		errC = d.ck.Close()
+	}
+	if err := errors.Join(errR, errC, d.w.Close()); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil
@@ -250,19 +257,6 @@ func (d *DB) Backup(ctx context.Context, dest string) error {
 	}
 	if res != "ok" {
 		return fmt.Errorf("integrity check of %s: %s", dest, res)
-	}
-	return nil
-}
-
-// Checkpoint truncates the WAL so deleted pages (already zeroed by
-// secure_delete) leave no copy behind in the -wal file.
-func (d *DB) Checkpoint(ctx context.Context) error {
-	var busy, logFrames, done int
-	if err := d.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
-		return fmt.Errorf("wal checkpoint: %w", err)
-	}
-	if busy != 0 {
-		return fmt.Errorf("wal checkpoint incomplete: a reader held the WAL (%d of %d frames copied); retried next run", done, logFrames)
 	}
 	return nil
 }

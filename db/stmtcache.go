@@ -101,23 +101,37 @@ func (p *stmtPool) readTx(ctx context.Context, fn func(q querier) error) error {
 }
 
 // txStmts runs queries inside a transaction through the pool's statements.
+// A statement not yet cached is not prepared here: preparing takes another
+// connection of the pool, and transactions holding every connection while
+// each waited for one more would deadlock. It runs unprepared this time and
+// is prepared in the background for the next.
 type txStmts struct {
 	p  *stmtPool
 	tx *sql.Tx
 }
 
 func (t txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	s, err := t.p.stmt(ctx, query)
-	if err != nil {
-		return t.tx.QueryContext(ctx, query, args...)
+	if s, ok := t.p.cached(query); ok {
+		return t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
 	}
-	return t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	s, err := t.p.stmt(ctx, query)
-	if err != nil {
-		return t.tx.QueryRowContext(ctx, query, args...)
+	if s, ok := t.p.cached(query); ok {
+		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}
-	return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// cached returns the statement of query if it is prepared; if not, it has
+// it prepared in the background.
+func (p *stmtPool) cached(query string) (*sql.Stmt, bool) {
+	p.mu.RLock()
+	s, ok := p.stmts[query]
+	p.mu.RUnlock()
+	if !ok {
+		go p.stmt(context.Background(), query)
+	}
+	return s, ok
 }

@@ -207,9 +207,7 @@ func (h *Handler) withdraw(c echo.Context) error {
 	if err := h.DB.WithdrawDocument(ctx, id, staffActor(c), h.now()); err != nil {
 		return err
 	}
-	if err := h.DB.Checkpoint(ctx); err != nil {
-		h.Log.Warn("checkpoint after withdraw", "err", err)
-	}
+	h.DB.NoteDeletion()
 	h.flash(c, "Referto «"+doc.Title+"» ritirato ed eliminato.")
 	return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(doc.VisitID, 10))
 }

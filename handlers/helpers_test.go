@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -114,6 +115,12 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 		Log: a.logs.Logger(), Config: cfg,
 		SMS: &notify.SMSGateway{URL: a.sms.URL}, Email: mailbox{a}}
 	a.e = handlers.New(a.h)
+	// The background checkpointer runs as in main, quickly, so tests see
+	// deleted data erased from the WAL within a few milliseconds.
+	ckCtx, stopCheckpointer := context.WithCancel(context.Background())
+	ckDone := make(chan struct{})
+	go func() { d.RunCheckpointer(ckCtx, 5*time.Millisecond, slog.New(slog.DiscardHandler)); close(ckDone) }()
+	t.Cleanup(func() { stopCheckpointer(); <-ckDone })
 	a.raw = testkit.Raw(t, d)
 	d.SetSealer(keys)
 
@@ -560,4 +567,21 @@ func withAction(events []db.AuditEvent, action string) []db.AuditEvent {
 func flashError(t testing.TB, body string) string {
 	t.Helper()
 	return strings.TrimSpace(parseHTML(t, body).Find(".flash.error").Text())
+}
+
+// erasedWithin reports whether window disappears from the database files
+// within d: deletions are committed at once, and the background
+// checkpointer erases their pages from the WAL soon after.
+func erasedWithin(t *testing.T, a *app, window []byte, d time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		if !bytes.Contains(repDBBytes(t, a), window) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
