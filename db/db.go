@@ -7,7 +7,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 	_ "time/tzdata" // Rome must resolve on hosts without zoneinfo
@@ -106,6 +108,14 @@ func uriPath(path string) string {
 // Open opens (creating if needed) the database at path, verifies the pragmas
 // took effect and applies pending migrations.
 func Open(ctx context.Context, path string, opt Options) (*DB, error) {
+	// The registry (names, codici fiscali, mobiles) is not encrypted: a new
+	// database is readable by its owner only, and SQLite gives the -wal and
+	// -shm files the database file's permissions.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
 	w, err := sql.Open("sqlite", dsn(path, false, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -243,6 +253,13 @@ func mapErr(err error) error {
 // Backup writes a consistent copy of the live database to dest with VACUUM
 // INTO and checks the copy's integrity. dest must not exist.
 func (d *DB) Backup(ctx context.Context, dest string) error {
+	// VACUUM INTO accepts an empty file: made first, so the copy of the
+	// registry is readable by its owner only.
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create backup %s: %w", dest, err)
+	}
+	f.Close()
 	if _, err := d.w.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("vacuum into %s: %w", dest, err)
 	}
