@@ -193,6 +193,7 @@ const purgeBatch = 200
 func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired, abandoned int64, err error) {
 	system := Actor{Kind: ActorSystem, Name: "expire"}
 	for {
+		start := time.Now()
 		n, err := d.deleteBatch(ctx, `SELECT id FROM documents WHERE expires_at <= ? LIMIT ?`, now.UTC(),
 			func(tx *sql.Tx, id int64) error {
 				return insertAudit(ctx, tx, AuditEvent{At: now, Actor: system, Action: ActionReportExpire, ObjectType: "document", ObjectID: id})
@@ -203,6 +204,11 @@ func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired
 		}
 		if n < purgeBatch {
 			break
+		}
+		// Background work: after each batch the purge rests as long as the
+		// batch took, so it never takes more than half a core from pages.
+		if err := rest(ctx, time.Since(start)); err != nil {
+			return expired, abandoned, fmt.Errorf("delete expired documents: %w", err)
 		}
 	}
 	for {
@@ -216,6 +222,17 @@ func (d *DB) DeleteExpiredDocuments(ctx context.Context, now time.Time) (expired
 		}
 	}
 	return expired, abandoned, nil
+}
+
+func rest(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // deleteBatch deletes, in one transaction, up to purgeBatch documents the
