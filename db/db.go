@@ -44,6 +44,11 @@ type DB struct {
 	w *stmtPool
 	// r is a pool of query_only connections for reads that run beside the writer.
 	r *stmtPool
+	// docs reads report content: query_only connections that map the file
+	// into memory, so a 64 KiB chunk is one copy instead of a pread per
+	// page. They are few because the kernel counts a mapped page in the
+	// process's resident memory once per mapping.
+	docs *stmtPool
 	// sealer encrypts and decrypts document content (SetSealer).
 	sealer Sealer
 	// ck is the connection checkpoints run on, apart from the writer, and
@@ -70,11 +75,23 @@ var wantPragmas = []struct{ name, want string }{
 	{"secure_delete", "1"},
 	{"busy_timeout", "10000"},
 	{"temp_store", "2"},
-	{"mmap_size", "268435456"},
 	{"journal_size_limit", "67108864"},
 }
 
-func dsn(path string, readOnly bool, opt Options) string {
+// mmapSize is the memory map of the document pool: reports are read through
+// it, up to 256 MiB of the file.
+const mmapSize = "268435456"
+
+// pool says what a connection pool is for.
+type pool int
+
+const (
+	writerPool pool = iota
+	readerPool
+	documentPool
+)
+
+func dsn(path string, p pool, opt Options) string {
 	sync := "NORMAL"
 	if opt.SynchronousFull {
 		sync = "FULL"
@@ -86,14 +103,15 @@ func dsn(path string, readOnly bool, opt Options) string {
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "secure_delete(ON)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	// Reports are read through the memory map instead of a pread per 4 KiB
-	// page; the WAL is cut back to 64 MiB after a checkpoint.
-	q.Add("_pragma", "mmap_size(268435456)")
+	// The WAL is cut back to 64 MiB after a checkpoint.
 	q.Add("_pragma", "journal_size_limit(67108864)")
-	if readOnly {
-		q.Add("_pragma", "query_only(ON)")
-	} else {
+	if p == documentPool {
+		q.Add("_pragma", "mmap_size("+mmapSize+")")
+	}
+	if p == writerPool {
 		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(ON)")
 	}
 	q.Set("_time_format", "sqlite")
 	return uriPath(path) + "?" + q.Encode()
@@ -116,7 +134,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, false, opt))
+	w, err := sql.Open("sqlite", dsn(path, writerPool, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -125,7 +143,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	d := &DB{w: newStmtPool(w), Path: path, deleted: deletions{signal: make(chan struct{}, 1)}}
-	if err := checkPragmas(ctx, w, opt, false); err != nil {
+	if err := checkPragmas(ctx, w, opt, writerPool); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -135,42 +153,57 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		// A migration may have turned foreign keys off for itself.
-		if err := checkPragmas(ctx, w, opt, false); err != nil {
+		if err := checkPragmas(ctx, w, opt, writerPool); err != nil {
 			w.Close()
 			return nil, err
 		}
 	}
-	r, err := sql.Open("sqlite", dsn(path, true, opt))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open reader %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(4)
-	r.SetMaxIdleConns(4)
-	d.r = newStmtPool(r)
-	if err := checkPragmas(ctx, r, opt, true); err != nil {
+	if d.r, err = openReaders(ctx, path, readerPool, 4, opt); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("open reader %s: %w", path, err)
+		return nil, err
+	}
+	if d.docs, err = openReaders(ctx, path, documentPool, 2, opt); err != nil {
+		d.Close()
+		return nil, err
 	}
 	return d, nil
+}
+
+// openReaders opens a pool of n query_only connections.
+func openReaders(ctx context.Context, path string, p pool, n int, opt Options) (*stmtPool, error) {
+	r, err := sql.Open("sqlite", dsn(path, p, opt))
+	if err != nil {
+		return nil, fmt.Errorf("open reader %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := checkPragmas(ctx, r, opt, p); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open reader %s: %w", path, err)
+	}
+	return newStmtPool(r), nil
 }
 
 // checkPragmas reads back every pragma the DSN set: a driver that ignored
 // one would otherwise run without foreign keys, secure deletion or the
 // durability the operator chose, silently.
-func checkPragmas(ctx context.Context, pool *sql.DB, opt Options, readOnly bool) error {
-	sync, queryOnly := "1", "0"
+func checkPragmas(ctx context.Context, conns *sql.DB, opt Options, p pool) error {
+	sync, queryOnly, mmap := "1", "1", "0"
 	if opt.SynchronousFull {
 		sync = "2"
 	}
-	if readOnly {
-		queryOnly = "1"
+	if p == writerPool {
+		queryOnly = "0"
+	}
+	if p == documentPool {
+		mmap = mmapSize
 	}
 	want := append(wantPragmas[:len(wantPragmas):len(wantPragmas)],
-		struct{ name, want string }{"synchronous", sync}, struct{ name, want string }{"query_only", queryOnly})
+		struct{ name, want string }{"synchronous", sync}, struct{ name, want string }{"query_only", queryOnly},
+		struct{ name, want string }{"mmap_size", mmap})
 	for _, p := range want {
 		var got string
-		if err := pool.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&got); err != nil {
+		if err := conns.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&got); err != nil {
 			return fmt.Errorf("read pragma %s: %w", p.name, err)
 		}
 		if strings.ToLower(got) != p.want {
@@ -180,16 +213,19 @@ func checkPragmas(ctx context.Context, pool *sql.DB, opt Options, readOnly bool)
 	return nil
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (d *DB) Close() error {
-	var errR, errC error
+	var errR, errD, errC error
 	if d.r != nil {
 		errR = d.r.Close()
+	}
+	if d.docs != nil {
+		errD = d.docs.Close()
 	}
 	if d.ck != nil {
 		errC = d.ck.Close()
 	}
-	if err := errors.Join(errR, errC, d.w.Close()); err != nil {
+	if err := errors.Join(errR, errD, errC, d.w.Close()); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil

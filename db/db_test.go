@@ -120,7 +120,7 @@ func TestOpenPragmas(t *testing.T) {
 	pools := []struct {
 		name string
 		pool *sql.DB
-	}{{"W", d.WriterForTest()}, {"R", d.ReaderForTest()}}
+	}{{"W", d.WriterForTest()}, {"R", d.ReaderForTest()}, {"D", d.DocumentReaderForTest()}}
 	want := []struct{ pragma, want string }{
 		{"journal_mode", "wal"},
 		{"foreign_keys", "1"},
@@ -139,6 +139,20 @@ func TestOpenPragmas(t *testing.T) {
 	}
 	if got, want := pragma(t, d.ReaderForTest(), "query_only"), "1"; got != want {
 		t.Errorf("PRAGMA query_only on d.ReaderForTest() = %q, want %q", got, want)
+	}
+	if got, want := pragma(t, d.DocumentReaderForTest(), "query_only"), "1"; got != want {
+		t.Errorf("PRAGMA query_only on the document pool = %q, want %q", got, want)
+	}
+	// Only the document pool maps the file: each mapping counts in the
+	// process's resident memory.
+	for _, p := range pools {
+		want := "0"
+		if p.name == "D" {
+			want = "268435456"
+		}
+		if got := pragma(t, p.pool, "mmap_size"); got != want {
+			t.Errorf("PRAGMA mmap_size on the %s pool = %q, want %q", p.name, got, want)
+		}
 	}
 	if got, want := pragma(t, d.WriterForTest(), "query_only"), "0"; got != want {
 		t.Errorf("PRAGMA query_only on d.WriterForTest() = %q, want %q", got, want)

@@ -286,7 +286,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 // next loads the next chunk into the reused buffer. RawBytes avoids the
 // copy database/sql would otherwise make of every 64 KiB row.
 func (r *chunkReader) next() error {
-	rows, err := r.db.r.QueryContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq)
+	rows, err := r.db.docs.QueryContext(r.ctx, `SELECT data FROM document_chunks WHERE document_id = ? AND seq = ?`, r.id, r.seq)
 	if err != nil {
 		return err
 	}

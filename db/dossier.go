@@ -237,9 +237,9 @@ func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now
 }
 
 func dossierReports(ctx context.Context, q querier, accountID, patientID int64, now time.Time) ([]DossierReport, error) {
-	rows, err := q.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, coalesce(d.uploaded_by, 0), d.published_at,
-		d.expires_at, f.name, v.accepted_at, d.first_downloaded_at
-		FROM `+visibleReports+` JOIN facilities f ON f.id = v.facility_id
+	rows, err := q.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, `+asText("d.uploaded_at")+`, coalesce(d.uploaded_by, 0),
+		`+asText("d.published_at")+`, `+asText("d.expires_at")+`, f.name, `+asText("v.accepted_at")+`,
+		`+asText("d.first_downloaded_at")+` FROM `+visibleReports+` JOIN facilities f ON f.id = v.facility_id
 		WHERE l.account_id = ? AND v.patient_id = ? AND `+visibleAt+`
 		ORDER BY d.published_at DESC, d.id DESC`, accountID, patientID, now.UTC())
 	if err != nil {
@@ -249,12 +249,11 @@ func dossierReports(ctx context.Context, q querier, accountID, patientID int64, 
 	var out []DossierReport
 	for rows.Next() {
 		var r DossierReport
-		var pub, exp, first sql.NullTime
-		if err := rows.Scan(&r.ID, &r.VisitID, &r.Title, &r.Size, &r.UploadedAt, &r.UploadedBy, &pub, &exp,
-			&r.FacilityName, &r.AcceptedAt, &first); err != nil {
+		if err := rows.Scan(&r.ID, &r.VisitID, &r.Title, &r.Size, timeText{&r.UploadedAt}, &r.UploadedBy,
+			timeText{&r.PublishedAt}, timeText{&r.ExpiresAt}, &r.FacilityName, timeText{&r.AcceptedAt},
+			timeText{&r.FirstDownloadedAt}); err != nil {
 			return nil, fmt.Errorf("dossier reports of patient %d for account %d: %w", patientID, accountID, err)
 		}
-		r.PublishedAt, r.ExpiresAt, r.FirstDownloadedAt = pub.Time, exp.Time, first.Time
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -9,6 +9,9 @@ import (
 // check the pragmas of each pool.
 func (d *DB) ReaderForTest() *sql.DB { return d.r.DB }
 
+// DocumentReaderForTest exposes the pool that reads report content.
+func (d *DB) DocumentReaderForTest() *sql.DB { return d.docs.DB }
+
 // WriterForTest exposes the single writer connection to this package's tests.
 func (d *DB) WriterForTest() *sql.DB { return d.w.DB }
 
