@@ -304,11 +304,17 @@ func loadOrCreateKeys(ctx context.Context, path string, d *db.DB, e env) (*sealb
 }
 
 func newHasher() (*password.Hasher, error) {
-	// A hash takes a core for 70-80 ms and 19 MiB. Hashing on every core at
-	// once (a burst of patients told at 8:00 that a report is ready) would
-	// starve every other page, so one core is always left to them; the
-	// rest wait their turn in arrival order.
-	return password.NewHasher(password.Params, max(1, runtime.NumCPU()-1))
+	// A hash takes a core for 70-80 ms and 19 MiB: one per core at most,
+	// the rest waiting their turn in arrival order. Hashes run on threads
+	// of the lowest priority with a P of their own (package password): a
+	// running hash never holds the P a page request is waiting for, and
+	// the kernel gives that request the core first.
+	h, err := password.NewHasher(password.Params, runtime.NumCPU())
+	if err != nil {
+		return nil, err
+	}
+	h.SpareProcs = true
+	return h, nil
 }
 
 // serveUntilSignal runs the HTTP server and the cron jobs until SIGINT or
