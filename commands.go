@@ -296,7 +296,7 @@ func cmdJobs(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	if err := job.RunOnce(ctx); err != nil {
+	if err := jobs.Run(ctx, job); err != nil {
 		return err
 	}
 	// No checkpointer runs in this process: erase deleted pages from the

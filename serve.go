@@ -20,6 +20,7 @@ import (
 	"fse/db"
 	"fse/handlers"
 	"fse/internal/intake"
+	"fse/internal/lowprio"
 	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
@@ -304,17 +305,10 @@ func loadOrCreateKeys(ctx context.Context, path string, d *db.DB, e env) (*sealb
 }
 
 func newHasher() (*password.Hasher, error) {
-	// A hash takes a core for 70-80 ms and 19 MiB: one per core at most,
-	// the rest waiting their turn in arrival order. Hashes run on threads
-	// of the lowest priority with a P of their own (package password): a
-	// running hash never holds the P a page request is waiting for, and
-	// the kernel gives that request the core first.
-	h, err := password.NewHasher(password.Params, runtime.NumCPU())
-	if err != nil {
-		return nil, err
-	}
-	h.SpareProcs = true
-	return h, nil
+	// A hash takes a core for 35-80 ms and 19 MiB: one per core at most,
+	// the rest waiting their turn in arrival order, each at the lowest CPU
+	// priority so pages stay fast during a burst of logins.
+	return password.NewHasher(password.Params, runtime.NumCPU())
 }
 
 // serveUntilSignal runs the HTTP server and the cron jobs until SIGINT or
@@ -355,7 +349,7 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	// WAL back inside their commits, and deletions never wait on readers.
 	ckCtx, stopCheckpointer := context.WithCancel(context.Background())
 	ckDone := make(chan struct{})
-	go func() { d.RunCheckpointer(ckCtx, time.Second, e.log); close(ckDone) }()
+	go func() { d.RunCheckpointer(ckCtx, time.Second, lowprio.Run, e.log); close(ckDone) }()
 	defer func() { stopCheckpointer(); <-ckDone }()
 	sched, err := jobs.Start(context.Background(), jobs.All(d, now, e.log, senders), e.log)
 	if err != nil {

@@ -167,6 +167,12 @@ func copyFile(src, dst string) error {
 		out.Close()
 		return fmt.Errorf("copy %s: %w", src, err)
 	}
+	// Written to disk now: the kernel writing back a gigabyte of dirty
+	// pages later would stall the server during the idle measurement.
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
 	return out.Close()
 }
 

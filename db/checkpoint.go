@@ -138,8 +138,13 @@ func isBusy(err error) bool {
 // its commits: every tick it copies the WAL back without waiting for
 // anyone, and after a deletion (NoteDeletion) it truncates the WAL as soon
 // as no reader holds an older snapshot, logging how long the deleted bytes
-// stayed findable.
-func (d *DB) RunCheckpointer(ctx context.Context, every time.Duration, log *slog.Logger) {
+// stayed findable. Each checkpoint runs through background (nil: directly),
+// with which the server runs them at a low CPU priority: copying the WAL
+// back after a large purge is work that pages must not wait behind.
+func (d *DB) RunCheckpointer(ctx context.Context, every time.Duration, background func(func()), log *slog.Logger) {
+	if background == nil {
+		background = func(fn func()) { fn() }
+	}
 	if _, err := d.w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
 		log.Error("checkpointer: cannot take over checkpoints", "err", err)
 		return
@@ -158,15 +163,20 @@ func (d *DB) RunCheckpointer(ctx context.Context, every time.Duration, log *slog
 		}
 		since := d.deleted.pending()
 		if since.IsZero() {
-			if frames, err := d.copyBack(ctx); err != nil {
+			var frames int
+			var err error
+			background(func() { frames, err = d.copyBack(ctx) })
+			if err != nil {
 				log.Warn("checkpointer: copy back", "err", err)
 			} else if frames > 64*walCopyBackFrames {
 				// A large WAL is cut back even without a deletion.
-				d.Checkpoint(ctx)
+				background(func() { d.Checkpoint(ctx) })
 			}
 			continue
 		}
-		switch err := d.Checkpoint(ctx); {
+		var err error
+		background(func() { err = d.Checkpoint(ctx) })
+		switch {
 		case err == nil:
 			log.Info("deleted data erased from the WAL", "after_ms", time.Since(since).Milliseconds())
 		case errors.Is(err, ErrCheckpointBusy):

@@ -119,7 +119,10 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 	// deleted data erased from the WAL within a few milliseconds.
 	ckCtx, stopCheckpointer := context.WithCancel(context.Background())
 	ckDone := make(chan struct{})
-	go func() { d.RunCheckpointer(ckCtx, 5*time.Millisecond, slog.New(slog.DiscardHandler)); close(ckDone) }()
+	go func() {
+		d.RunCheckpointer(ckCtx, 5*time.Millisecond, nil, slog.New(slog.DiscardHandler))
+		close(ckDone)
+	}()
 	t.Cleanup(func() { stopCheckpointer(); <-ckDone })
 	a.raw = testkit.Raw(t, d)
 	d.SetSealer(keys)

@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"fse/db"
+	"fse/internal/lowprio"
 	"fse/internal/notify"
 )
 
@@ -19,6 +20,21 @@ import (
 type Job interface {
 	// RunOnce does the job's work once.
 	RunOnce(ctx context.Context) error
+}
+
+// background is a job of bulk work (a purge, an optimize) that pages must
+// not wait behind: Run gives it the lowest CPU priority.
+type background interface{ Background() bool }
+
+// Run runs job once, a background job at the lowest CPU priority (package
+// lowprio): the server's cron and `fse jobs run` both run jobs this way.
+func Run(ctx context.Context, job Job) error {
+	if b, ok := job.(background); !ok || !b.Background() {
+		return job.RunOnce(ctx)
+	}
+	var err error
+	lowprio.Run(func() { err = job.RunOnce(ctx) })
+	return err
 }
 
 // Scheduled pairs a job with its cron spec.
@@ -37,6 +53,9 @@ type Expire struct {
 	Now func() time.Time
 	Log *slog.Logger
 }
+
+// Background marks the purge as bulk work (see Run).
+func (Expire) Background() bool { return true }
 
 // RunOnce implements Job.
 func (j Expire) RunOnce(ctx context.Context) error {
@@ -72,6 +91,9 @@ func (j Expire) RunOnce(ctx context.Context) error {
 type Optimize struct {
 	DB *db.DB
 }
+
+// Background marks the optimize as bulk work (see Run).
+func (Optimize) Background() bool { return true }
 
 // RunOnce implements Job.
 func (j Optimize) RunOnce(ctx context.Context) error { return j.DB.Optimize(ctx) }
@@ -121,7 +143,7 @@ func Start(ctx context.Context, all []Scheduled, log *slog.Logger) (*Scheduler, 
 	for _, s := range all {
 		if _, err := c.AddFunc(s.Spec, func() {
 			start := time.Now()
-			if err := s.Job.RunOnce(ctx); err != nil {
+			if err := Run(ctx, s.Job); err != nil {
 				log.Error("job failed", "job", s.Name, "err", err)
 				return
 			}

@@ -169,7 +169,10 @@ func TestExpireRunOnce(t *testing.T) {
 	// The deletions are handed to the checkpointer, which truncates the WAL.
 	ckCtx, stop := context.WithCancel(ctx)
 	ckDone := make(chan struct{})
-	go func() { w.d.RunCheckpointer(ckCtx, 10*time.Millisecond, slog.New(slog.DiscardHandler)); close(ckDone) }()
+	go func() {
+		w.d.RunCheckpointer(ckCtx, 10*time.Millisecond, nil, slog.New(slog.DiscardHandler))
+		close(ckDone)
+	}()
 	var walPages int
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		var busy, checkpointed int

@@ -7,10 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/alexedwards/argon2id"
+
+	"fse/internal/lowprio"
 )
 
 // Params are OWASP's recommended argon2id parameters: 19 MiB, 2 passes,
@@ -21,10 +21,6 @@ var Params = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, 
 type Hasher struct {
 	params *argon2id.Params
 	sem    chan struct{}
-	// SpareProcs gives each running hash a P (GOMAXPROCS) of its own for
-	// as long as it runs, so it never holds the P a page request waits
-	// for. Servers set it; a command-line tool does not need it.
-	SpareProcs bool
 }
 
 // NewHasher returns a Hasher allowing at most concurrent simultaneous hashes.
@@ -46,55 +42,15 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.sem }
 
-// run runs fn, a password hash, once a slot is free: waiting callers are
-// served in arrival order. fn runs on an operating-system thread of its own
-// at the lowest priority, which ends with it: a hash takes tens of
-// milliseconds of CPU that the Go scheduler can only cut into 10 ms
-// slices, while the kernel gives a waiting page request the core at once.
-// For that the process needs a spare P per hash slot (see Slots).
+// run runs fn, a password hash, once a slot is free (waiting callers are
+// served in arrival order), at the lowest CPU priority (package lowprio).
 func (h *Hasher) run(ctx context.Context, fn func()) error {
 	if err := h.acquire(ctx); err != nil {
 		return err
 	}
 	defer h.release()
-	if h.SpareProcs {
-		spare.add(1)
-		defer spare.add(-1)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// Never unlocked: the thread, now of low priority, exits with this
-		// goroutine instead of going back to serve other goroutines.
-		runtime.LockOSThread()
-		lowerThreadPriority()
-		fn()
-	}()
-	<-done
+	lowprio.Run(fn)
 	return nil
-}
-
-// spareProcs counts the hashes running with a P of their own.
-type spareProcs struct {
-	mu         sync.Mutex
-	base, used int
-}
-
-var spare spareProcs
-
-// add changes the number of extra Ps by n. Changing GOMAXPROCS stops the
-// world for some microseconds, twice per hash of tens of milliseconds. Ps
-// are added only while hashes run: a P more than there are cores all the
-// time made every page slower, its goroutines' threads taking turns on a
-// core.
-func (s *spareProcs) add(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.used == 0 {
-		s.base = runtime.GOMAXPROCS(0)
-	}
-	s.used += n
-	runtime.GOMAXPROCS(s.base + s.used)
 }
 
 // Hash returns the PHC string of pw.

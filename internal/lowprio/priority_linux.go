@@ -1,4 +1,4 @@
-package password
+package lowprio
 
 import "golang.org/x/sys/unix"
 

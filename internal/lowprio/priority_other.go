@@ -1,6 +1,6 @@
 //go:build !linux
 
-package password
+package lowprio
 
 // lowerThreadPriority does nothing where the nice value is per process.
 func lowerThreadPriority() {}
