@@ -237,36 +237,6 @@ func cmdStaff(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-func cmdBackup(ctx context.Context, args []string, e env) error {
-	fs := newFlags("backup", "backup [--db FILE] DEST", e)
-	path := dbFlag(fs)
-	if err := parseFlags(fs, args, e); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("want exactly one destination file")
-	}
-	dest := fs.Arg(0)
-	if _, err := os.Stat(dest); err == nil {
-		return usagef("%s already exists; choose a new file name", dest)
-	}
-	d, err := db.Open(ctx, *path, db.Options{})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Backup(ctx, dest); err != nil {
-		os.Remove(dest)
-		return err
-	}
-	st, err := os.Stat(dest)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "backup written to %s (%d bytes, integrity ok). The key file is not in it: back it up separately.\n", dest, st.Size())
-	return nil
-}
-
 func cmdJobs(ctx context.Context, args []string, e env) error {
 	const usage = "jobs run NAME [--db FILE]  (jobs: expire, deliver, optimize)"
 	if len(args) > 0 && isHelp(args[0]) || len(args) > 1 && isHelp(args[1]) {
@@ -337,7 +307,7 @@ func cmdExampleDB(ctx context.Context, args []string, e env) error {
 	}
 	tmp := out + ".tmp"
 	os.Remove(tmp)
-	if err := d.Backup(ctx, tmp); err != nil {
+	if _, err := d.Backup(ctx, tmp); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, out); err != nil {

@@ -259,6 +259,9 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if c.retentionDays > GarantePublicationDays {
 		e.log.Warn("retention above the Garante's guideline", "retention_days", c.retentionDays, "guideline_days", GarantePublicationDays)
 	}
+	if err := refuseEmptyWithKey(ctx, c.dbPath, c.keyFile); err != nil {
+		return err
+	}
 	d, err := db.Open(ctx, c.dbPath, db.Options{SynchronousFull: c.syncFull})
 	if err != nil {
 		return err
@@ -268,8 +271,24 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	d.SetSealer(keys)
 	return serveUntilSignal(ctx, c, d, keys, e)
+}
+
+// refuseEmptyWithKey stops the server when the key file exists but the
+// database has no schema (or no file): an interrupted copy restored by
+// hand, or a wrong --db. Starting would migrate it into an empty portal
+// without a word, and the next key check would tie the key to it.
+func refuseEmptyWithKey(ctx context.Context, dbPath, keyFile string) error {
+	if _, err := os.Stat(keyFile); err != nil {
+		return nil
+	}
+	ok, err := db.HasSchema(ctx, dbPath)
+	if err != nil || ok {
+		return err
+	}
+	return fmt.Errorf("the key file %s exists but the database %s is empty or missing: "+
+		"if you restored a backup, it is incomplete or not this file (use fse restore, which checks it); "+
+		"to start a new, empty portal, move the key file away first (refusing to start)", keyFile, dbPath)
 }
 
 // loadOrCreateKeys reads the key file, or creates it for a database that
@@ -295,6 +314,7 @@ func loadOrCreateKeys(ctx context.Context, path string, d *db.DB, e env) (*sealb
 	case err != nil:
 		return nil, err
 	}
+	d.SetSealer(keys)
 	if err := d.CheckKey(ctx, keys.MAC(sealbox.KeyCheck, "")); err != nil {
 		if errors.Is(err, db.ErrWrongKey) {
 			return nil, fmt.Errorf("the key file %s is not the one this database was written with: use the right key file (refusing to start)", path)

@@ -9,11 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"fse/db"
-	"fse/internal/demo"
-	"fse/internal/password"
 	"fse/internal/sealbox"
 )
 
@@ -263,19 +259,7 @@ func TestServeFromEnvironment(t *testing.T) {
 func TestServeRefusesMissingKeyWithDocuments(t *testing.T) {
 	dir := t.TempDir()
 	dbPath, keyPath := filepath.Join(dir, "s.db"), filepath.Join(dir, "s.key")
-	ctx := context.Background()
-	d, err := db.Open(ctx, dbPath, db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := password.NewHasher(password.Params, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.Seed(ctx, d, demo.Keys(), hasher, time.Now(), 45*24*time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	d.Close()
+	seedDemoDB(t, dbPath)
 
 	s, code, ok := startCmd(t, []string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath, "--base-url", "https://referti.example.it",
 		"--retention-days", "45"}, nil)
@@ -300,6 +284,7 @@ func TestServeRefusesMissingKeyWithDocuments(t *testing.T) {
 func TestServeRefusesUnsafeKeyFile(t *testing.T) {
 	dir := t.TempDir()
 	dbPath, keyPath := filepath.Join(dir, "s.db"), filepath.Join(dir, "s.key")
+	seedStaffDB(t, dbPath)
 	if _, err := sealbox.CreateKeyFile(keyPath); err != nil {
 		t.Fatal(err)
 	}

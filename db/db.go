@@ -286,34 +286,6 @@ func mapErr(err error) error {
 	return err
 }
 
-// Backup writes a consistent copy of the live database to dest with VACUUM
-// INTO and checks the copy's integrity. dest must not exist.
-func (d *DB) Backup(ctx context.Context, dest string) error {
-	// VACUUM INTO accepts an empty file: made first, so the copy of the
-	// registry is readable by its owner only.
-	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("create backup %s: %w", dest, err)
-	}
-	f.Close()
-	if _, err := d.w.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
-		return fmt.Errorf("vacuum into %s: %w", dest, err)
-	}
-	c, err := sql.Open("sqlite", uriPath(dest)+"?_pragma=query_only(ON)")
-	if err != nil {
-		return fmt.Errorf("open backup %s: %w", dest, err)
-	}
-	defer c.Close()
-	var res string
-	if err := c.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
-		return fmt.Errorf("integrity check of %s: %w", dest, err)
-	}
-	if res != "ok" {
-		return fmt.Errorf("integrity check of %s: %s", dest, res)
-	}
-	return nil
-}
-
 // Optimize runs PRAGMA optimize, as SQLite recommends periodically.
 func (d *DB) Optimize(ctx context.Context) error {
 	if _, err := d.w.ExecContext(ctx, "PRAGMA optimize"); err != nil {

@@ -491,7 +491,7 @@ func TestBackup(t *testing.T) {
 	ctx := context.Background()
 	f.accept(t, f.facilityID, patient(0), t0)
 	dest := filepath.Join(t.TempDir(), "copia.db")
-	if err := f.d.Backup(ctx, dest); err != nil {
+	if _, err := f.d.Backup(ctx, dest); err != nil {
 		t.Fatalf("Backup: %v", err)
 	}
 	c, err := sql.Open("sqlite", "file:"+dest+"?_pragma=query_only(ON)")
@@ -529,7 +529,7 @@ func TestBackup(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(filepath.Dir(dest), "esiste.db"), []byte("not a database"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.d.Backup(ctx, filepath.Join(filepath.Dir(dest), "esiste.db")); err == nil {
+	if _, err := f.d.Backup(ctx, filepath.Join(filepath.Dir(dest), "esiste.db")); err == nil {
 		t.Error("Backup over an existing non-empty file succeeded, want an error")
 	}
 }
@@ -578,7 +578,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 				t.Errorf("database not at %q: %v", path, err)
 			}
 			strays("after Open")
-			if err := d.Backup(ctx, filepath.Join(dir, "copia.db")); err != nil {
+			if _, err := d.Backup(ctx, filepath.Join(dir, "copia.db")); err != nil {
 				t.Fatalf("Backup: %v", err)
 			}
 			strays("after Backup")
@@ -644,7 +644,7 @@ func TestNewDatabaseIsPrivate(t *testing.T) {
 func TestBackupIsPrivate(t *testing.T) {
 	f := newFixture(t)
 	dest := filepath.Join(t.TempDir(), "copy.db")
-	if err := f.d.Backup(context.Background(), dest); err != nil {
+	if _, err := f.d.Backup(context.Background(), dest); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(dest); err != nil || st.Mode().Perm() != 0o600 {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"errors"
 	"fmt"
 )
@@ -16,6 +17,9 @@ func (d *DB) CheckKey(ctx context.Context, check []byte) error {
 	var stored []byte
 	err := d.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored)
 	if errors.Is(mapErr(err), ErrNotFound) {
+		if err := d.keyOpensReports(ctx); err != nil {
+			return err
+		}
 		if _, err := d.w.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('key_check', ?)`, check); err != nil {
 			return fmt.Errorf("store key check: %w", err)
 		}
@@ -41,4 +45,26 @@ func (d *DB) NeedsKey(ctx context.Context) (bool, error) {
 		return n > 0, fmt.Errorf("count keyed rows: %w", err)
 	}
 	return n > 0, nil
+}
+
+// keyOpensReports checks the sealer's key on one stored report, the only
+// proof of the key a database without a key check holds (one from before
+// the check, or whose check row was removed): storing the check of a wrong
+// key would lock the right one out for good.
+func (d *DB) keyOpensReports(ctx context.Context) error {
+	var id int64
+	err := d.r.QueryRowContext(ctx, `SELECT document_id FROM document_chunks WHERE seq = 0 LIMIT 1`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check key: %w", err)
+	}
+	if d.sealer == nil {
+		return fmt.Errorf("check key: %w", errNoSealer)
+	}
+	if _, err := d.OpenDocument(ctx, id); err != nil {
+		return fmt.Errorf("check key: it does not open report %d (%v): %w", id, err, ErrWrongKey)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -213,4 +214,30 @@ func (d *DB) SchemaVersion(ctx context.Context) (applied, latest int, err error)
 		applied = max(applied, v)
 	}
 	return applied, latest, nil
+}
+
+// HasSchema reports whether the file at path holds an fse schema (at least
+// one applied migration), without creating, migrating or changing it. A
+// missing file has none.
+func HasSchema(ctx context.Context, path string) (bool, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	c, err := sql.Open("sqlite", uriPath(path)+"?_pragma=query_only(ON)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return false, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer c.Close()
+	var n int
+	err = c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	return n > 0, nil
 }
