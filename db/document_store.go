@@ -189,7 +189,17 @@ func (d *DB) OpenDocument(ctx context.Context, docID int64) (io.Reader, error) {
 	if d.sealer == nil {
 		return nil, errNoSealer
 	}
-	r, err := d.sealer.Open(&chunkReader{ctx: ctx, db: d, id: docID}, docID)
+	// The first chunk is read before the header is parsed: a report deleted
+	// since the caller looked it up is ErrNotFound (a 404), not a broken
+	// ciphertext.
+	cr := &chunkReader{ctx: ctx, db: d, id: docID}
+	if err := cr.next(); err != nil {
+		return nil, fmt.Errorf("open document %d: %w", docID, err)
+	}
+	if cr.eof {
+		return nil, fmt.Errorf("open document %d: %w", docID, ErrNotFound)
+	}
+	r, err := d.sealer.Open(cr, docID)
 	if err != nil {
 		return nil, fmt.Errorf("open document %d: %w", docID, err)
 	}
@@ -283,6 +293,24 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// ErrDeletedWhileRead means a report was deleted (expired, withdrawn, by
+// the patient) while it was being read: the rest of its chunks are gone.
+var ErrDeletedWhileRead = fmt.Errorf("report deleted while it was read: %w", ErrNotFound)
+
+// stillThere tells the end of a report from its deletion mid-read: after
+// the last chunk the document row must still exist.
+func (r *chunkReader) stillThere() error {
+	if r.seq == 0 {
+		return nil // OpenDocument's check: nothing was read yet
+	}
+	var one int
+	err := r.db.r.QueryRowContext(r.ctx, `SELECT 1 FROM documents WHERE id = ?`, r.id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrDeletedWhileRead
+	}
+	return err
+}
+
 // next loads the next chunk into the reused buffer. RawBytes avoids the
 // copy database/sql would otherwise make of every 64 KiB row.
 func (r *chunkReader) next() error {
@@ -292,8 +320,11 @@ func (r *chunkReader) next() error {
 	}
 	defer rows.Close()
 	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		r.eof = true
-		return rows.Err()
+		return r.stillThere()
 	}
 	var raw sql.RawBytes
 	if err := rows.Scan(&raw); err != nil {

@@ -226,3 +226,45 @@ func TestDeleteExpiredDocumentsInBatches(t *testing.T) {
 	}
 
 }
+
+// TestReportDeletedBeforeOrWhileReadIsNotFound: a download racing a
+// deletion (expiry, withdrawal, the patient) gets ErrNotFound, never a
+// broken-ciphertext error: before the first byte it becomes the usual 404,
+// after it ErrDeletedWhileRead tells the cut stream from a corrupted one.
+func TestReportDeletedBeforeOrWhileReadIsNotFound(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	store := func() int64 {
+		content := make([]byte, 3*db.ChunkSize)
+		rand.Read(content)
+		dr, err := f.d.StoreDocument(ctx, v.ID, "Referto", bytes.NewReader(content), f.desk, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dr.ID
+	}
+
+	before := store()
+	if err := f.d.WithdrawDocument(ctx, before, f.desk, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.d.OpenDocument(ctx, before); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("OpenDocument of a deleted report = %v, want ErrNotFound", err)
+	}
+
+	during := store()
+	r, err := f.d.OpenDocument(ctx, during)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.d.WithdrawDocument(ctx, during, f.desk, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(r); !errors.Is(err, db.ErrDeletedWhileRead) || !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("reading on after the deletion = %v, want ErrDeletedWhileRead", err)
+	}
+}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,7 +38,12 @@ func (h *Handler) streamDocument(c echo.Context, doc db.Document, disposition st
 	hd.Set("Content-Length", strconv.FormatInt(doc.Size, 10))
 	c.Response().WriteHeader(http.StatusOK)
 	if err := copyDocument(c.Response(), plain); err != nil {
-		h.Log.Error("stream document", "document", doc.ID, "err", err)
+		if errors.Is(err, db.ErrDeletedWhileRead) {
+			// Expired, withdrawn or deleted meanwhile: the cut is right.
+			h.Log.Info("stream document: deleted during the download", "document", doc.ID)
+		} else {
+			h.Log.Error("stream document", "document", doc.ID, "err", err)
+		}
 		panic(http.ErrAbortHandler)
 	}
 	return nil
