@@ -193,7 +193,7 @@ func TestAuthLockout(t *testing.T) {
 		}
 
 		// A restart: a new handler stack on the same database.
-		hasher, err := password.NewHasher(password.Params, 4)
+		hasher, err := password.NewHasher(testHashParams, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,8 +297,8 @@ func TestAuthPasswordRehash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(st.PasswordHash, "m=19456,t=2,p=1") {
-		t.Errorf("hash after login: got %q, want current params m=19456,t=2,p=1", st.PasswordHash)
+	if !strings.Contains(st.PasswordHash, "m=1024,t=1,p=1") {
+		t.Errorf("hash after login: got %q, want the hasher's params m=1024,t=1,p=1", st.PasswordHash)
 	}
 	if st.PasswordHash == weak {
 		t.Error("hash not replaced")

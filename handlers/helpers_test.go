@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/alexedwards/argon2id"
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
@@ -87,12 +88,18 @@ func newApp(t testing.TB) *app {
 	return newAppWith(t, func(*handlers.Config) {})
 }
 
+// testHashParams are argon2id parameters far cheaper than production's:
+// the handlers' tests hash hundreds of passwords, and under the race
+// detector a production hash takes about a second. What the parameters are
+// is the password package's to test (TestHashAndVerify pins OWASP's).
+var testHashParams = &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
 func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 	t.Helper()
 	ctx := context.Background()
 	d := testkit.OpenDB(t)
 	keys := testkit.Keys(t)
-	hasher, err := password.NewHasher(password.Params, 4)
+	hasher, err := password.NewHasher(testHashParams, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
