@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fse/db"
+	"fse/internal/lowprio"
 	"fse/internal/sealbox"
 )
 
@@ -35,7 +36,9 @@ func cmdBackup(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
-	info, err := d.Backup(ctx, dest)
+	// Bulk work beside a running server: the copy reads the whole file.
+	var info db.CopyInfo
+	lowprio.Run(func() { info, err = d.Backup(ctx, dest) })
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ import (
 
 // sectionNames in the order they run: the purge consumes its database and
 // is the longest, so it runs last.
-var sectionNames = []string{"startup", "dossier", "download", "memory", "upload", "login", "purge"}
+var sectionNames = []string{"startup", "dossier", "download", "memory", "upload", "login", "backup", "purge"}
 
 // config is the command line.
 type config struct {
@@ -215,7 +215,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	// deadlocks (work in progress) fails the run instead of hanging it.
 	seedCtx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	if err := b.seed.prepare(seedCtx, slices.Contains(sections, "purge")); err != nil {
+	if err := b.seed.prepare(seedCtx, slices.Contains(sections, "purge") || slices.Contains(sections, "backup")); err != nil {
 		return err
 	}
 	b.res.took["seeding"] = time.Since(t)
@@ -239,7 +239,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 
 	funcs := map[string]func(context.Context) error{
 		"startup": b.runStartup, "dossier": b.runDossier, "download": b.runDownload, "memory": b.runMemory,
-		"upload": b.runUpload, "login": b.runLogin, "purge": b.runPurge,
+		"upload": b.runUpload, "login": b.runLogin, "backup": b.runBackup, "purge": b.runPurge,
 	}
 	var failed []string
 	for _, name := range sectionNames {

@@ -16,6 +16,7 @@ type results struct {
 	download, files *downloadResult
 	memory          *memoryResult
 	purge           *purgeResult
+	backup          *backupResult
 	login           *loginResult
 	startup         *startupResult
 	upload          *uploadResult
@@ -168,6 +169,10 @@ func (r results) print(w io.Writer, b *bench) {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(r[:], " | "))
 	}
 	fmt.Fprintln(w)
+	if r.backup != nil {
+		r.backup.print(w)
+		fmt.Fprintln(w)
+	}
 	pin := "server and load generator NOT pinned"
 	if b.pin.on {
 		pin = fmt.Sprintf("server (and the expire job, and the references) on CPU %s, load generator on CPU %s (taskset)",

@@ -22,6 +22,7 @@ var ErrCheckpointBusy = errors.New("wal checkpoint busy: a reader or writer held
 const (
 	checkpointBusyTimeout = 200 * time.Millisecond
 	walCopyBackFrames     = 1000
+	truncateRetry         = 10 * time.Second
 	// ErasureDeadline is the bound the README states: deleted pages are
 	// gone from the WAL file within this long of the deletion, unless a
 	// reader holds an old snapshot for longer (then it is logged).
@@ -114,17 +115,19 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 
 // copyBack copies what it can of the WAL into the database without waiting
 // for anyone (PASSIVE), so the WAL does not grow while nothing is deleted.
-func (d *DB) copyBack(ctx context.Context) (frames int, err error) {
+// It returns the WAL's frames and how many of them are now in the database:
+// fewer means a reader still uses an older snapshot.
+func (d *DB) copyBack(ctx context.Context) (frames, copied int, err error) {
 	c, err := d.checkpointConn()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var busy, done int
-	err = c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
+	var busy int
+	err = c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
 	if isBusy(err) {
-		return frames, nil
+		return frames, 0, nil
 	}
-	return frames, err
+	return frames, copied, err
 }
 
 func isBusy(err error) bool {
@@ -152,7 +155,7 @@ func (d *DB) RunCheckpointer(ctx context.Context, every time.Duration, backgroun
 	defer d.w.ExecContext(context.WithoutCancel(ctx), "PRAGMA wal_autocheckpoint = 1000")
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	warned := time.Time{}
+	warned, tried := time.Time{}, time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -161,21 +164,30 @@ func (d *DB) RunCheckpointer(ctx context.Context, every time.Duration, backgroun
 		case <-tick.C:
 		case <-d.deleted.signal:
 		}
+		var frames, copied int
+		var err error
+		background(func() { frames, copied, err = d.copyBack(ctx) })
+		if err != nil {
+			log.Warn("checkpointer: copy back", "err", err)
+			continue
+		}
 		since := d.deleted.pending()
 		if since.IsZero() {
-			var frames int
-			var err error
-			background(func() { frames, err = d.copyBack(ctx) })
-			if err != nil {
-				log.Warn("checkpointer: copy back", "err", err)
-			} else if frames > 64*walCopyBackFrames {
+			if frames > 64*walCopyBackFrames {
 				// A large WAL is cut back even without a deletion.
 				background(func() { d.Checkpoint(ctx) })
 			}
 			continue
 		}
-		var err error
-		background(func() { err = d.Checkpoint(ctx) })
+		// Truncating waits for the writer and for readers of older
+		// snapshots, and keeps writers out meanwhile: try it when the copy
+		// shows no reader is behind (a backup's long read, say), and in any
+		// case every truncateRetry, lest steady writes keep the two apart.
+		err = ErrCheckpointBusy
+		if copied == frames || time.Since(tried) >= truncateRetry {
+			tried = time.Now()
+			background(func() { err = d.Checkpoint(ctx) })
+		}
 		switch {
 		case err == nil:
 			log.Info("deleted data erased from the WAL", "after_ms", time.Since(since).Milliseconds())

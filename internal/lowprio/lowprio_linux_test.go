@@ -27,10 +27,15 @@ func TestRunUsesALowPriorityThreadAndASpareP(t *testing.T) {
 	before := niceness(t)
 	procs := runtime.GOMAXPROCS(0)
 	var inside, procsInside int
+	var ioprio uintptr
 	Run(func() {
+		ioprio, _, _ = unix.Syscall(unix.SYS_IOPRIO_GET, 1, uintptr(unix.Gettid()), 0)
 		inside = niceness(t)
 		procsInside = runtime.GOMAXPROCS(0)
 	})
+	if ioprio != ioprioBestEffortLowest {
+		t.Errorf("I/O priority of the thread fn ran on = %#x, want %#x", ioprio, ioprioBestEffortLowest)
+	}
 	if inside != 19 {
 		t.Errorf("nice value of the thread fn ran on = %d, want 19", inside)
 	}
