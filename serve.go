@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 
 	"fse/db"
 	"fse/handlers"
+	"fse/internal/health"
 	"fse/internal/intake"
 	"fse/internal/lowprio"
 	"fse/internal/notify"
@@ -49,7 +51,7 @@ func (b *byteSize) Set(s string) error {
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
 		return errors.New("want a positive size such as 20MiB")
 	}
 	*b = byteSize(n * mult)
@@ -87,6 +89,7 @@ type serverConfig struct {
 	addr, dbPath, keyFile, baseURL string
 	retentionDays                  int
 	uploadLimit                    byteSize
+	minFreeSpace                   byteSize
 	trustedProxies                 cidrList
 	syncFull                       bool
 	requireLoginOTP                bool
@@ -163,6 +166,7 @@ func (c serverConfig) handlerConfig() handlers.Config {
 	hc := handlers.Config{
 		BaseURL: strings.TrimRight(c.baseURL, "/"), RetentionDays: c.retentionDays,
 		UploadLimit: int64(c.uploadLimit), TrustedProxies: c.trustedProxies, RequireLoginOTP: c.requireLoginOTP,
+		MinFreeSpace: int64(c.minFreeSpace),
 		Settings: []views.Setting{
 			{Name: "Indirizzo del portale", Value: c.baseURL, Note: "stampato sui moduli e nelle notifiche (--base-url)"},
 			{Name: "Permanenza online dei referti", Value: strconv.Itoa(c.retentionDays) + " giorni", Note: "--retention-days"},
@@ -175,6 +179,8 @@ func (c serverConfig) handlerConfig() handlers.Config {
 			{Name: "Cartella condivisa dei referti", Value: orOff(c.intake.importDir), Note: "--import-dir, come integrazione «" + c.intake.importIntegration + "»"},
 			{Name: "Richieste al secondo per integrazione", Value: strconv.FormatFloat(c.intake.apiRate, 'f', -1, 64), Note: "--api-rate"},
 			{Name: "Database", Value: c.dbPath, Note: "--db"},
+			{Name: "Spazio libero minimo sul disco del database", Value: c.minFreeSpace.String(),
+				Note: "--min-free-space: sotto questa soglia /healthz risponde «degraded»; sotto il doppio qui compare un avviso"},
 			{Name: "Scrittura sicura (synchronous=FULL)", Value: yesNo(c.syncFull), Note: "--sync-full: un referto confermato sopravvive a un'interruzione di corrente"},
 			{Name: "File della chiave", Value: c.keyFile, Note: "--key-file: va salvato a parte, non nei backup del database"},
 		},
@@ -224,6 +230,7 @@ func defaultKeyFile(dbPath string) string {
 func cmdServe(ctx context.Context, args []string, e env) error {
 	var c serverConfig
 	c.uploadLimit = 20 << 20
+	c.minFreeSpace = 1 << 30
 	fs := newFlags("serve", "serve [flags]", e)
 	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
 	fs.StringVar(&c.dbPath, "db", "fse.db", "SQLite database file (created and migrated if missing)")
@@ -231,6 +238,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&c.baseURL, "base-url", "http://localhost:8080", "public address of the portal, printed on slips and notifications")
 	fs.IntVar(&c.retentionDays, "retention-days", 60, "days a published report stays online (the Garante's guideline is at most 45)")
 	fs.Var(&c.uploadLimit, "upload-limit", "largest accepted report PDF (e.g. 20MiB)")
+	fs.Var(&c.minFreeSpace, "min-free-space", "free space on the database's disk below which /healthz reports degraded (admins are warned below twice it)")
 	fs.Var(&c.trustedProxies, "trusted-proxy", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted")
 	fs.BoolVar(&c.syncFull, "sync-full", true, "use synchronous=FULL: an acknowledged upload survives a power loss (false trades that for write speed)")
 	fs.BoolVar(&c.requireLoginOTP, "require-login-otp", false, "require an SMS code at every patient login, for every account")
@@ -354,8 +362,11 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	hc.APIRatePerSecond = c.intake.apiRate
 	// One intake for the four doors: the API, FHIR, MLLP and the hot folder.
 	svc := &intake.Service{DB: d, Keys: keys, BaseURL: hc.BaseURL, Retention: hc.Retention(), UploadLimit: hc.UploadLimit, Now: now}
+	// One watch on the database's disk and writes: /healthz, the admins'
+	// banner and the log (at start-up, then hourly while it runs low).
+	mon := &health.Monitor{Path: d.Path, MinFree: uint64(hc.MinFreeSpace), ProbeWrite: d.ProbeWrite, Now: now, Log: e.log}
 	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: senders.SMS, Email: senders.Email,
-		Intake: svc}
+		Intake: svc, Health: mon}
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handlers.New(h),
@@ -371,6 +382,10 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	ckDone := make(chan struct{})
 	go func() { d.RunCheckpointer(ckCtx, time.Second, lowprio.Run, e.log); close(ckDone) }()
 	defer func() { stopCheckpointer(); <-ckDone }()
+	diskCtx, stopDiskWatch := context.WithCancel(context.Background())
+	diskDone := make(chan struct{})
+	go func() { mon.Watch(diskCtx, time.Minute); close(diskDone) }()
+	defer func() { stopDiskWatch(); <-diskDone }()
 	sched, err := jobs.Start(context.Background(), jobs.All(d, now, e.log, senders), e.log)
 	if err != nil {
 		return err

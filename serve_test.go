@@ -87,6 +87,7 @@ func TestByteSizeFlag(t *testing.T) {
 		{"-5MiB", 0, false},
 		{"", 0, false},
 		{"MiB", 0, false},
+		{"9000000000GiB", 0, false}, // beyond int64
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -220,6 +221,31 @@ func TestServe(t *testing.T) {
 	}
 	if logs := s2.stderr.String(); strings.Contains(logs, "created a new master key file") || strings.Contains(logs, "Garante") {
 		t.Errorf("second start (retention 30, existing key) logged:\n%s", logs)
+	}
+}
+
+func TestServeReportsALowDiskAtStartAndOnHealthz(t *testing.T) {
+	dir := t.TempDir()
+	// More than any test machine's disk holds: the real disk is below it.
+	s, code, ok := startCmd(t, []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "s.db"),
+		"--base-url", "https://referti.example.it", "--retention-days", "45"}, map[string]string{"FSE_MIN_FREE_SPACE": "1000000GiB"})
+	if !ok {
+		t.Fatalf("serve exited with %d before listening; stderr %q", code, s.stderr.String())
+	}
+	status, body := get(t, "http://"+s.addr+"/healthz")
+	var health struct {
+		Status   string   `json:"status"`
+		Problems []string `json:"problems"`
+	}
+	if err := json.Unmarshal(body, &health); err != nil || status != http.StatusServiceUnavailable || health.Status != "degraded" ||
+		len(health.Problems) != 1 || !strings.Contains(health.Problems[0], "below the minimum") {
+		t.Errorf("GET /healthz = %d %s, want 503 degraded by the free space", status, body)
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit = %d", code)
+	}
+	if logs := s.stderr.String(); !strings.Contains(logs, "free space on the database's disk is below the minimum") {
+		t.Errorf("the start-up log does not warn of the disk:\n%s", logs)
 	}
 }
 

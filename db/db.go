@@ -55,6 +55,8 @@ type DB struct {
 	// deleted tells the background checkpointer a deletion happened.
 	ck      *sql.DB
 	deleted deletions
+	// undiscarded are the drafts of failed uploads not yet removed.
+	undiscarded pendingDiscards
 	// Path is the database file.
 	Path string
 }

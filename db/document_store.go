@@ -168,19 +168,6 @@ func (d *DB) CompleteDrafts(ctx context.Context, drafts []Draft, by Actor, now t
 	return nil
 }
 
-// DiscardDrafts removes drafts whose submission failed, with their chunks.
-// A failure is returned but leaves nothing visible: the expire job removes
-// drafts abandoned for an hour.
-func (d *DB) DiscardDrafts(ctx context.Context, drafts []Draft) error {
-	var errs []error
-	for _, dr := range drafts {
-		if _, err := d.w.ExecContext(ctx, `DELETE FROM documents WHERE id = ? AND complete = 0`, dr.ID); err != nil {
-			errs = append(errs, fmt.Errorf("discard draft %d: %w", dr.ID, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // OpenDocument returns the plaintext of a stored document as a stream,
 // decrypted chunk by chunk. The header is checked before it returns; a
 // later Read error means tampered or missing data, and whatever was already

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrWrongKey means the key file is not the one this database was written with.
@@ -65,6 +66,20 @@ func (d *DB) keyOpensReports(ctx context.Context) error {
 	}
 	if _, err := d.OpenDocument(ctx, id); err != nil {
 		return fmt.Errorf("check key: it does not open report %d (%v): %w", id, err, ErrWrongKey)
+	}
+	return nil
+}
+
+// ProbeWrite commits one small write, so the health check can tell a
+// database that still answers from one that can still store a session or
+// an audit row: with the disk full, reads go on while every commit fails.
+// It records when the last probe got through, in the meta row
+// 'write_probe'.
+func (d *DB) ProbeWrite(ctx context.Context, now time.Time) error {
+	_, err := d.w.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('write_probe', ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, now.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("write probe: %w", err)
 	}
 	return nil
 }

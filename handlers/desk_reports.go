@@ -49,7 +49,7 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 	var titles []string
 	refuse := func(err error) error {
 		if derr := h.DB.DiscardDrafts(context.WithoutCancel(ctx), drafts); derr != nil {
-			h.Log.Error("discard drafts", "err", derr)
+			h.Log.Error("discard the drafts of a refused upload: the expire job retries them", "err", derr)
 		}
 		return h.uploadRefused(c, visitID, titles, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"fse/db"
+	"fse/internal/health"
 	"fse/internal/intake"
 	"fse/internal/notify"
 	"fse/internal/password"
@@ -49,6 +50,13 @@ type Config struct {
 	// APIRatePerSecond is each integration token's request rate (burst
 	// twice that); 0 means 20.
 	APIRatePerSecond float64
+	// MinFreeSpace is the free space on the database's disk below which
+	// /healthz reports degraded; below twice it admins see a warning on
+	// every page. 0 turns the disk check off.
+	MinFreeSpace int64
+	// FreeSpace reads the free bytes of the disk holding a path; nil is
+	// the real disk's (diskspace.Free).
+	FreeSpace func(path string) (uint64, error)
 }
 
 // Retention is the configured report retention.
@@ -72,6 +80,10 @@ type Handler struct {
 	// Intake receives what the clinic's systems deliver; New builds one
 	// from the fields above when main does not share its own.
 	Intake *intake.Service
+	// Health checks the database's writes and disk for /healthz and the
+	// admin pages; New builds one from Config when main does not share
+	// the one it watches the disk with.
+	Health *health.Monitor
 
 	staffSessions   *scs.SessionManager
 	patientSessions *scs.SessionManager
@@ -95,6 +107,10 @@ func New(h *Handler) *echo.Echo {
 	if h.Intake == nil {
 		h.Intake = &intake.Service{DB: h.DB, Keys: h.Keys, BaseURL: h.Config.BaseURL, Retention: h.Config.Retention(),
 			UploadLimit: h.Config.UploadLimit, Now: h.Now}
+	}
+	if h.Health == nil {
+		h.Health = &health.Monitor{Path: h.DB.Path, MinFree: uint64(max(h.Config.MinFreeSpace, 0)), FreeSpace: h.Config.FreeSpace,
+			ProbeWrite: h.DB.ProbeWrite, Now: h.Now, Log: h.Log}
 	}
 	if h.Config.APIRatePerSecond <= 0 {
 		h.Config.APIRatePerSecond = 20
@@ -388,14 +404,4 @@ func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 		opts = append(opts, echo.TrustIPRange(n))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
-}
-
-func (h *Handler) healthz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-	defer cancel()
-	if err := h.DB.Ping(ctx); err != nil {
-		h.Log.Error("healthz", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }

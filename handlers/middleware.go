@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -124,11 +125,26 @@ func staffActor(c echo.Context) db.Actor {
 
 // chrome builds the staff page frame, consuming the pending flash message.
 func (h *Handler) chrome(c echo.Context, title string) views.Chrome {
-	return views.Chrome{
+	ch := views.Chrome{
 		Title: title,
 		Staff: currentStaff(c),
 		Flash: h.staffSessions.PopString(c.Request().Context(), "flash"),
 	}
+	if ch.IsAdmin() {
+		ch.LowDisk = h.lowDisk()
+	}
+	return ch
+}
+
+// lowDisk is the warning admins see on every page while the database's
+// disk runs low; nil while there is room (or it cannot be read: the
+// monitor's log says so).
+func (h *Handler) lowDisk() *views.LowDisk {
+	s, err := h.Health.Space()
+	if err != nil || !s.Low() {
+		return nil
+	}
+	return &views.LowDisk{Free: int64(min(s.Free, math.MaxInt64)), Min: int64(s.Min), BelowMin: s.TooLow()}
 }
 
 func (h *Handler) flash(c echo.Context, msg string) {

@@ -45,7 +45,8 @@ type Scheduled struct {
 }
 
 // Expire removes everything whose time is up: published reports past
-// expires_at (rows and ciphertext), abandoned upload drafts, expired
+// expires_at (rows and ciphertext), abandoned upload drafts, drafts of
+// uploads whose discard failed (a full disk) whatever their age, expired
 // activation codes and sessions. The server's checkpointer then truncates
 // the WAL, so no copy of a deleted page outlives the deletion for long.
 type Expire struct {
@@ -60,6 +61,13 @@ func (Expire) Background() bool { return true }
 // RunOnce implements Job.
 func (j Expire) RunOnce(ctx context.Context) error {
 	now := j.Now().UTC()
+	// Drafts a full disk kept from being discarded go first, at the first
+	// run after it, not an hour later. A failure here is the disk still
+	// full: the rest of the run says so too, or gets through.
+	failed, left, err := j.DB.RetryDiscards(ctx)
+	if err != nil {
+		j.Log.Warn("expire: drafts of failed uploads not yet discarded", "drafts", left, "err", err)
+	}
 	docs, drafts, err := j.DB.DeleteExpiredDocuments(ctx, now)
 	if err != nil {
 		return fmt.Errorf("expire documents: %w", err)
@@ -83,7 +91,7 @@ func (j Expire) RunOnce(ctx context.Context) error {
 	}
 	// The background checkpointer erases the deleted pages from the WAL.
 	j.DB.NoteDeletion()
-	j.Log.Info("expire", "documents", docs, "drafts", drafts, "codes", codes, "sessions", sessions, "sms_codes", otps)
+	j.Log.Info("expire", "documents", docs, "drafts", drafts, "failed_uploads", failed, "codes", codes, "sessions", sessions, "sms_codes", otps)
 	return nil
 }
 

@@ -48,6 +48,8 @@ func Phone(e164 string) string { return phone.Display(e164) }
 // Size formats a byte count for people.
 func Size(n int64) string {
 	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 	case n >= 1<<10:
@@ -65,10 +67,21 @@ type Chrome struct {
 	Flash string
 	// Error is a page-level error message.
 	Error string
+	// LowDisk, set on admins' pages only, says the database's disk is
+	// running out of room.
+	LowDisk *LowDisk
 }
 
 // IsAdmin reports whether the logged-in member is an admin.
 func (c Chrome) IsAdmin() bool { return c.Staff != nil && c.Staff.Role == db.RoleAdmin }
+
+// LowDisk is the room left on the database's disk once it is below twice
+// the minimum (--min-free-space).
+type LowDisk struct {
+	Free, Min int64
+	// BelowMin: the portal reports itself degraded and writes may fail.
+	BelowMin bool
+}
 
 // Form carries submitted values and per-field error messages back to a form.
 type Form struct {

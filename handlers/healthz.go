@@ -1,0 +1,31 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// healthStatus is the body of /healthz: "ok"; "degraded" with the
+// problems, while the database answers but cannot write or its disk is
+// nearly full (every logged-in page would fail); "unavailable" when the
+// database does not answer.
+type healthStatus struct {
+	Status   string   `json:"status"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+func (h *Handler) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
+	defer cancel()
+	if err := h.DB.Ping(ctx); err != nil {
+		h.Log.Error("healthz", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, healthStatus{Status: "unavailable"})
+	}
+	if st := h.Health.Check(ctx); !st.OK() {
+		return c.JSON(http.StatusServiceUnavailable, healthStatus{Status: "degraded", Problems: st.Problems})
+	}
+	return c.JSON(http.StatusOK, healthStatus{Status: "ok"})
+}
