@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	_ "embed"
 	"errors"
@@ -86,8 +85,10 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	// The demo prints SMS and emails on the console, so a person trying it
 	// can read the registration code.
 	console := jobs.Senders{SMS: notify.Console{W: e.stdout, Channel: "SMS"}, Email: notify.Console{W: e.stdout, Channel: "EMAIL"}}
+	// Staff log in with the password alone, so the demo needs no
+	// authenticator app; the banner says production asks for one.
 	c := serverConfig{addr: addr, dbPath: path, keyFile: "(demo key, built in)", baseURL: "http://127.0.0.1:" + port,
-		retentionDays: 60, uploadLimit: 20 << 20, built: &console}
+		retentionDays: 60, uploadLimit: 20 << 20, built: &console, staffMFA: db.StaffMFAOff}
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -95,7 +96,8 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(w, "\nfse demo: fictional data in a temporary copy of fse.db.example (%s), deleted on exit.\n\n", dir)
 	fmt.Fprintf(w, "  Front desk:   %s/desk/login\n", c.baseURL)
 	fmt.Fprintf(w, "    admin        user %-10s password %s\n", demo.AdminUser, demo.AdminPassword)
-	fmt.Fprintf(w, "    reception    user %-10s password %s\n\n", demo.ReceptionUser, demo.ReceptionPassword)
+	fmt.Fprintf(w, "    reception    user %-10s password %s\n", demo.ReceptionUser, demo.ReceptionPassword)
+	fmt.Fprintf(w, "    (password only in the demo: fse serve asks staff for an authenticator app's code too, --staff-mfa required)\n\n")
 	fmt.Fprintf(w, "  Patients:     %s/\n", c.baseURL)
 	for _, p := range demo.Patients {
 		if p.HasAccount {
@@ -177,68 +179,8 @@ func printMigrations(ctx context.Context, path string, e env) error {
 	return nil
 }
 
-func cmdStaff(ctx context.Context, args []string, e env) error {
-	if len(args) > 0 && isHelp(args[0]) {
-		fmt.Fprintln(e.stderr, "Usage: fse staff add --username U --role admin|reception --password-stdin [--name N] [--db FILE]\n\nRun 'fse staff add --help' for the flags.")
-		return flag.ErrHelp
-	}
-	if len(args) == 0 || args[0] != "add" {
-		return usagef("want: fse staff add --username U --role admin|reception --password-stdin")
-	}
-	fs := newFlags("staff add", "staff add --username U --role admin|reception --password-stdin [--db FILE]", e)
-	path := dbFlag(fs)
-	var username, role, name string
-	var fromStdin bool
-	fs.StringVar(&username, "username", "", "login name (letters, digits, . _ -)")
-	fs.StringVar(&role, "role", "", "admin or reception")
-	fs.StringVar(&name, "name", "", "full name shown in the staff list")
-	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
-	if err := parseFlags(fs, args[1:], e); err != nil {
-		return err
-	}
-	switch {
-	case !db.ValidUsername(username):
-		return usagef("--username must be 2-40 letters, digits, '.', '_' or '-', got %q", username)
-	case role != db.RoleAdmin && role != db.RoleReception:
-		return usagef("--role must be admin or reception, got %q", role)
-	case !fromStdin:
-		return usagef("--password-stdin is required: passwords are never taken from the command line")
-	}
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && line == "" {
-		return usagef("no password on standard input")
-	}
-	pw := strings.TrimRight(line, "\r\n")
-	if len([]rune(pw)) < db.MinStaffPasswordLen {
-		return usagef("the password must be at least %d characters", db.MinStaffPasswordLen)
-	}
-	d, err := db.Open(ctx, *path, db.Options{})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	hasher, err := newHasher()
-	if err != nil {
-		return err
-	}
-	hash, err := hasher.Hash(ctx, pw)
-	if err != nil {
-		return err
-	}
-	id, err := d.CreateStaff(ctx, db.Staff{Username: username, DisplayName: name, Role: role, PasswordHash: hash},
-		db.Actor{Kind: "cli", Name: "fse staff add"}, time.Now())
-	if errors.Is(err, db.ErrConflict) {
-		return fmt.Errorf("a staff member called %q already exists", username)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "staff member %q (%s) created with id %d\n", username, role, id)
-	return nil
-}
-
 func cmdJobs(ctx context.Context, args []string, e env) error {
-	const usage = "jobs run NAME [--db FILE]  (jobs: expire, deliver, optimize)"
+	const usage = "jobs run NAME [--db FILE]  (jobs: expire, deliver, optimize, majority, remind)"
 	if len(args) > 0 && isHelp(args[0]) || len(args) > 1 && isHelp(args[1]) {
 		fmt.Fprintln(e.stderr, "Usage: fse "+usage)
 		return flag.ErrHelp
@@ -250,7 +192,12 @@ func cmdJobs(ctx context.Context, args []string, e env) error {
 	path := dbFlag(fs)
 	var sc senderConfig
 	sc.addFlags(fs)
+	var rc rightsConfig
+	baseURL := rc.addJobFlags(fs)
 	if err := parseFlags(fs, args[2:], e); err != nil {
+		return err
+	}
+	if err := rc.validate(); err != nil {
 		return err
 	}
 	senders, err := sc.build()
@@ -262,7 +209,7 @@ func cmdJobs(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
-	job, err := jobs.Find(jobs.All(d, time.Now, e.log, senders), args[1])
+	job, err := jobs.Find(append(jobs.All(d, time.Now, e.log, senders), jobs.Rights(d, time.Now, e.log, rc.jobs(*baseURL))...), args[1])
 	if err != nil {
 		return usageError{err.Error()}
 	}

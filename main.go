@@ -40,13 +40,15 @@ func commands() []command {
 		{"serve", "run the portal (production)", cmdServe},
 		{"demo", "run the portal on 127.0.0.1:8080 over a fresh copy of fse.db.example", cmdDemo},
 		{"migrate", "create or upgrade the database schema", cmdMigrate},
-		{"staff", "manage staff accounts: staff add --username U --role admin|reception --password-stdin", cmdStaff},
+		{"staff", "manage staff accounts: staff add|set-password|reset-mfa --username U", cmdStaff},
 		{"backup", "write a consistent copy of the database: backup DEST", cmdBackup},
 		{"restore", "put a backup in place of the database (the server stopped): restore BACKUP", cmdRestore},
 		{"jobs", "run a scheduled job now: jobs run NAME", cmdJobs},
 		{"integration", "manage the clinic systems that deliver: integration add|list|revoke", cmdIntegration},
 		{"import", "import a hot folder of report PDFs once: import DIR --integration NAME", cmdImport},
 		{"example-db", "rebuild fse.db.example from code (migrate, seed, VACUUM)", cmdExampleDB},
+		{"doctor", "check a deployment (takes the flags of serve) and print what to fix", cmdDoctor},
+		{"version", "print the version, commit, build date, Go version and schema version", cmdVersion},
 	}
 }
 
@@ -64,6 +66,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func runEnv(ctx context.Context, args []string, e env) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(e.stdout)
 		if len(args) == 0 {

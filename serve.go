@@ -25,7 +25,9 @@ import (
 	"fse/internal/lowprio"
 	"fse/internal/notify"
 	"fse/internal/password"
+	"fse/internal/phone"
 	"fse/internal/sealbox"
+	"fse/internal/smscode"
 	"fse/jobs"
 	"fse/views"
 )
@@ -93,8 +95,14 @@ type serverConfig struct {
 	trustedProxies                 cidrList
 	syncFull                       bool
 	requireLoginOTP                bool
+	staffMFA                       db.StaffMFAPolicy
+	smsCountries                   []string
+	smsDailyLimit                  int
 	senders                        senderConfig
 	intake                         intakeConfig
+	tls                            tlsSettings
+	observe                        observeConfig
+	rights                         rightsConfig
 	// built is set by demo, which prints messages on the console instead.
 	built *jobs.Senders
 }
@@ -163,17 +171,30 @@ func (c serverConfig) validate() error {
 // handlerConfig turns the server configuration into what handlers show
 // and use, with the warnings an admin must see.
 func (c serverConfig) handlerConfig() handlers.Config {
+	// The demo leaves them unset: the defaults.
+	if len(c.smsCountries) == 0 {
+		c.smsCountries = []string{smscode.DefaultCountry}
+	}
+	if c.smsDailyLimit == 0 {
+		c.smsDailyLimit = smscode.DefaultDailyBudget
+	}
 	hc := handlers.Config{
 		BaseURL: strings.TrimRight(c.baseURL, "/"), RetentionDays: c.retentionDays,
 		UploadLimit: int64(c.uploadLimit), TrustedProxies: c.trustedProxies, RequireLoginOTP: c.requireLoginOTP,
-		MinFreeSpace: int64(c.minFreeSpace),
+		MinFreeSpace: int64(c.minFreeSpace), SMSCountries: c.smsCountries, SMSDailyLimit: c.smsDailyLimit,
+		StaffMFA: c.staffMFA,
 		Settings: []views.Setting{
 			{Name: "Indirizzo del portale", Value: c.baseURL, Note: "stampato sui moduli e nelle notifiche (--base-url)"},
 			{Name: "Permanenza online dei referti", Value: strconv.Itoa(c.retentionDays) + " giorni", Note: "--retention-days"},
 			{Name: "Dimensione massima di un PDF", Value: c.uploadLimit.String(), Note: "--upload-limit"},
 			{Name: "Proxy fidati", Value: orNone(c.trustedProxies.String()), Note: "--trusted-proxy"},
 			{Name: "Codice SMS a ogni accesso", Value: yesNo(c.requireLoginOTP), Note: "--require-login-otp (altrimenti a scelta del paziente)"},
+			{Name: "App di autenticazione per il personale", Value: staffMFAText(c.staffMFA), Note: "--staff-mfa required|admins|off"},
 			{Name: "Gateway SMS", Value: configured(c.senders.smsURL != ""), Note: "--sms-url"},
+			{Name: "Paesi a cui si inviano codici SMS", Value: strings.Join(c.smsCountries, ", "),
+				Note: "--sms-countries: ai cellulari di altri paesi non va alcun codice"},
+			{Name: "Codici SMS al giorno", Value: strconv.Itoa(c.smsDailyLimit),
+				Note: "--sms-daily-limit: registrazioni, recuperi della password e nuovi cellulari, in 24 ore; oltre, i codici sono rifiutati"},
 			{Name: "Server email", Value: configured(c.senders.smtpURL != ""), Note: "--smtp-url, --mail-from"},
 			{Name: "HL7 v2 (MLLP)", Value: orOff(c.intake.mllpAddr), Note: "--mllp-addr; numero di accettazione in " + c.intake.mllpField},
 			{Name: "Cartella condivisa dei referti", Value: orOff(c.intake.importDir), Note: "--import-dir, come integrazione «" + c.intake.importIntegration + "»"},
@@ -189,10 +210,27 @@ func (c serverConfig) handlerConfig() handlers.Config {
 		hc.Warnings = append(hc.Warnings, fmt.Sprintf("I referti restano online %d giorni: le linee guida del Garante indicano un massimo di %d giorni.",
 			c.retentionDays, GarantePublicationDays))
 	}
+	switch {
+	case !c.staffMFA.Requires(db.RoleAdmin):
+		hc.Warnings = append(hc.Warnings, "Il personale accede con la sola password (--staff-mfa off): chi la scopre vede i dati di tutti i pazienti.")
+	case !c.staffMFA.Requires(db.RoleReception):
+		hc.Warnings = append(hc.Warnings, "Lo sportello accede con la sola password (--staff-mfa admins): chi la scopre vede i dati di tutti i pazienti.")
+	}
 	if !strings.HasPrefix(c.baseURL, "https://") {
 		hc.Warnings = append(hc.Warnings, "Il portale non è pubblicato in HTTPS: i referti devono viaggiare solo su connessioni cifrate.")
 	}
 	return hc
+}
+
+// staffMFAText says in Italian which staff need an authenticator app.
+func staffMFAText(p db.StaffMFAPolicy) string {
+	switch {
+	case !p.Requires(db.RoleAdmin):
+		return "non obbligatoria"
+	case !p.Requires(db.RoleReception):
+		return "obbligatoria per gli amministratori"
+	}
+	return "obbligatoria per tutti"
 }
 
 func yesNo(b bool) string {
@@ -227,12 +265,14 @@ func defaultKeyFile(dbPath string) string {
 	return strings.TrimSuffix(dbPath, filepath.Ext(dbPath)) + ".key"
 }
 
-func cmdServe(ctx context.Context, args []string, e env) error {
+// serveFlags defines the flags of fse serve on fs, and returns the
+// configuration they fill; fse doctor reads the same flags.
+func serveFlags(fs *flag.FlagSet) *serverConfig {
 	var c serverConfig
 	c.uploadLimit = 20 << 20
 	c.minFreeSpace = 1 << 30
-	fs := newFlags("serve", "serve [flags]", e)
-	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
+	c.smsCountries = []string{smscode.DefaultCountry}
+	fs.StringVar(&c.addr, "addr", "", "listen address (default :8080, or :443 with --tls-domain or --tls-cert)")
 	fs.StringVar(&c.dbPath, "db", "fse.db", "SQLite database file (created and migrated if missing)")
 	fs.StringVar(&c.keyFile, "key-file", "", "master key file for report encryption (default: next to the db, NAME.key)")
 	fs.StringVar(&c.baseURL, "base-url", "http://localhost:8080", "public address of the portal, printed on slips and notifications")
@@ -242,15 +282,45 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	fs.Var(&c.trustedProxies, "trusted-proxy", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted")
 	fs.BoolVar(&c.syncFull, "sync-full", true, "use synchronous=FULL: an acknowledged upload survives a power loss (false trades that for write speed)")
 	fs.BoolVar(&c.requireLoginOTP, "require-login-otp", false, "require an SMS code at every patient login, for every account")
+	c.staffMFA = db.StaffMFARequired
+	fs.Func("staff-mfa", "which staff must log in with an authenticator app: required (everyone, the default), admins or off",
+		func(v string) (err error) {
+			c.staffMFA, err = db.ParseStaffMFAPolicy(v)
+			return err
+		})
+	fs.Func("sms-countries", "comma-separated ISO country codes of the mobiles SMS codes are sent to (default IT)", func(v string) (err error) {
+		c.smsCountries, err = phone.ParseRegions(v)
+		return err
+	})
+	fs.IntVar(&c.smsDailyLimit, "sms-daily-limit", smscode.DefaultDailyBudget,
+		"SMS codes for registrations, password resets and new mobiles sent in 24 hours, all numbers together; past it codes are refused")
 	c.senders.addFlags(fs)
 	c.intake.addFlags(fs)
-	if err := parseFlags(fs, args, e); err != nil {
-		return err
-	}
+	c.rights.addFlags(fs)
+	c.tls.addFlags(fs)
+	c.observe.addFlags(fs)
+	return &c
+}
+
+// settle checks the parsed flags of fse serve and fills what derives
+// from them (defaults, the senders).
+func (c *serverConfig) settle(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments: %v", fs.Args())
 	}
+	if c.smsDailyLimit < 1 {
+		return usagef("--sms-daily-limit must be at least 1, got %d", c.smsDailyLimit)
+	}
 	if err := c.intake.validate(); err != nil {
+		return err
+	}
+	if err := c.rights.validate(); err != nil {
+		return err
+	}
+	if err := c.tls.settle(c); err != nil {
+		return err
+	}
+	if err := c.observe.validate(c.addr); err != nil {
 		return err
 	}
 	if c.keyFile == "" {
@@ -264,6 +334,19 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	c.built = &senders
+	return nil
+}
+
+func cmdServe(ctx context.Context, args []string, e env) error {
+	fs := newFlags("serve", "serve [flags]", e)
+	c := serveFlags(fs)
+	if err := parseFlags(fs, args, e); err != nil {
+		return err
+	}
+	if err := c.settle(fs); err != nil {
+		return err
+	}
+	e.log = c.observe.logger(e.stderr)
 	if c.retentionDays > GarantePublicationDays {
 		e.log.Warn("retention above the Garante's guideline", "retention_days", c.retentionDays, "guideline_days", GarantePublicationDays)
 	}
@@ -275,11 +358,12 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
+	warnExposedFiles(d.Path, e)
 	keys, err := loadOrCreateKeys(ctx, c.keyFile, d, e)
 	if err != nil {
 		return err
 	}
-	return serveUntilSignal(ctx, c, d, keys, e)
+	return serveUntilSignal(ctx, *c, d, keys, e)
 }
 
 // refuseEmptyWithKey stops the server when the key file exists but the
@@ -357,16 +441,28 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	if senders.Email == nil {
 		e.log.Warn("no mail server configured (--smtp-url): email notifications stay queued")
 	}
+	m, stopMetrics, err := startMetrics(ctx, c.observe, d, now, e.log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	codeSenders, noticeSenders := observedSenders(m, senders)
+	d.SetProtectedReports(c.rights.policy())
 	hc := c.handlerConfig()
+	hc.Settings = append(hc.Settings, c.rights.settings()...)
 	hc.SMSConfigured, hc.EmailConfigured = senders.SMS != nil, senders.Email != nil
 	hc.APIRatePerSecond = c.intake.apiRate
+	hc.Version = currentBuild().Version
 	// One intake for the four doors: the API, FHIR, MLLP and the hot folder.
 	svc := &intake.Service{DB: d, Keys: keys, BaseURL: hc.BaseURL, Retention: hc.Retention(), UploadLimit: hc.UploadLimit, Now: now}
 	// One watch on the database's disk and writes: /healthz, the admins'
 	// banner and the log (at start-up, then hourly while it runs low).
 	mon := &health.Monitor{Path: d.Path, MinFree: uint64(hc.MinFreeSpace), ProbeWrite: d.ProbeWrite, Now: now, Log: e.log}
-	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: senders.SMS, Email: senders.Email,
+	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: codeSenders.SMS, Email: codeSenders.Email,
 		Intake: svc, Health: mon}
+	if m != nil {
+		h.Requests = m
+	}
 	srv := &http.Server{
 		Addr:              c.addr,
 		Handler:           handlers.New(h),
@@ -386,7 +482,8 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	diskDone := make(chan struct{})
 	go func() { mon.Watch(diskCtx, time.Minute); close(diskDone) }()
 	defer func() { stopDiskWatch(); <-diskDone }()
-	sched, err := jobs.Start(context.Background(), jobs.All(d, now, e.log, senders), e.log)
+	all := append(jobs.All(d, now, e.log, noticeSenders), jobs.Rights(d, now, e.log, c.rights.jobs(hc.BaseURL))...)
+	sched, err := jobs.Start(context.Background(), observedJobs(m, all), e.log)
 	if err != nil {
 		return err
 	}
@@ -397,6 +494,13 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 		return err
 	}
 	defer stopIntake()
+	// HTTPS (with its redirect listener) or plain HTTP; SIGHUP reloads
+	// the clinic's own certificate.
+	door, err := openFrontDoor(c, e.log)
+	if err != nil {
+		return err
+	}
+	defer door.close(context.Background())
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
@@ -404,8 +508,8 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	e.log.Info("listening", "addr", ln.Addr().String(), "base_url", c.baseURL)
+	go func() { errc <- door.serve(srv, ln) }()
+	e.log.Info("listening", "addr", ln.Addr().String(), "base_url", c.baseURL, "https", door.tlsConf != nil)
 	if e.ready != nil {
 		e.ready(ln.Addr().String())
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"fse/db"
 	"fse/internal/sealbox"
 )
 
@@ -37,6 +38,11 @@ func TestServeBadCommandLine(t *testing.T) {
 		{"bad addr", []string{"serve", "--addr", "localhost"}, nil, []string{"--addr must be host:port"}},
 		{"bad trusted proxy", []string{"serve", "--trusted-proxy", "10.0.0.1"}, nil, []string{"not a CIDR"}},
 		{"stray argument", []string{"serve", "adesso"}, nil, []string{"unexpected arguments"}},
+		{"unknown sms country", []string{"serve", "--sms-countries", "IT,XX"}, nil, []string{"sms-countries", `"XX" is not an ISO 3166-1 country code`}},
+		{"no sms country", []string{"serve", "--sms-countries", ","}, nil, []string{"sms-countries", "at least one country code"}},
+		{"FSE_SMS_COUNTRIES=ITA", []string{"serve"}, map[string]string{"FSE_SMS_COUNTRIES": "ITA"}, []string{"FSE_SMS_COUNTRIES", `"ITA"`}},
+		{"sms daily limit 0", []string{"serve", "--sms-daily-limit", "0"}, nil, []string{"--sms-daily-limit must be at least 1"}},
+		{"FSE_SMS_DAILY_LIMIT=-5", []string{"serve"}, map[string]string{"FSE_SMS_DAILY_LIMIT": "-5"}, []string{"--sms-daily-limit must be at least 1"}},
 		{"FSE_RETENTION_DAYS=abc", []string{"serve"}, map[string]string{"FSE_RETENTION_DAYS": "abc"},
 			[]string{"FSE_RETENTION_DAYS", `"abc"`}},
 		{"FSE_RETENTION_DAYS=0", []string{"serve"}, map[string]string{"FSE_RETENTION_DAYS": "0"}, []string{"--retention-days"}},
@@ -169,9 +175,10 @@ func TestServe(t *testing.T) {
 	if status != http.StatusOK {
 		t.Errorf("GET /healthz = %d, want 200", status)
 	}
-	var health map[string]string
-	if err := json.Unmarshal(body, &health); err != nil || health["status"] != "ok" || len(health) != 1 {
-		t.Errorf(`GET /healthz body = %s, want {"status":"ok"}`, body)
+	var health map[string]any
+	if err := json.Unmarshal(body, &health); err != nil || health["status"] != "ok" || health["version"] != currentBuild().Version ||
+		health["schema"] != float64(db.LatestSchemaVersion()) || len(health) != 3 {
+		t.Errorf(`GET /healthz body = %s, want {"status":"ok","version":%q,"schema":%d}`, body, currentBuild().Version, db.LatestSchemaVersion())
 	}
 	if status, _ := get(t, "http://"+s.addr+"/desk/login"); status != http.StatusOK {
 		t.Errorf("GET /desk/login = %d, want 200", status)

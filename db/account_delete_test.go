@@ -33,7 +33,7 @@ func TestDeleteAccountDeletesReportsNoOtherAccountSees(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newFamily(t, tt.childAccount)
-			got, err := w.d.DeleteAccount(context.Background(), tt.who(w), t0.Add(time.Hour))
+			got, err := w.d.DeleteAccount(context.Background(), tt.who(w), db.Actor{Kind: db.ActorPatient, ID: tt.who(w), IP: "192.0.2.7"}, t0.Add(time.Hour))
 			if err != nil {
 				t.Fatalf("DeleteAccount: %v", err)
 			}
@@ -90,7 +90,7 @@ func TestDeleteAccountRemovesCodesMessagesAndLinksButKeepsTheRegistry(t *testing
 		registryBefore = append(registryBefore, testkit.Count(t, w.d, q))
 	}
 
-	if _, err := w.d.DeleteAccount(ctx, w.parent, t0.Add(time.Hour)); err != nil {
+	if _, err := w.d.DeleteAccount(ctx, w.parent, db.Actor{Kind: db.ActorPatient, ID: w.parent, IP: "192.0.2.7"}, t0.Add(time.Hour)); err != nil {
 		t.Fatalf("DeleteAccount: %v", err)
 	}
 	if _, err := w.d.Account(ctx, w.parent); !errors.Is(err, db.ErrNotFound) {
@@ -130,8 +130,8 @@ func TestDeleteAccountRemovesCodesMessagesAndLinksButKeepsTheRegistry(t *testing
 		t.Fatalf("%d account deletion audit events, want 1", len(ev))
 	}
 	e := ev[0]
-	if e.ObjectType != "account" || e.ObjectID != w.parent || e.Actor.ID != w.parent || e.Actor.IP != "" || e.Actor.Name != "" {
-		t.Errorf("deletion audit = %+v, want account %d, no name, no IP", e, w.parent)
+	if e.ObjectType != "account" || e.ObjectID != w.parent || e.Actor.ID != w.parent || e.Actor.IP != "192.0.2.7" || e.Actor.Name != "" {
+		t.Errorf("deletion audit = %+v, want account %d, the address it was deleted from, no name", e, w.parent)
 	}
 	for _, personal := range []string{mobile(1), email, "Anna", "Bianchi", patient(0).FiscalCode, patient(1).FiscalCode} {
 		if strings.Contains(e.Detail, personal) {
@@ -142,7 +142,7 @@ func TestDeleteAccountRemovesCodesMessagesAndLinksButKeepsTheRegistry(t *testing
 
 func TestDeleteAccountOfAMissingAccountIsNotFound(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.d.DeleteAccount(context.Background(), 4242, t0); !errors.Is(err, db.ErrNotFound) {
+	if _, err := f.d.DeleteAccount(context.Background(), 4242, db.Actor{Kind: db.ActorPatient, ID: 4242}, t0); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("DeleteAccount(missing) = %v, want ErrNotFound", err)
 	}
 	if n := len(f.audit(t, db.ActionAccountDelete)); n != 0 {

@@ -57,6 +57,12 @@ const (
 	ActionAccountEmailConfirmationSent = "account.email_confirmation_sent"
 	ActionAccountEmailVerified         = "account.email_verified"
 	ActionAccountDelete                = "account.delete"
+	// SMS codes typed for a registration, a password reset or a new mobile
+	// (audited when refused; an accepted one is the register, password or
+	// contact change event itself).
+	ActionAccountRegisterCode = "account.register_code"
+	ActionAccountResetCode    = "account.reset_code"
+	ActionAccountContactCode  = "account.contact_code"
 	// Integrations.
 	ActionIntegrationCreate     = "integration.create"
 	ActionIntegrationRevoke     = "integration.revoke"
@@ -68,7 +74,7 @@ const (
 
 // AuditActions lists every audit action, so tests can check that each has a label.
 func AuditActions() []string {
-	return []string{
+	return append([]string{
 		ActionStaffLogin, ActionStaffLogout, ActionStaffCreate, ActionStaffEnable, ActionStaffDisable, ActionFacilityCreate,
 		ActionFacilityEnable, ActionFacilityDisable, ActionPatientCreate, ActionPatientContactChange, ActionPatientView,
 		ActionPatientSearch, ActionVisitAccept, ActionVisitView, ActionCodeIssue, ActionCodeReprint, ActionCodeRevoke,
@@ -78,6 +84,40 @@ func AuditActions() []string {
 		ActionRelativeAdd, ActionRelativeRemove, ActionAccountRegister, ActionAccountLogin, ActionAccountLoginCode,
 		ActionAccountLogout, ActionAccountPasswordChange, ActionAccountResetRequest, ActionAccountReauthenticate,
 		ActionAccountPreferences, ActionAccountContactChange, ActionAccountEmailConfirmationSent, ActionAccountEmailVerified,
-		ActionAccountDelete, ActionIntegrationCreate, ActionIntegrationRevoke, ActionIntegrationAuthFailed, ActionOutboxRetry,
+		ActionAccountDelete, ActionAccountRegisterCode, ActionAccountResetCode, ActionAccountContactCode, ActionIntegrationCreate, ActionIntegrationRevoke, ActionIntegrationAuthFailed, ActionOutboxRetry,
+	}, append(factorActions(), patientRightsActions()...)...)
+}
+
+// Audit actions of the Garante's special cases and the patient's further
+// rights (issue 10): protected reports, hiding, majority, pickup proof,
+// expiry reminders, sharing with a doctor, reports by email.
+const (
+	ActionVisitProtect       = "visit.protect"
+	ActionVisitUnprotect     = "visit.unprotect"
+	ActionReportProtect      = "report.protect"
+	ActionReportUnprotect    = "report.unprotect"
+	ActionReportHide         = "report.hide"
+	ActionReportUnhide       = "report.unhide"
+	ActionDossierMajority    = "dossier.majority"
+	ActionReportPaperPickup  = "report.paper_pickup"
+	ActionUncollectedList    = "report.uncollected_list"
+	ActionReportExpiryNotice = "report.expiry_notice"
+	ActionShareCreate        = "share.create"
+	ActionShareRevoke        = "share.revoke"
+	ActionShareOpen          = "share.open"
+	ActionShareView          = "share.view"
+	ActionShareDownload      = "share.download"
+	ActionEmailDeliveryOn    = "dossier.email_delivery_on"
+	ActionEmailDeliveryOff   = "dossier.email_delivery_off"
+	ActionReportEmailed      = "report.emailed"
+)
+
+// patientRightsActions lists the actions above, for AuditActions.
+func patientRightsActions() []string {
+	return []string{
+		ActionVisitProtect, ActionVisitUnprotect, ActionReportProtect, ActionReportUnprotect, ActionReportHide, ActionReportUnhide,
+		ActionDossierMajority, ActionReportPaperPickup, ActionUncollectedList, ActionReportExpiryNotice, ActionShareCreate,
+		ActionShareRevoke, ActionShareOpen, ActionShareView, ActionShareDownload, ActionEmailDeliveryOn, ActionEmailDeliveryOff,
+		ActionReportEmailed,
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Actor is who performs an action, as written to the audit log.
@@ -71,7 +73,17 @@ type AuditEvent struct {
 	ObjectID   int64
 	Outcome    string
 	Detail     string
+	// PatientOnly keeps the event out of the access history of every
+	// account but the patient's own. Events about a protected or hidden
+	// report, and the marks themselves, are so without asking.
+	PatientOnly bool
 }
+
+// patientOnlyActions are about the patient's protected or hidden reports:
+// a relative's account never sees them in its access history, so it never
+// learns that there is something it cannot see.
+var patientOnlyActions = []string{ActionVisitProtect, ActionVisitUnprotect, ActionReportProtect, ActionReportUnprotect,
+	ActionReportHide, ActionReportUnhide}
 
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -88,17 +100,27 @@ func insertAudit(ctx context.Context, ex execer, e AuditEvent) error {
 	if e.Outcome == "" {
 		e.Outcome = OutcomeOK
 	}
+	if slices.Contains(patientOnlyActions, e.Action) {
+		e.PatientOnly = true
+	}
 	// The patient the event concerns is derived from its object, so the
 	// patient's access history needs nothing from the callers. Deleting
-	// callers audit before they delete.
+	// callers audit before they delete. So is whether the event is the
+	// patient's only: about a report that is protected or hidden when the
+	// event happens.
 	_, err := ex.ExecContext(ctx, `INSERT INTO audit_events
-		(at, actor_kind, actor_id, actor_name, ip, action, object_type, object_id, outcome, detail, patient_id)
+		(at, actor_kind, actor_id, actor_name, ip, action, object_type, object_id, outcome, detail, patient_id, patient_only)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, CASE ?7
 			WHEN 'patient' THEN ?8
 			WHEN 'visit' THEN (SELECT patient_id FROM visits WHERE id = ?8)
 			WHEN 'document' THEN (SELECT v.patient_id FROM documents d JOIN visits v ON v.id = d.visit_id WHERE d.id = ?8)
+		END, ?11 OR CASE ?7
+			WHEN 'visit' THEN coalesce((SELECT protected FROM visits WHERE id = ?8), 0)
+			WHEN 'document' THEN coalesce((SELECT `+protectedDoc+` OR d.hidden_at IS NOT NULL
+				FROM documents d JOIN visits v ON v.id = d.visit_id WHERE d.id = ?8), 0)
+			ELSE 0
 		END)`,
-		e.At.UTC(), e.Actor.Kind, actorID, e.Actor.Name, e.Actor.IP, e.Action, e.ObjectType, objectID, e.Outcome, e.Detail)
+		e.At.UTC(), e.Actor.Kind, actorID, e.Actor.Name, e.Actor.IP, e.Action, e.ObjectType, objectID, e.Outcome, e.Detail, e.PatientOnly)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
@@ -122,8 +144,12 @@ type AuditFilter struct {
 	BeforeID   int64
 }
 
-// ListAudit returns events newest first.
+// ListAudit returns events newest first. An Action or Actor longer than
+// MaxSearchLen is ErrSearchTooLong (both are LIKE patterns).
 func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	if utf8.RuneCountInString(f.Action) > MaxSearchLen || utf8.RuneCountInString(f.Actor) > MaxSearchLen {
+		return nil, ErrSearchTooLong
+	}
 	var where []string
 	var args []any
 	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
@@ -192,6 +218,25 @@ func (d *DB) PatientAccessLog(ctx context.Context, patientIDs []int64, limit int
 	out, err := scanAuditRows(rows)
 	if err != nil {
 		return nil, fmt.Errorf("patient access log: %w", err)
+	}
+	return out, nil
+}
+
+// AccountAccessLog returns what an account is entitled to see of its
+// dossiers' accesses, newest first: the events about each linked patient's
+// data, but about a relative's dossier none that is the patient's only
+// (AuditEvent.PatientOnly).
+func (d *DB) AccountAccessLog(ctx context.Context, accountID int64, limit int) ([]AuditEvent, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events e
+		JOIN dossier_links l ON l.patient_id = e.patient_id AND l.account_id = ?
+		WHERE e.outcome = 'ok' AND (NOT e.patient_only OR l.relation = 'self')
+		ORDER BY e.at DESC, e.id DESC LIMIT ?`, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("access log of account %d: %w", accountID, err)
+	}
+	out, err := scanAuditRows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("access log of account %d: %w", accountID, err)
 	}
 	return out, nil
 }

@@ -114,9 +114,10 @@ func (d *DB) ResetDossier(ctx context.Context, accountID, patientID int64, by Ac
 func (d *DB) DeleteReport(ctx context.Context, accountID, docID int64, by Actor, now time.Time) error {
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var patientID int64
-		err := tx.QueryRowContext(ctx, `SELECT v.patient_id FROM documents d JOIN visits v ON v.id = d.visit_id
-			JOIN dossier_links l ON l.patient_id = v.patient_id
-			WHERE d.id = ? AND l.account_id = ? AND d.published_at IS NOT NULL`, docID, accountID).Scan(&patientID)
+		// Only a report the account sees (not another's, nor one protected
+		// or hidden from it): the same ErrNotFound as a made-up id.
+		err := tx.QueryRowContext(ctx, `SELECT v.patient_id FROM `+visibleReports+`
+			WHERE d.id = ? AND l.account_id = ? AND `+visibleAt, docID, accountID, now.UTC()).Scan(&patientID)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -146,8 +147,9 @@ type AccountDeletion struct {
 // DeleteAccount removes an account with its relatives, dossier links,
 // consents, preferences, pending codes and queued messages; deletes the
 // online reports of every dossier no other account has; and keeps one
-// audit record with no personal data. The desk's registry stays.
-func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) (AccountDeletion, error) {
+// audit record by whom and from where (by: the holder and their address),
+// with no name, number or email. The desk's registry stays.
+func (d *DB) DeleteAccount(ctx context.Context, accountID int64, by Actor, now time.Time) (AccountDeletion, error) {
 	var out AccountDeletion
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var mobile, email string
@@ -187,8 +189,10 @@ func (d *DB) DeleteAccount(ctx context.Context, accountID int64, now time.Time) 
 			out.OrphanedDossiers++
 			out.ReportsDeleted += n
 		}
-		// No IP, no name, no number: only that an account was deleted.
-		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: Actor{Kind: "patient", ID: accountID}, Action: ActionAccountDelete,
+		// Who and from where, as for every other action, but no name, no
+		// number: only that an account was deleted.
+		by.Name = ""
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionAccountDelete,
 			ObjectType: "account", ObjectID: accountID,
 			Detail: fmt.Sprintf("%d dossiers unlinked, %d reports deleted", len(patients), out.ReportsDeleted)})
 	})

@@ -51,6 +51,9 @@ type DB struct {
 	docs *stmtPool
 	// sealer encrypts and decrypts document content (SetSealer).
 	sealer Sealer
+	// protectedPolicy is what a protected report means online
+	// (SetProtectedReports).
+	protectedPolicy ProtectedPolicy
 	// ck is the connection checkpoints run on, apart from the writer, and
 	// deleted tells the background checkpointer a deletion happened.
 	ck      *sql.DB

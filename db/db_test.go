@@ -622,32 +622,3 @@ func TestPublishDoesNotReviveExpiredCode(t *testing.T) {
 		})
 	}
 }
-
-// The registry is not encrypted: a new database and its WAL are readable
-// by their owner only.
-func TestNewDatabaseIsPrivate(t *testing.T) {
-	d := openDB(t)
-	if _, err := d.CreateFacility(context.Background(), db.Facility{Code: "MN", Name: "Mantova"}, cli, t0); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{d.Path, d.Path + "-wal"} {
-		st, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if perm := st.Mode().Perm(); perm != 0o600 {
-			t.Errorf("%s has mode %04o, want 0600", p, perm)
-		}
-	}
-}
-
-func TestBackupIsPrivate(t *testing.T) {
-	f := newFixture(t)
-	dest := filepath.Join(t.TempDir(), "copy.db")
-	if _, err := f.d.Backup(context.Background(), dest); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := os.Stat(dest); err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("backup mode = %v (%v), want 0600", st.Mode().Perm(), err)
-	}
-}

@@ -77,7 +77,8 @@ func (d *DB) StoreDocument(ctx context.Context, visitID int64, title string, r i
 // instead of io.EOF (not a PDF, too large, truncated, a broken connection)
 // discards the draft and is returned wrapped, so nothing half-written stays.
 // A visit whose online delivery was declined at the desk takes no reports
-// (ErrOnlineDeclined); a missing visit is ErrNotFound.
+// (ErrOnlineDeclined), nor does a protected visit while protected reports
+// go on paper only (ErrProtectedPaper); a missing visit is ErrNotFound.
 func (d *DB) WriteDraft(ctx context.Context, visitID int64, title string, r io.Reader, by Actor, now time.Time) (Draft, error) {
 	if err := ValidateTitle(title); err != nil {
 		return Draft{}, err
@@ -120,17 +121,21 @@ func (d *DB) writeSealed(ctx context.Context, id int64, r io.Reader) (int64, err
 }
 
 // createDraft inserts an incomplete document row, refusing a visit whose
-// online delivery was declined. A crash before CompleteDrafts leaves an
+// online delivery was declined, or a protected visit while protected
+// reports go on paper only (ErrProtectedPaper). A crash before CompleteDrafts leaves an
 // incomplete row that the expire job removes.
 func (d *DB) createDraft(ctx context.Context, visitID int64, title string, by Actor, now time.Time) (int64, error) {
 	var id int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var declined bool
-		if err := tx.QueryRowContext(ctx, `SELECT online_declined FROM visits WHERE id = ?`, visitID).Scan(&declined); err != nil {
+		var declined, protected bool
+		if err := tx.QueryRowContext(ctx, `SELECT online_declined, protected FROM visits WHERE id = ?`, visitID).Scan(&declined, &protected); err != nil {
 			return mapErr(err)
 		}
 		if declined {
 			return ErrOnlineDeclined
+		}
+		if protected && d.ProtectedReports().PaperOnly() {
+			return ErrProtectedPaper
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO documents(visit_id, title, uploaded_at, uploaded_by, uploaded_by_integration)
 			VALUES (?, ?, ?, ?, ?)`, visitID, title, now.UTC(), by.staffID(), by.integrationID())

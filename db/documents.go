@@ -29,24 +29,73 @@ type Document struct {
 	UploadedBy  int64
 	PublishedAt time.Time
 	ExpiresAt   time.Time
+	// Protected is set when the report or its visit is marked "riservato";
+	// MarkedProtected when the report itself is.
+	Protected, MarkedProtected bool
+	// HiddenAt is when the patient hid the report from the other accounts
+	// linked to their dossier; zero while it is not hidden.
+	HiddenAt time.Time
+	// Pickup is whether and how the patient collected the report.
+	Pickup Pickup
 }
 
 // Published reports whether the document has been published.
 func (d Document) Published() bool { return !d.PublishedAt.IsZero() }
 
-const documentCols = `id, visit_id, title, size, uploaded_at, coalesce(uploaded_by, 0), published_at, expires_at`
+// HiddenFromOthers reports whether the patient hid the report from the
+// other accounts linked to their dossier.
+func (d Document) HiddenFromOthers() bool { return !d.HiddenAt.IsZero() }
+
+// Pickup is the clinic's proof that a report was collected: the first
+// online download (by which account) and a pickup on paper at the desk.
+type Pickup struct {
+	DownloadedAt time.Time
+	// DownloadedBy is the account that downloaded it first (0 when not
+	// known: before this was recorded, or a corrected report's earlier
+	// version); DownloadedByName is "" once that account is deleted.
+	DownloadedBy     int64
+	DownloadedByName string
+	PaperAt          time.Time
+	// PaperBy is the username of the staff member who recorded it.
+	PaperBy string
+}
+
+// Downloaded reports whether the report was downloaded or viewed online.
+func (p Pickup) Downloaded() bool { return !p.DownloadedAt.IsZero() }
+
+// OnPaper reports whether the desk recorded a pickup on paper.
+func (p Pickup) OnPaper() bool { return !p.PaperAt.IsZero() }
+
+// Collected reports whether the patient collected the report either way.
+func (p Pickup) Collected() bool { return p.Downloaded() || p.OnPaper() }
+
+// documentFrom and documentCols read a document with its visit's
+// protection and its pickup; a corrected report keeps the first download
+// of the version it replaced.
+const (
+	documentFrom = `documents d JOIN visits v ON v.id = d.visit_id`
+	documentCols = `d.id, d.visit_id, d.title, d.size, d.uploaded_at, coalesce(d.uploaded_by, 0), d.published_at, d.expires_at,
+	d.protected, ` + protectedDoc + `, CAST(d.hidden_at AS TEXT),
+	CAST(coalesce(d.first_downloaded_at, (SELECT x.first_downloaded_at FROM external_reports x WHERE x.document_id = d.id)) AS TEXT),
+	coalesce(d.first_downloaded_by, 0),
+	coalesce((SELECT a.first_name || ' ' || a.last_name FROM accounts a WHERE a.id = d.first_downloaded_by), ''),
+	CAST(d.paper_pickup_at AS TEXT), coalesce((SELECT s.username FROM staff s WHERE s.id = d.paper_pickup_by), '')`
+)
 
 func scanDocument(s interface{ Scan(...any) error }) (Document, error) {
 	var doc Document
 	var pub, exp sql.NullTime
-	err := s.Scan(&doc.ID, &doc.VisitID, &doc.Title, &doc.Size, &doc.UploadedAt, &doc.UploadedBy, &pub, &exp)
+	pk := &doc.Pickup
+	err := s.Scan(&doc.ID, &doc.VisitID, &doc.Title, &doc.Size, &doc.UploadedAt, &doc.UploadedBy, &pub, &exp,
+		&doc.MarkedProtected, &doc.Protected, timeText{&doc.HiddenAt}, timeText{&pk.DownloadedAt}, &pk.DownloadedBy,
+		&pk.DownloadedByName, timeText{&pk.PaperAt}, &pk.PaperBy)
 	doc.PublishedAt, doc.ExpiresAt = pub.Time, exp.Time
 	return doc, mapErr(err)
 }
 
 // VisitDocuments lists the complete documents of a visit, oldest first.
 func (d *DB) VisitDocuments(ctx context.Context, visitID int64) ([]Document, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT `+documentCols+` FROM documents WHERE visit_id = ? AND complete ORDER BY id`, visitID)
+	rows, err := d.r.QueryContext(ctx, `SELECT `+documentCols+` FROM `+documentFrom+` WHERE d.visit_id = ? AND d.complete ORDER BY d.id`, visitID)
 	if err != nil {
 		return nil, fmt.Errorf("documents of visit %d: %w", visitID, err)
 	}
@@ -67,7 +116,7 @@ func (d *DB) VisitDocuments(ctx context.Context, visitID int64) ([]Document, err
 
 // Document returns one complete document.
 func (d *DB) Document(ctx context.Context, id int64) (Document, error) {
-	doc, err := scanDocument(d.r.QueryRowContext(ctx, `SELECT `+documentCols+` FROM documents WHERE id = ? AND complete`, id))
+	doc, err := scanDocument(d.r.QueryRowContext(ctx, `SELECT `+documentCols+` FROM `+documentFrom+` WHERE d.id = ? AND d.complete`, id))
 	if err != nil {
 		return doc, fmt.Errorf("document %d: %w", id, err)
 	}
@@ -93,7 +142,14 @@ func (d *DB) PublishVisit(ctx context.Context, visitID int64, retention time.Dur
 		if err := mayPublish(ctx, tx, visitID); err != nil {
 			return err
 		}
-		ids, err := queryIDs(ctx, tx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL`, visitID)
+		policy := d.ProtectedReports()
+		if err := refuseProtectedPaper(ctx, tx, policy, visitID, false); err != nil {
+			return err
+		}
+		// Under the paper policy a report marked protected stays on paper
+		// while the others of its visit go online.
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM documents WHERE visit_id = ? AND complete AND published_at IS NULL
+			AND NOT (? AND protected)`, visitID, policy.PaperOnly())
 		if err != nil {
 			return err
 		}
@@ -270,12 +326,21 @@ func (d *DB) CountDocuments(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// queueReportNotices queues notice for each account linked to the visit's
-// patient: SMS, email or both, as the account chose.
+// queueReportNotices queues notice, for the reports of the visit published
+// at now, to each account that sees at least one of them: SMS, email or
+// both, as the account chose. When they are all protected only the
+// patient's own account is told; an account whose link ends at the
+// patient's majority is told nothing published from then on.
 func queueReportNotices(ctx context.Context, tx *sql.Tx, visitID int64, notice Notice, now time.Time) error {
+	var open int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+documentFrom+` WHERE d.visit_id = ? AND d.published_at = ?
+		AND NOT `+protectedDoc, visitID, now.UTC()).Scan(&open); err != nil {
+		return err
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT a.id, v.patient_id, a.mobile, a.email, a.notify_sms, a.notify_email FROM accounts a
 		JOIN dossier_links l ON l.account_id = a.id JOIN visits v ON v.patient_id = l.patient_id
-		JOIN patients p ON p.id = v.patient_id WHERE v.id = ? AND p.online_disabled_at IS NULL`, visitID)
+		JOIN patients p ON p.id = v.patient_id WHERE v.id = ? AND p.online_disabled_at IS NULL
+		AND (? > 0 OR l.relation = 'self') AND (l.minor_until IS NULL OR l.minor_until > ?)`, visitID, open, now.UTC())
 	if err != nil {
 		return err
 	}

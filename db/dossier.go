@@ -48,6 +48,9 @@ type DossierLink struct {
 	// OwnedByOther is set when the patient has their own account (not this
 	// one); see MayManage.
 	OwnedByOther bool
+	// MinorUntil is when a relative's link made while the patient was a
+	// minor ends (the 18th birthday); zero otherwise.
+	MinorUntil time.Time
 }
 
 // Activation is a request to link a dossier to an account: the holder's
@@ -81,11 +84,11 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 		}
 		var codeID int64
 		var cf, patientMobile string
-		var expires time.Time
+		var expires, birth time.Time
 		var revoked, used sql.NullTime
-		err := tx.QueryRowContext(ctx, `SELECT c.id, c.expires_at, c.revoked_at, c.used_at, p.id, p.fiscal_code, p.mobile
+		err := tx.QueryRowContext(ctx, `SELECT c.id, c.expires_at, c.revoked_at, c.used_at, p.id, p.fiscal_code, p.mobile, p.birth_date
 			FROM activation_codes c JOIN visits v ON v.id = c.visit_id JOIN patients p ON p.id = v.patient_id
-			WHERE c.code_mac = ?`, a.CodeMAC).Scan(&codeID, &expires, &revoked, &used, &patientID, &cf, &patientMobile)
+			WHERE c.code_mac = ?`, a.CodeMAC).Scan(&codeID, &expires, &revoked, &used, &patientID, &cf, &patientMobile, &birth)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrActivationInvalid
 		}
@@ -110,9 +113,13 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 		if n > 0 {
 			return ErrAlreadyLinked
 		}
-		relation, relative := RelationSelf, any(nil)
+		relation, relative, minorUntil := RelationSelf, any(nil), any(nil)
 		if a.RelativeID != 0 {
 			relation, relative = RelationFamily, a.RelativeID
+			// A minor's dossier is the parents' until the 18th birthday.
+			if m := MajorityAt(birth); now.Before(m) {
+				minorUntil = m.UTC()
+			}
 		} else {
 			var selfLinks int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dossier_links WHERE account_id = ? AND relation = 'self'`,
@@ -124,8 +131,8 @@ func (d *DB) ActivateDossier(ctx context.Context, a Activation, by Actor, now ti
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dossier_links(account_id, patient_id, relation, relative_id, privacy_version,
-			consented_at, activated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			a.AccountID, patientID, relation, relative, a.PrivacyVersion, now.UTC(), now.UTC()); err != nil {
+			consented_at, activated_at, minor_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.AccountID, patientID, relation, relative, a.PrivacyVersion, now.UTC(), now.UTC(), minorUntil); err != nil {
 			return mapErr(err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE activation_codes SET used_at = ?, used_by_account = ? WHERE id = ?`,
@@ -166,7 +173,7 @@ const linkCols = `l.account_id, l.relation, coalesce(l.relative_id, 0), l.privac
 		p.created_at, p.updated_at, p.online_disabled_at,
 		(SELECT count(*) FROM dossier_links o WHERE o.patient_id = l.patient_id AND o.account_id <> l.account_id),
 		l.relation <> 'self' AND EXISTS (SELECT 1 FROM dossier_links o WHERE o.patient_id = l.patient_id
-			AND o.account_id <> l.account_id AND o.relation = 'self')
+			AND o.account_id <> l.account_id AND o.relation = 'self'), CAST(l.minor_until AS TEXT)
 		FROM dossier_links l JOIN patients p ON p.id = l.patient_id`
 
 func scanLink(s interface{ Scan(...any) error }) (DossierLink, error) {
@@ -175,7 +182,7 @@ func scanLink(s interface{ Scan(...any) error }) (DossierLink, error) {
 	var off sql.NullTime
 	err := s.Scan(&l.AccountID, &l.Relation, &l.RelativeID, &l.PrivacyVersion, &l.ConsentedAt, &l.ActivatedAt,
 		&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, &p.BirthDate, &p.BirthPlace, &p.Sex, &p.Mobile, &p.Email,
-		&p.CreatedAt, &p.UpdatedAt, &off, &l.OtherAccounts, &l.OwnedByOther)
+		&p.CreatedAt, &p.UpdatedAt, &off, &l.OtherAccounts, &l.OwnedByOther, timeText{&l.MinorUntil})
 	p.OnlineDisabledAt = off.Time
 	return l, mapErr(err)
 }
@@ -215,11 +222,16 @@ func dossierLinks(ctx context.Context, q querier, accountID int64) ([]DossierLin
 // visibleReports and visibleAt are the one definition of the reports an
 // account sees: documents of the patients linked to it (l.account_id),
 // complete, published, not yet expired at the one parameter of visibleAt,
-// and only while the patient has not turned the service off.
+// and only while the patient has not turned the service off. Protected
+// reports and those the patient hid from others are for the patient's own
+// account only; a link that ends at the patient's majority never shows a
+// report published from then on.
 const (
 	visibleReports = `documents d JOIN visits v ON v.id = d.visit_id
 		JOIN dossier_links l ON l.patient_id = v.patient_id JOIN patients p ON p.id = v.patient_id`
-	visibleAt = `d.complete AND d.published_at IS NOT NULL AND d.expires_at > ? AND p.online_disabled_at IS NULL`
+	visibleAt = `d.complete AND d.published_at IS NOT NULL AND d.expires_at > ? AND p.online_disabled_at IS NULL
+		AND (l.relation = 'self' OR (NOT ` + protectedDoc + ` AND d.hidden_at IS NULL))
+		AND (l.minor_until IS NULL OR d.published_at < l.minor_until)`
 )
 
 // DossierReport is a report as the patient sees it.
@@ -239,7 +251,8 @@ func (d *DB) DossierReports(ctx context.Context, accountID, patientID int64, now
 func dossierReports(ctx context.Context, q querier, accountID, patientID int64, now time.Time) ([]DossierReport, error) {
 	rows, err := q.QueryContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, `+asText("d.uploaded_at")+`, coalesce(d.uploaded_by, 0),
 		`+asText("d.published_at")+`, `+asText("d.expires_at")+`, f.name, `+asText("v.accepted_at")+`,
-		`+asText("d.first_downloaded_at")+` FROM `+visibleReports+` JOIN facilities f ON f.id = v.facility_id
+		`+asText("d.first_downloaded_at")+`, `+protectedDoc+`, `+asText("d.hidden_at")+`
+		FROM `+visibleReports+` JOIN facilities f ON f.id = v.facility_id
 		WHERE l.account_id = ? AND v.patient_id = ? AND `+visibleAt+`
 		ORDER BY d.published_at DESC, d.id DESC`, accountID, patientID, now.UTC())
 	if err != nil {
@@ -251,7 +264,7 @@ func dossierReports(ctx context.Context, q querier, accountID, patientID int64, 
 		var r DossierReport
 		if err := rows.Scan(&r.ID, &r.VisitID, &r.Title, &r.Size, timeText{&r.UploadedAt}, &r.UploadedBy,
 			timeText{&r.PublishedAt}, timeText{&r.ExpiresAt}, &r.FacilityName, timeText{&r.AcceptedAt},
-			timeText{&r.FirstDownloadedAt}); err != nil {
+			timeText{&r.FirstDownloadedAt}, &r.Protected, timeText{&r.HiddenAt}); err != nil {
 			return nil, fmt.Errorf("dossier reports of patient %d for account %d: %w", patientID, accountID, err)
 		}
 		out = append(out, r)
@@ -263,15 +276,20 @@ func dossierReports(ctx context.Context, q querier, accountID, patientID int64, 
 }
 
 // PendingVisits lists visits of a linked patient accepted within the code
-// lifetime, with online delivery, whose reports are not published yet.
+// lifetime, with online delivery, whose reports are not published yet. A
+// protected visit is listed only to the patient's own account, and only
+// when protected reports go online (ProtectedSelf); a link that ends at the
+// patient's majority lists nothing accepted from then on.
 func (d *DB) PendingVisits(ctx context.Context, accountID, patientID int64, now time.Time) ([]Visit, error) {
-	return pendingVisits(ctx, d.r, accountID, patientID, now)
+	return pendingVisits(ctx, d.r, d.ProtectedReports(), accountID, patientID, now)
 }
 
-func pendingVisits(ctx context.Context, q querier, accountID, patientID int64, now time.Time) ([]Visit, error) {
+func pendingVisits(ctx context.Context, q querier, policy ProtectedPolicy, accountID, patientID int64, now time.Time) ([]Visit, error) {
 	visits, err := listVisits(ctx, q, `JOIN dossier_links l ON l.patient_id = v.patient_id
 		WHERE l.account_id = ? AND v.patient_id = ? AND NOT v.online_declined AND v.first_published_at IS NULL
-		AND v.accepted_at > ? ORDER BY v.accepted_at DESC`, accountID, patientID, now.Add(-ActivationCodeLifetime).UTC())
+		AND v.accepted_at > ? AND NOT (v.protected AND (? OR l.relation <> 'self'))
+		AND (l.minor_until IS NULL OR v.accepted_at < l.minor_until)
+		ORDER BY v.accepted_at DESC`, accountID, patientID, now.Add(-ActivationCodeLifetime).UTC(), policy.PaperOnly())
 	if err != nil {
 		return nil, fmt.Errorf("pending visits of patient %d for account %d: %w", patientID, accountID, err)
 	}
@@ -281,8 +299,7 @@ func pendingVisits(ctx context.Context, q querier, accountID, patientID int64, n
 // DossierDocument returns a report only if accountID may see it now: the
 // same ErrNotFound for another patient's report and for a made-up id.
 func (d *DB) DossierDocument(ctx context.Context, accountID, docID int64, now time.Time) (Document, error) {
-	doc, err := scanDocument(d.r.QueryRowContext(ctx, `SELECT d.id, d.visit_id, d.title, d.size, d.uploaded_at, coalesce(d.uploaded_by, 0),
-		d.published_at, d.expires_at FROM `+visibleReports+`
+	doc, err := scanDocument(d.r.QueryRowContext(ctx, `SELECT `+documentCols+` FROM `+visibleReports+`
 		WHERE d.id = ? AND l.account_id = ? AND `+visibleAt,
 		docID, accountID, now.UTC()))
 	if err != nil {
@@ -292,11 +309,16 @@ func (d *DB) DossierDocument(ctx context.Context, accountID, docID int64, now ti
 }
 
 // RecordDownload audits a patient's download or online view and stores the
-// first download time.
+// first download time and account: the clinic's pickup proof.
 func (d *DB) RecordDownload(ctx context.Context, docID int64, by Actor, action string, now time.Time) error {
+	var account any
+	if by.Kind == ActorPatient && by.ID != 0 {
+		account = by.ID
+	}
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE documents SET first_downloaded_at = coalesce(first_downloaded_at, ?) WHERE id = ?`,
-			now.UTC(), docID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET first_downloaded_at = coalesce(first_downloaded_at, ?),
+			first_downloaded_by = CASE WHEN first_downloaded_at IS NULL THEN ? ELSE first_downloaded_by END WHERE id = ?`,
+			now.UTC(), account, docID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: action, ObjectType: "document", ObjectID: docID})
@@ -347,7 +369,7 @@ func (d *DB) DossierView(ctx context.Context, accountID, patientID int64, now ti
 		if v.Reports, err = dossierReports(ctx, q, accountID, v.Current.Patient.ID, now); err != nil {
 			return err
 		}
-		v.Pending, err = pendingVisits(ctx, q, accountID, v.Current.Patient.ID, now)
+		v.Pending, err = pendingVisits(ctx, q, d.ProtectedReports(), accountID, v.Current.Patient.ID, now)
 		return err
 	})
 	if err != nil {

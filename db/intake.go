@@ -47,6 +47,8 @@ type ExternalPut struct {
 	Publish   bool
 	Retention time.Duration
 	Notice    Notice
+	// Protected marks the report "riservato" (see ProtectedPolicy).
+	Protected bool
 }
 
 // PutResult says what PutExternalReports did with one report.
@@ -149,6 +151,13 @@ type publication struct {
 
 // precheck refuses, before any body is read, what can be refused without it.
 func (d *DB) precheck(ctx context.Context, p ExternalPut, by Actor) error {
+	// A protected report never reaches the portal while protected reports
+	// go on paper only: it is not even stored.
+	if err := d.tx(ctx, func(tx *sql.Tx) error {
+		return refuseProtectedPaper(ctx, tx, d.ProtectedReports(), p.VisitID, p.Protected)
+	}); err != nil {
+		return err
+	}
 	prev, err := d.externalReport(ctx, d.r, p.VisitID, p.ReportID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -204,6 +213,12 @@ func settleExternalReport(ctx context.Context, tx *sql.Tx, p ExternalPut, draft 
 	}
 	live := found && (prev.State == ReportDraft || prev.State == ReportPublished)
 	if live && bytes.Equal(prev.sum, sum) && prev.Title == p.Title {
+		// A retry may add the protected mark, never take it away.
+		if p.Protected {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET protected = 1 WHERE id = ?`, prev.DocumentID); err != nil {
+				return settled{}, err
+			}
+		}
 		publish := p.Publish && prev.State == ReportDraft
 		if publish {
 			if err := mayPublish(ctx, tx, p.VisitID); err != nil {
@@ -226,6 +241,11 @@ func settleExternalReport(ctx context.Context, tx *sql.Tx, p ExternalPut, draft 
 	}
 	if err := completeDraft(ctx, tx, draft, by, now); err != nil {
 		return settled{}, err
+	}
+	if p.Protected {
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET protected = 1 WHERE id = ?`, draft.ID); err != nil {
+			return settled{}, err
+		}
 	}
 	if live {
 		if err := replaceDocument(ctx, tx, prev, draft.ID, res.Outcome, by, now); err != nil {
@@ -255,6 +275,12 @@ func replaceDocument(ctx context.Context, tx *sql.Tx, prev VisitReport, newID in
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE external_reports SET first_downloaded_at = coalesce(first_downloaded_at,
 		(SELECT first_downloaded_at FROM documents WHERE id = ?)) WHERE document_id = ?`, prev.DocumentID, prev.DocumentID); err != nil {
+		return err
+	}
+	// The new version stays as protected, and as hidden from the other
+	// accounts, as the one it replaces.
+	if _, err := tx.ExecContext(ctx, `UPDATE documents SET protected = protected OR (SELECT protected FROM documents WHERE id = ?1),
+		hidden_at = (SELECT hidden_at FROM documents WHERE id = ?1) WHERE id = ?2`, prev.DocumentID, newID); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, prev.DocumentID)

@@ -36,12 +36,14 @@ func (d *DB) CheckKey(ctx context.Context, check []byte) error {
 }
 
 // NeedsKey reports whether the database holds anything written with a
-// master key (reports, activation or SMS codes, or a key check), so a
-// missing key file must stop the server instead of being replaced.
+// master key (reports, activation or SMS codes, authenticator apps'
+// secrets, recovery codes, or a key check), so a missing key file must
+// stop the server instead of being replaced.
 func (d *DB) NeedsKey(ctx context.Context) (bool, error) {
 	var n int
 	err := d.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM activation_codes)
-		+ (SELECT count(*) FROM otp_codes) + (SELECT count(*) FROM meta WHERE key = 'key_check')`).Scan(&n)
+		+ (SELECT count(*) FROM otp_codes) + (SELECT count(*) FROM auth_factors) + (SELECT count(*) FROM recovery_codes)
+		+ (SELECT count(*) FROM meta WHERE key = 'key_check')`).Scan(&n)
 	if err != nil {
 		return n > 0, fmt.Errorf("count keyed rows: %w", err)
 	}

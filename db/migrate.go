@@ -216,6 +216,27 @@ func (d *DB) SchemaVersion(ctx context.Context) (applied, latest int, err error)
 	return applied, latest, nil
 }
 
+// AppliedSchemaVersion is the database's schema version: its highest
+// applied migration. It reads on a reader connection, never waiting for
+// the writer, so /healthz can ask it at every poll.
+func (d *DB) AppliedSchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := d.r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+// LatestSchemaVersion is the highest migration compiled into this binary:
+// the schema version a database has once this binary has started on it.
+func LatestSchemaVersion() int {
+	list, err := embeddedMigrations()
+	if err != nil || len(list) == 0 {
+		return 0 // a misnamed migration; Open says so
+	}
+	return list[len(list)-1].Version
+}
+
 // HasSchema reports whether the file at path holds an fse schema (at least
 // one applied migration), without creating, migrating or changing it. A
 // missing file has none.

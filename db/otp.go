@@ -39,22 +39,36 @@ type OTP struct {
 	ExpiresAt time.Time
 	Attempts  int
 	UsedAt    time.Time
+	// Budgeted counts the code in the portal's daily budget
+	// (BudgetedOTPTimes). That record keeps neither the number nor the
+	// account, so deleting the account does not give the budget back.
+	Budgeted bool
 }
 
-// CreateOTP stores a new code's MAC.
+// CreateOTP stores a new code's MAC, and its place in the daily budget
+// when it counts there.
 func (d *DB) CreateOTP(ctx context.Context, o OTP, mac []byte) (int64, error) {
 	var acct any
 	if o.AccountID != 0 {
 		acct = o.AccountID
 	}
-	res, err := d.w.ExecContext(ctx, `INSERT INTO otp_codes(purpose, account_id, mobile, code_mac, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, o.Purpose, acct, o.Mobile, mac, o.CreatedAt.UTC(), o.ExpiresAt.UTC())
+	var id int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO otp_codes(purpose, account_id, mobile, code_mac, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, o.Purpose, acct, o.Mobile, mac, o.CreatedAt.UTC(), o.ExpiresAt.UTC())
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if o.Budgeted {
+			_, err = tx.ExecContext(ctx, `INSERT INTO sms_code_budget(purpose, created_at) VALUES (?, ?)`, o.Purpose, o.CreatedAt.UTC())
+		}
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("create otp: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return id, fmt.Errorf("create otp: %w", err)
 	}
 	return id, nil
 }
@@ -85,6 +99,29 @@ func (d *DB) OTPSendTimes(ctx context.Context, purposes []string, mobile string,
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("otp send times: %w", err)
+	}
+	return out, nil
+}
+
+// BudgetedOTPTimes returns when the newest codes counted in the daily
+// budget (OTP.Budgeted) were issued since since: at most n, newest first.
+func (d *DB) BudgetedOTPTimes(ctx context.Context, since time.Time, n int) ([]time.Time, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT created_at FROM sms_code_budget WHERE created_at > ?
+		ORDER BY created_at DESC LIMIT ?`, since.UTC(), n)
+	if err != nil {
+		return nil, fmt.Errorf("budgeted otp times: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("budgeted otp times: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("budgeted otp times: %w", err)
 	}
 	return out, nil
 }
@@ -177,16 +214,24 @@ func (d *DB) checkOTP(ctx context.Context, id int64, purpose string, mac []byte,
 	return o, nil
 }
 
-// DeleteOldOTPs removes codes created before before. Codes expire after
-// minutes, but rows are kept a day so the send limit can count them.
+// DeleteOldOTPs removes codes, and their places in the daily budget,
+// created before before. Codes expire after minutes, but rows are kept a
+// day so the send limits can count them.
 func (d *DB) DeleteOldOTPs(ctx context.Context, before time.Time) (int64, error) {
-	res, err := d.w.ExecContext(ctx, `DELETE FROM otp_codes WHERE created_at < ?`, before.UTC())
+	var n int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM otp_codes WHERE created_at < ?`, before.UTC())
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sms_code_budget WHERE created_at < ?`, before.UTC())
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("delete old otps: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return n, fmt.Errorf("delete old otps: %w", err)
 	}
 	return n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Patient is a person in the front desk's registry, unique by codice fiscale.
@@ -65,12 +66,36 @@ func (d *DB) PatientByFiscalCode(ctx context.Context, cf string) (Patient, error
 	return p, nil
 }
 
+// A desk search is a name, a codice fiscale or a number. Longer input is
+// refused before it reaches SQLite, which refuses a LIKE pattern over 50,000
+// bytes and an expression tree deeper than 1,000 (two conditions a word).
+const (
+	// MaxSearchLen is the longest search, in characters.
+	MaxSearchLen = 100
+	// MaxSearchWords is the most words a search may have.
+	MaxSearchWords = 6
+)
+
+// Errors of SearchPatients for input past its bounds.
+var (
+	ErrSearchTooLong  = errors.New("search text too long")
+	ErrSearchTooWordy = errors.New("search has too many words")
+)
+
 // SearchPatients finds patients by codice fiscale prefix, mobile (E.164 or
-// its national digits) or name words, for the desk's search box.
+// its national digits) or name words, for the desk's search box. A search
+// past MaxSearchLen or MaxSearchWords is ErrSearchTooLong or
+// ErrSearchTooWordy.
 func (d *DB) SearchPatients(ctx context.Context, q string, limit int) ([]Patient, error) {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return nil, nil
+	}
+	if utf8.RuneCountInString(q) > MaxSearchLen {
+		return nil, ErrSearchTooLong
+	}
+	if len(strings.Fields(q)) > MaxSearchWords {
+		return nil, ErrSearchTooWordy
 	}
 	var conds []string
 	var args []any

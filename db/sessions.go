@@ -10,14 +10,26 @@ import (
 	"time"
 )
 
+// Session realms: staff and patient sessions share one table, and a store
+// finds only the sessions of its own realm.
+const (
+	RealmStaff   = "staff"
+	RealmPatient = "patient"
+)
+
 // SessionStore keeps scs sessions in SQLite. Tokens are stored as SHA-256
 // hashes, so a copy of the database does not yield live session cookies.
+// Each store is bound to a realm: a token of one realm is unknown to a
+// store of another, so a patient's cookie never opens a staff session.
 //
 // scs commits a session on every request to push its idle deadline; the
 // store writes an unchanged session only when its deadline moves by more
 // than RefreshEvery, so reading a page does not take the only writer.
 type SessionStore struct {
 	DB *DB
+	// Realm is the kind of sessions this store keeps (RealmStaff,
+	// RealmPatient).
+	Realm string
 	// Now is the clock; sessions whose expiry has passed are not found.
 	Now func() time.Time
 	// RefreshEvery is how far an unchanged session's deadline may lag
@@ -86,8 +98,8 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 	var data []byte
 	var expiry time.Time
 	hash := tokenHash(token)
-	err := s.DB.r.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token_hash = ? AND expiry > ?`,
-		hash, s.Now().UTC()).Scan(&data, &expiry)
+	err := s.DB.r.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token_hash = ? AND realm = ? AND expiry > ?`,
+		hash, s.Realm, s.Now().UTC()).Scan(&data, &expiry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -104,9 +116,11 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 	if s.fresh(hash, b, expiry) {
 		return nil
 	}
-	_, err := s.DB.w.ExecContext(ctx, `INSERT INTO sessions(token_hash, data, expiry) VALUES (?, ?, ?)
-		ON CONFLICT(token_hash) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
-		hash, b, expiry.UTC())
+	// A token of another realm is never overwritten (tokens are random, so
+	// this would be a forged cookie, never a real collision).
+	_, err := s.DB.w.ExecContext(ctx, `INSERT INTO sessions(token_hash, realm, data, expiry) VALUES (?, ?, ?, ?)
+		ON CONFLICT(token_hash) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE realm = excluded.realm`,
+		hash, s.Realm, b, expiry.UTC())
 	if err != nil {
 		s.forget(hash)
 		return fmt.Errorf("commit session: %w", err)
@@ -118,7 +132,7 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 // DeleteCtx removes the session for token.
 func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
 	s.forget(tokenHash(token))
-	if _, err := s.DB.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
+	if _, err := s.DB.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ? AND realm = ?`, tokenHash(token), s.Realm); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil

@@ -62,3 +62,30 @@ func TestSessionStoreWritesAnUnchangedSessionOnlyWhenItsDeadlineMoves(t *testing
 		t.Error("deleted session found")
 	}
 }
+
+// Staff and patient sessions share the table, never their tokens: a store
+// neither finds, nor overwrites, nor deletes a session of another realm.
+func TestSessionStoreKeepsToItsRealm(t *testing.T) {
+	d := testkit.OpenDB(t)
+	ctx := context.Background()
+	now := func() time.Time { return t0 }
+	staff := &db.SessionStore{DB: d, Realm: db.RealmStaff, Now: now}
+	patient := &db.SessionStore{DB: d, Realm: db.RealmPatient, Now: now}
+	exp := t0.Add(15 * time.Minute)
+	if err := staff.CommitCtx(ctx, "tok", []byte("staff data"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if data, found, err := patient.FindCtx(ctx, "tok"); err != nil || found {
+		t.Fatalf("the patient store found a staff session: %q, %v, %v", data, found, err)
+	}
+	if err := patient.CommitCtx(ctx, "tok", []byte("patient data"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := patient.DeleteCtx(ctx, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	data, found, err := staff.FindCtx(ctx, "tok")
+	if err != nil || !found || string(data) != "staff data" {
+		t.Errorf("staff session after the patient store's commit and delete: %q, %v, %v; want it unchanged", data, found, err)
+	}
+}

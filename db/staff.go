@@ -24,15 +24,31 @@ type Staff struct {
 	Active       bool
 	CreatedAt    time.Time
 	LastLoginAt  time.Time
+	// Factors counts the member's second factors.
+	Factors int
+	// SessionsValidAfter ends the sessions started before it (a new
+	// password, a reset of the factors); zero for never.
+	SessionsValidAfter time.Time
+	// MFAResetAt is when an admin reset the member's factors, until the
+	// member has been told; zero otherwise.
+	MFAResetAt time.Time
 }
 
-const staffCols = `id, username, display_name, role, password_hash, active, created_at, last_login_at`
+// SessionValid reports whether a session authenticated at authAt still
+// counts.
+func (s Staff) SessionValid(authAt time.Time) bool {
+	return s.SessionsValidAfter.IsZero() || authAt.After(s.SessionsValidAfter)
+}
+
+const staffCols = `id, username, display_name, role, password_hash, active, created_at, last_login_at,
+	(SELECT count(*) FROM auth_factors f WHERE f.staff_id = staff.id), sessions_valid_after, mfa_reset_at`
 
 func scanStaff(s interface{ Scan(...any) error }) (Staff, error) {
 	var st Staff
-	var last sql.NullTime
-	err := s.Scan(&st.ID, &st.Username, &st.DisplayName, &st.Role, &st.PasswordHash, &st.Active, &st.CreatedAt, &last)
-	st.LastLoginAt = last.Time
+	var last, validAfter, reset sql.NullTime
+	err := s.Scan(&st.ID, &st.Username, &st.DisplayName, &st.Role, &st.PasswordHash, &st.Active, &st.CreatedAt, &last,
+		&st.Factors, &validAfter, &reset)
+	st.LastLoginAt, st.SessionsValidAfter, st.MFAResetAt = last.Time, validAfter.Time, reset.Time
 	return st, mapErr(err)
 }
 
@@ -129,6 +145,64 @@ func (d *DB) RecordStaffLogin(ctx context.Context, id int64, rehash, throttleKey
 	return nil
 }
 
+// SetStaffPassword replaces a member's password (already hashed) and ends
+// their sessions, audited, in one transaction.
+func (d *DB) SetStaffPassword(ctx context.Context, id int64, hash string, by Actor, now time.Time) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = ?, sessions_valid_after = ? WHERE id = ?`, hash, now.UTC(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionStaffPasswordSet, ObjectType: "staff", ObjectID: id,
+			Detail: "all sessions ended"})
+	})
+	if err != nil {
+		return fmt.Errorf("set password of staff %d: %w", id, err)
+	}
+	return nil
+}
+
+// ResetStaffFactors removes every second factor and recovery code of a
+// member, ends their sessions and remembers to tell them at their next
+// login, audited, in one transaction. It returns how many factors went.
+func (d *DB) ResetStaffFactors(ctx context.Context, id int64, by Actor, now time.Time) (int, error) {
+	var n int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE staff SET sessions_valid_after = ?, mfa_reset_at = ? WHERE id = ?`, now.UTC(), now.UTC(), id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return ErrNotFound
+		}
+		if res, err = tx.ExecContext(ctx, `DELETE FROM auth_factors WHERE staff_id = ?`, id); err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE staff_id = ?`, id); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionStaffFactorsReset, ObjectType: "staff", ObjectID: id,
+			Detail: fmt.Sprintf("%d factors removed, recovery codes removed, all sessions ended", n)})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reset factors of staff %d: %w", id, err)
+	}
+	return int(n), nil
+}
+
+// ClearStaffResetNotice forgets the reset of the member's factors once
+// they have been told.
+func (d *DB) ClearStaffResetNotice(ctx context.Context, id int64) error {
+	if _, err := d.w.ExecContext(ctx, `UPDATE staff SET mfa_reset_at = NULL WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("clear reset notice of staff %d: %w", id, err)
+	}
+	return nil
+}
+
 // CountAdmins returns how many active admins exist.
 func (d *DB) CountAdmins(ctx context.Context) (int, error) {
 	var n int
@@ -137,9 +211,6 @@ func (d *DB) CountAdmins(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
-
-// MinStaffPasswordLen is the shortest password accepted for staff.
-const MinStaffPasswordLen = 12
 
 var usernamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,39}$`)
 

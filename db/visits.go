@@ -32,6 +32,9 @@ type Visit struct {
 	CodeExpiresAt time.Time
 	// ExternalID is the HIS's id of an acceptance it sent; "" for the desk's.
 	ExternalID string
+	// Protected marks every report of the visit "riservato" (see
+	// ProtectedPolicy).
+	Protected bool
 }
 
 // CodeActive tells whether the visit has a usable activation code at now.
@@ -52,6 +55,8 @@ type Acceptance struct {
 	CodeMAC []byte
 	// ExternalID is the HIS's own id of the acceptance (integrations only).
 	ExternalID string
+	// Protected marks the visit "riservato".
+	Protected bool
 }
 
 // Accept creates or updates the patient, creates the visit with the next
@@ -105,9 +110,9 @@ func (d *DB) AcceptOnce(ctx context.Context, a Acceptance, by Actor, now time.Ti
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO visits(patient_id, facility_id, accession_year, accession_seq, exams,
-			online_declined, accepted_at, accepted_by, accepted_by_integration, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			online_declined, accepted_at, accepted_by, accepted_by_integration, external_id, protected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			patientID, a.FacilityID, year, seq, strings.Join(a.Exams, "\n"), a.OnlineDeclined, now.UTC(), by.staffID(), by.integrationID(),
-			nullIfEmpty(a.ExternalID))
+			nullIfEmpty(a.ExternalID), a.Protected)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -115,6 +120,9 @@ func (d *DB) AcceptOnce(ctx context.Context, a Acceptance, by Actor, now time.Ti
 		detail := ""
 		if a.OnlineDeclined {
 			detail = "online delivery declined"
+		}
+		if a.Protected {
+			detail = strings.TrimPrefix(detail+", protected", ", ")
 		}
 		if err := insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionVisitAccept, ObjectType: "visit", ObjectID: visitID, Detail: detail}); err != nil {
 			return err
@@ -174,7 +182,7 @@ func (d *DB) VisitByAccession(ctx context.Context, facilityID int64, accession s
 const visitCols = `v.id, v.patient_id, v.facility_id, f.code, f.name, v.accession_year, v.accession_seq, v.exams,
 	v.online_declined, v.accepted_at, coalesce(v.accepted_by, 0),
 	(SELECT max(c.expires_at) FROM activation_codes c WHERE c.visit_id = v.id AND c.revoked_at IS NULL
-	   AND c.used_at IS NULL), coalesce(v.external_id, '')`
+	   AND c.used_at IS NULL), coalesce(v.external_id, ''), v.protected`
 
 // scanVisit reads visitCols, then any extra columns into extra.
 func scanVisit(s interface{ Scan(...any) error }, extra ...any) (Visit, error) {
@@ -182,7 +190,7 @@ func scanVisit(s interface{ Scan(...any) error }, extra ...any) (Visit, error) {
 	var exams string
 	var codeExp sql.NullString
 	err := s.Scan(append([]any{&v.ID, &v.PatientID, &v.FacilityID, &v.FacilityCode, &v.FacilityName, &v.AccessionYear,
-		&v.AccessionSeq, &exams, &v.OnlineDeclined, &v.AcceptedAt, &v.AcceptedBy, &codeExp, &v.ExternalID}, extra...)...)
+		&v.AccessionSeq, &exams, &v.OnlineDeclined, &v.AcceptedAt, &v.AcceptedBy, &codeExp, &v.ExternalID, &v.Protected}, extra...)...)
 	if err != nil {
 		return v, mapErr(err)
 	}

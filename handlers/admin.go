@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/pwpolicy"
 	"fse/views"
 )
 
@@ -29,7 +31,8 @@ func (h *Handler) renderStaff(c echo.Context, status int, form views.Form) error
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, views.AdminStaff(views.StaffPage{Chrome: h.chrome(c, "Personale"), Members: members, Form: form}))
+	return h.render(c, status, views.AdminStaff(views.StaffPage{Chrome: h.chrome(c, "Personale"), Members: members, Form: form,
+		Policy: h.Config.StaffMFA}))
 }
 
 func (h *Handler) staffCreate(c echo.Context) error {
@@ -49,8 +52,11 @@ func (h *Handler) staffCreate(c echo.Context) error {
 	if form.Values["role"] != db.RoleAdmin && form.Values["role"] != db.RoleReception {
 		form.Errors["role"] = "Scegli un ruolo."
 	}
-	if utf8.RuneCountInString(pw) < db.MinStaffPasswordLen {
-		form.Errors["password"] = "La password deve avere almeno 12 caratteri."
+	var weak *pwpolicy.Problem
+	if err := pwpolicy.CheckStaff(pw, form.Values["username"], form.Values["display_name"]); errors.As(err, &weak) {
+		form.Errors["password"] = weak.Reason
+	} else if err != nil {
+		return err
 	}
 	if form.HasErrors() {
 		return h.renderStaff(c, http.StatusUnprocessableEntity, form)
@@ -186,11 +192,17 @@ func (h *Handler) auditList(c echo.Context) error {
 		status = http.StatusUnprocessableEntity
 	} else {
 		var err error
-		if events, err = h.DB.ListAudit(c.Request().Context(), f); err != nil {
+		events, err = h.DB.ListAudit(c.Request().Context(), f)
+		if errors.Is(err, db.ErrSearchTooLong) {
+			status = http.StatusUnprocessableEntity
+		} else if err != nil {
 			return err
 		}
 	}
 	page := views.AuditPage{Chrome: h.chrome(c, "Registro accessi"), Filter: form, Events: events}
+	if status == http.StatusUnprocessableEntity && !form.HasErrors() {
+		page.Error = fmt.Sprintf("Filtro troppo lungo: al massimo %d caratteri per l'azione e per l'utente.", db.MaxSearchLen)
+	}
 	if len(events) == f.Limit {
 		page.NextBefore = events[len(events)-1].ID
 		next := url.Values{}

@@ -141,7 +141,7 @@ func TestAuthAdminCreatesStaff(t *testing.T) {
 	admin := a.adminClient()
 
 	rec := admin.post("/desk/admin/staff", url.Values{"username": {"laboratorio"}, "display_name": {"Laura Bianchi"},
-		"role": {db.RoleReception}, "password": {"password-laboratorio-1"}})
+		"role": {db.RoleReception}, "password": {"provetta azzurra sul bancone"}})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/desk/admin/staff" {
 		t.Fatalf("create staff: got %d Location %q, want 303 to /desk/admin/staff", rec.Code, rec.Header().Get("Location"))
 	}
@@ -152,10 +152,14 @@ func TestAuthAdminCreatesStaff(t *testing.T) {
 	if st.Role != db.RoleReception || st.DisplayName != "Laura Bianchi" || !st.Active {
 		t.Errorf("new staff: got %+v", st)
 	}
-	if strings.Contains(st.PasswordHash, "password-laboratorio-1") || !strings.HasPrefix(st.PasswordHash, "$argon2id$") {
+	if strings.Contains(st.PasswordHash, "provetta azzurra sul bancone") || !strings.HasPrefix(st.PasswordHash, "$argon2id$") {
 		t.Errorf("stored password is not an argon2id hash: %q", st.PasswordHash)
 	}
-	a.client().login("laboratorio", "password-laboratorio-1")
+	// The password works; a new member sets up an app before anything else.
+	if rec := authLoginAttempt(a.client(), "laboratorio", "provetta azzurra sul bancone"); rec.Code != http.StatusSeeOther ||
+		rec.Header().Get("Location") != "/desk/security/app" {
+		t.Errorf("new member's first login: got %d Location %q, want 303 to the enrolment", rec.Code, rec.Header().Get("Location"))
+	}
 
 	var created *db.AuditEvent
 	for _, e := range a.auditActions(db.AuditFilter{Action: "staff.create"}) {
@@ -169,7 +173,7 @@ func TestAuthAdminCreatesStaff(t *testing.T) {
 	if created.Actor.Name != adminUser || created.Actor.Kind != "staff" {
 		t.Errorf("staff.create actor: got %+v, want staff %s", created.Actor, adminUser)
 	}
-	if strings.Contains(authAuditDump(t, a), "password-laboratorio-1") {
+	if strings.Contains(authAuditDump(t, a), "provetta azzurra sul bancone") {
 		t.Error("password written to the audit log")
 	}
 
@@ -340,7 +344,8 @@ func TestAuthAuditPage(t *testing.T) {
 	}{
 		{"action", "?action=staff.login", func(r row) bool { return r.action == "staff.login" }, 4},
 		{"outcome", "?outcome=failed", func(r row) bool { return r.outcome == "failed" }, 2},
-		{"actor", "?actor=sportello", func(r row) bool { return strings.Contains(r.actor, "sportello") }, 2},
+		// sportello: a wrong password, then a password and an app's code.
+		{"actor", "?actor=sportello", func(r row) bool { return strings.Contains(r.actor, "sportello") }, 3},
 		{"date range", "?from=2026-03-10&to=2026-03-10", func(row) bool { return true }, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -384,6 +389,32 @@ func TestAuthAuditPage(t *testing.T) {
 			t.Errorf("rows with an invalid filter: got %d, want 0", len(rows))
 		}
 	})
+}
+
+// TestAuditFilterPastItsBoundsIs422: the audit page's action and user
+// filters are LIKE patterns; one of 60,000 characters is a 422 with an
+// Italian message, not a 500 from SQLite ("LIKE or GLOB pattern too
+// complex").
+func TestAuditFilterPastItsBoundsIs422(t *testing.T) {
+	a := newApp(t)
+	admin := a.adminClient()
+	for _, query := range []string{"actor=" + strings.Repeat("s", 60000), "action=" + strings.Repeat("staff.", 10000),
+		"actor=" + strings.Repeat("s", db.MaxSearchLen+1)} {
+		rec := admin.get("/desk/admin/audit?" + query)
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%.20s…: status %d, want 422", query, rec.Code)
+			continue
+		}
+		if got := flashError(t, rec.Body.String()); !strings.Contains(got, "troppo lungo") {
+			t.Errorf("%.20s…: message %q, want the Italian one", query, got)
+		}
+	}
+	if rec := admin.get("/desk/admin/audit?actor=" + strings.Repeat("s", db.MaxSearchLen)); rec.Code != http.StatusOK {
+		t.Errorf("a filter at the bound: %d, want 200", rec.Code)
+	}
+	if strings.Contains(a.logs.String(), "request failed") {
+		t.Errorf("a filter was logged as a server error:\n%s", a.logs.String())
+	}
 }
 
 func TestAuthSettingsPage(t *testing.T) {

@@ -29,7 +29,7 @@ var apiThrottle = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor
 // cookies (so no cross-origin protection is needed), JSON problem details
 // (RFC 9457) or FHIR OperationOutcomes instead of pages.
 func (h *Handler) apiRoutes(e *echo.Echo) {
-	api := e.Group("/api/v1", noStore)
+	api := newRouteGroup(e, "/api/v1", noStore)
 	api.GET("/openapi.json", h.openAPI)
 	auth := h.requireIntegration
 	api.POST("/visits", h.apiCreateVisit, auth)
@@ -192,6 +192,9 @@ func apiErrorFor(err error) (problem, bool) {
 		return p(http.StatusConflict, "The patient declined online delivery for this visit: the report goes on paper.")
 	case errors.Is(err, db.ErrOnlineDisabled):
 		return p(http.StatusConflict, "The patient turned online delivery off: the report goes on paper and is not published.")
+	case errors.Is(err, db.ErrProtectedPaper):
+		return p(http.StatusConflict, "This is a protected report (riservato): this portal hands protected reports over on paper only, "+
+			"so it is not stored.")
 	case errors.Is(err, db.ErrReportDeletedByPatient):
 		return p(http.StatusConflict, "The patient deleted this report from the portal; it is not sent again.")
 	case errors.Is(err, db.ErrReportExpired):

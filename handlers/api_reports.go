@@ -34,8 +34,12 @@ func (h *Handler) apiPutReport(c echo.Context) error {
 	if err != nil && c.QueryParam("publish") != "" {
 		return problemsFrom("publish", "publish must be true or false.", "publish deve essere true o false.")
 	}
+	protected, err := strconv.ParseBool(c.QueryParam("protected"))
+	if err != nil && c.QueryParam("protected") != "" {
+		return problemsFrom("protected", "protected must be true or false.", "protected deve essere true o false.")
+	}
 	res, err := h.Intake.PutReport(r.Context(), currentIntegration(c), c.RealIP(), intake.Report{Accession: pathParam(c, "accession"),
-		ReportID: pathParam(c, "report_id"), Title: title, Body: r.Body, Publish: publish})
+		ReportID: pathParam(c, "report_id"), Title: title, Body: r.Body, Publish: publish, Protected: protected})
 	if err != nil {
 		return err
 	}

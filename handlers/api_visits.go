@@ -29,6 +29,8 @@ type visitRequest struct {
 	} `json:"patient"`
 	Exams          []string `json:"exams"`
 	OnlineDeclined bool     `json:"online_declined"`
+	// Protected is the desk's "riservato": see --protected-reports.
+	Protected bool `json:"protected"`
 }
 
 // visitJSON is a visit as the API shows it.
@@ -39,6 +41,7 @@ type visitJSON struct {
 	AcceptedAt      time.Time  `json:"accepted_at"`
 	Exams           []string   `json:"exams"`
 	OnlineDeclined  bool       `json:"online_declined"`
+	Protected       bool       `json:"protected"`
 	CodeActive      bool       `json:"activation_code_active"`
 	CodeExpiresAt   *time.Time `json:"activation_code_expires_at,omitempty"`
 	SlipURL         string     `json:"slip_url"`
@@ -80,7 +83,7 @@ func timePtr(t time.Time) *time.Time {
 
 func (h *Handler) visitJSON(v db.Visit) visitJSON {
 	return visitJSON{AccessionNumber: v.AccessionNumber(), ExternalID: v.ExternalID, Facility: v.FacilityCode, AcceptedAt: v.AcceptedAt.UTC(),
-		Exams: v.Exams, OnlineDeclined: v.OnlineDeclined, CodeActive: v.CodeActive(h.now()), CodeExpiresAt: timePtr(v.CodeExpiresAt),
+		Exams: v.Exams, OnlineDeclined: v.OnlineDeclined, Protected: v.Protected, CodeActive: v.CodeActive(h.now()), CodeExpiresAt: timePtr(v.CodeExpiresAt),
 		SlipURL: h.Config.BaseURL + "/desk/visits/" + strconv.FormatInt(v.ID, 10) + "/slip"}
 }
 
@@ -101,7 +104,7 @@ func (h *Handler) apiCreateVisit(c echo.Context) error {
 	}
 	p := req.Patient
 	out, err := h.Intake.CreateVisit(c.Request().Context(), currentIntegration(c), c.RealIP(), intake.VisitRequest{
-		ExternalID: req.ExternalID, OnlineDeclined: req.OnlineDeclined,
+		ExternalID: req.ExternalID, OnlineDeclined: req.OnlineDeclined, Protected: req.Protected,
 		Visit: acceptance.Visit{Person: acceptance.Person{FiscalCode: p.FiscalCode, FirstName: p.FirstName, LastName: p.LastName,
 			BirthDate: p.BirthDate, BirthPlace: p.BirthPlace, Sex: p.Sex}, Mobile: p.Mobile, Email: p.Email, Exams: req.Exams},
 	})

@@ -94,6 +94,9 @@ func TestBrowserFrontDesk(t *testing.T) {
 		chromedp.SendKeys(css("#f-username"), receptionUser),
 		chromedp.SendKeys(css("#f-password"), receptionPass),
 		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css("#f-code")),
+		chromedp.SendKeys(css("#f-code"), a.appCode(receptionUser)),
+		chromedp.Submit(css("#f-code")),
 		chromedp.WaitVisible(css(`a[href="/desk/accept"]`)),
 	)
 	browserDo(t, ctx, "acceptance",

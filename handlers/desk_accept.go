@@ -15,7 +15,7 @@ import (
 )
 
 var acceptFields = []string{"fiscal_code", "first_name", "last_name", "birth_date", "birth_place", "sex", "mobile", "email", "facility", "exams",
-	"online_declined", "form_token"}
+	"online_declined", "protected", "form_token"}
 
 func (h *Handler) acceptForm(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -46,7 +46,8 @@ func (h *Handler) renderAccept(c echo.Context, status int, form views.Form) erro
 	if len(facilities) == 0 {
 		ch.Error = "Nessuna struttura attiva: un amministratore deve crearne una prima di registrare accettazioni."
 	}
-	return h.render(c, status, views.DeskAccept(views.AcceptPage{Chrome: ch, Form: form, Facilities: facilities}))
+	return h.render(c, status, views.DeskAccept(views.AcceptPage{Chrome: ch, Form: form, Facilities: facilities,
+		Protected: h.DB.ProtectedReports()}))
 }
 
 // formProblems shows each field problem, in Italian, next to its field.
@@ -98,8 +99,8 @@ func (h *Handler) accept(c echo.Context) error {
 	var visit db.Visit
 	id, created, err := h.acceptForms.once(token, now, func() (int64, error) {
 		var err error
-		visit, err = h.DB.Accept(ctx, db.Acceptance{Patient: p, FacilityID: facilityID, Exams: exams, OnlineDeclined: declined, CodeMAC: mac},
-			staffActor(c), now)
+		visit, err = h.DB.Accept(ctx, db.Acceptance{Patient: p, FacilityID: facilityID, Exams: exams, OnlineDeclined: declined, CodeMAC: mac,
+			Protected: form.Values["protected"] == "1"}, staffActor(c), now)
 		return visit.ID, err
 	})
 	switch {

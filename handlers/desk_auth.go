@@ -14,8 +14,24 @@ import (
 
 const msgBadLogin = "Nome utente o password non corretti."
 
+// Staff session keys.
+const (
+	keyStaffID = "staff_id"
+	// keyStaffAuthAt is when the session was authenticated: a new password
+	// or a reset of the factors ends the sessions from before.
+	keyStaffAuthAt = "auth_at"
+	// keyStaffFactor marks a session that proved a second factor (or
+	// enrolled one); without it a member who must have one sees only the
+	// enrolment.
+	keyStaffFactor = "factor_ok"
+	// keyStaffPending and keyStaffPendingAt hold a login that passed the
+	// password and waits for the app's code.
+	keyStaffPending   = "pending_staff_id"
+	keyStaffPendingAt = "pending_at"
+)
+
 func (h *Handler) deskLoginForm(c echo.Context) error {
-	if h.staffSessions.GetInt64(c.Request().Context(), "staff_id") != 0 {
+	if h.staffSessions.GetInt64(c.Request().Context(), keyStaffID) != 0 {
 		return c.Redirect(http.StatusSeeOther, "/desk")
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -66,21 +82,53 @@ func (h *Handler) deskLogin(c echo.Context) error {
 		return fail(http.StatusUnauthorized, msgBadLogin)
 	}
 
-	if err := h.DB.RecordStaffLogin(ctx, st.ID, rehash, key, db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin,
-		Outcome: db.OutcomeOK}, now); err != nil {
+	// A member with a second factor gives its code next: the password
+	// alone opens nothing.
+	event := db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeOK}
+	if st.Factors > 0 {
+		event.Detail = "password ok, authenticator code next"
+	}
+	if err := h.DB.RecordStaffLogin(ctx, st.ID, rehash, key, event, now); err != nil {
+		return err
+	}
+	if err := h.tellFactorsReset(c, st); err != nil {
 		return err
 	}
 	// A new session id at login defeats session fixation.
-	if err := h.staffSessions.RenewToken(ctx); err != nil {
+	sm := h.staffSessions
+	if err := sm.RenewToken(ctx); err != nil {
 		return err
 	}
-	h.staffSessions.Put(ctx, "staff_id", st.ID)
+	if st.Factors > 0 {
+		// A login starts afresh: whoever this session was is forgotten.
+		sm.Remove(ctx, keyStaffID)
+		sm.Remove(ctx, keyStaffFactor)
+		sm.Put(ctx, keyStaffPending, st.ID)
+		putSessionTime(sm, ctx, keyStaffPendingAt, now)
+		return c.Redirect(http.StatusSeeOther, "/desk/login/code")
+	}
+	h.staffSignIn(c, st.ID, false)
+	if h.Config.StaffMFA.Requires(st.Role) {
+		return c.Redirect(http.StatusSeeOther, "/desk/security/app")
+	}
 	return c.Redirect(http.StatusSeeOther, "/desk")
+}
+
+// staffSignIn marks the session as the member's; withFactor says whether a
+// second factor was given. The caller has renewed the token.
+func (h *Handler) staffSignIn(c echo.Context, id int64, withFactor bool) {
+	ctx := c.Request().Context()
+	sm := h.staffSessions
+	sm.Remove(ctx, keyStaffPending)
+	sm.Remove(ctx, keyStaffPendingAt)
+	sm.Put(ctx, keyStaffID, id)
+	putSessionTime(sm, ctx, keyStaffAuthAt, h.now())
+	sm.Put(ctx, keyStaffFactor, withFactor)
 }
 
 func (h *Handler) deskLogout(c echo.Context) error {
 	ctx := c.Request().Context()
-	if id := h.staffSessions.GetInt64(ctx, "staff_id"); id != 0 {
+	if id := h.staffSessions.GetInt64(ctx, keyStaffID); id != 0 {
 		st, _ := h.DB.StaffByID(ctx, id)
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: db.Actor{Kind: "staff", ID: id, Name: st.Username, IP: c.RealIP()},
 			Action: db.ActionStaffLogout})

@@ -292,6 +292,7 @@ func TestAuthPasswordRehash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.enrolStaffApp(id, "vecchio")
 	a.client().login("vecchio", pw)
 	st, err := a.db.StaffByID(ctx, id)
 	if err != nil {

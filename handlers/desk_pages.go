@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,15 +16,20 @@ func (h *Handler) deskHome(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := strings.TrimSpace(c.QueryParam("q"))
 	page := views.HomePage{Chrome: h.chrome(c, "Cerca paziente"), Query: q, Searched: q != ""}
-	var err error
+	status := http.StatusOK
 	if q != "" {
-		if page.Results, err = h.DB.SearchPatients(ctx, q, 50); err != nil {
+		results, err := h.DB.SearchPatients(ctx, q, 50)
+		if msg := searchRefused(err); msg != "" {
+			status, page.Error, page.Searched = http.StatusUnprocessableEntity, msg, false
+		} else if err != nil {
 			return err
-		}
-		// The query itself is personal data: only that a search happened.
-		if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: db.ActionPatientSearch,
-			Detail: fmt.Sprintf("%d results", len(page.Results))}); err != nil {
-			return err
+		} else {
+			page.Results = results
+			// The query itself is personal data: only that a search happened.
+			if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: staffActor(c), Action: db.ActionPatientSearch,
+				Detail: fmt.Sprintf("%d results", len(page.Results))}); err != nil {
+				return err
+			}
 		}
 	}
 	recent, err := h.DB.RecentVisitsWithPatients(ctx, 15)
@@ -33,7 +39,19 @@ func (h *Handler) deskHome(c echo.Context) error {
 	for _, r := range recent {
 		page.Recent = append(page.Recent, views.VisitRow{Visit: r.Visit, Patient: r.Patient})
 	}
-	return h.render(c, http.StatusOK, views.DeskHome(page))
+	return h.render(c, status, views.DeskHome(page))
+}
+
+// searchRefused explains a search past its bounds (db.SearchPatients),
+// or returns "".
+func searchRefused(err error) string {
+	switch {
+	case errors.Is(err, db.ErrSearchTooLong):
+		return fmt.Sprintf("Ricerca troppo lunga: al massimo %d caratteri. Cerca per cognome, codice fiscale o cellulare.", db.MaxSearchLen)
+	case errors.Is(err, db.ErrSearchTooWordy):
+		return fmt.Sprintf("Ricerca con troppe parole: al massimo %d. Cerca per cognome e nome, codice fiscale o cellulare.", db.MaxSearchWords)
+	}
+	return ""
 }
 
 func (h *Handler) patientPage(c echo.Context) error {
@@ -57,7 +75,13 @@ func (h *Handler) patientPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.PatientPage{Chrome: h.chrome(c, p.FullName()), Patient: p, Now: h.now(), OnlineAccounts: accounts}
+	page := views.PatientPage{Chrome: h.chrome(c, p.FullName()), Patient: p, Now: h.now(), OnlineAccounts: accounts,
+		Protected: h.DB.ProtectedReports()}
+	if m, err := h.DB.MajorityTransferOf(ctx, id); err == nil {
+		page.Majority = &m
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
 	for _, v := range visits {
 		docs, err := h.DB.VisitDocuments(ctx, v.ID)
 		if err != nil {
@@ -100,5 +124,6 @@ func (h *Handler) renderVisit(c echo.Context, visitID int64, status int, upload 
 	return h.render(c, status, views.DeskVisit(views.VisitPage{
 		Chrome: h.chrome(c, "Accettazione "+v.AccessionNumber()), Patient: p, Visit: v, Documents: docs, Now: h.now(),
 		Upload: upload, UploadLimit: views.Size(h.Config.UploadLimit), RetentionDays: h.Config.RetentionDays,
+		Protected: h.DB.ProtectedReports(),
 	}))
 }

@@ -189,3 +189,39 @@ func TestDeskHomeListsRecentAcceptances(t *testing.T) {
 		}
 	}
 }
+
+// TestDeskSearchRefusesQueriesPastItsBounds: a search too long or with
+// too many words is a 422 with an Italian message, not a 500 from SQLite
+// ("LIKE or GLOB pattern too complex", "Expression tree is too large").
+func TestDeskSearchRefusesQueriesPastItsBounds(t *testing.T) {
+	a := newApp(t)
+	desk := a.deskClient()
+	desk.accept(a.acceptForm())
+	for _, tt := range []struct {
+		name, q, want string
+	}{
+		{"60,000 characters", strings.Repeat("R", 60000), "troppo lunga"},
+		{"101 characters", strings.Repeat("r", db.MaxSearchLen+1), "troppo lunga"},
+		{"20,000 words", strings.TrimSpace(strings.Repeat("a ", 20000)), "troppo lunga"},
+		{"7 words", "a b c d e f g", "troppe parole"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := desk.get("/desk?q=" + url.QueryEscape(tt.q))
+			if rec.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("status: got %d, want 422", rec.Code)
+			}
+			if got := flashError(t, rec.Body.String()); !strings.Contains(got, tt.want) {
+				t.Errorf("message %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// At the bounds the search works.
+	for _, q := range []string{strings.Repeat("r", db.MaxSearchLen), "Mario Rossi a b c d"} {
+		if rec := desk.get("/desk?q=" + url.QueryEscape(q)); rec.Code != http.StatusOK {
+			t.Errorf("q=%.20q: got %d, want 200", q, rec.Code)
+		}
+	}
+	if strings.Contains(a.logs.String(), "request failed") {
+		t.Errorf("a search was logged as a server error:\n%s", a.logs.String())
+	}
+}

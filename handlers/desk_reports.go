@@ -60,7 +60,7 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 			break
 		}
 		if err != nil {
-			return refuse(err)
+			return refuse(malformedUpload(err))
 		}
 		switch part.FormName() {
 		case "title":
@@ -94,6 +94,21 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 	}
 	h.flash(c, fmt.Sprintf("%d referti caricati. Controllali e pubblicali quando sono pronti.", len(drafts)))
 	return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(visitID, 10))
+}
+
+// errMalformedUpload is a body the multipart reader cannot parse (a
+// boundary that is not the one announced, broken part headers): the
+// client's fault, a 400.
+var errMalformedUpload = errors.New("malformed multipart body")
+
+// malformedUpload marks a multipart reader's error as the client's, unless
+// it is the body's size limit (413) or the client going away.
+func malformedUpload(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errMalformedUpload, err)
 }
 
 // titled is an upload failure of the file with this title.
@@ -130,12 +145,16 @@ func (h *Handler) uploadRefused(c echo.Context, visitID int64, titles []string, 
 		status, msg = http.StatusUnprocessableEntity, fmt.Sprintf("Il titolo può avere al massimo %d caratteri.", db.MaxTitleLen)
 	case errors.Is(err, db.ErrOnlineDeclined):
 		status, msg = http.StatusConflict, msgOnlineDeclined
+	case errors.Is(err, db.ErrProtectedPaper):
+		status, msg = http.StatusConflict, msgProtectedPaper
 	case errors.Is(err, pdfcheck.ErrNotPDF):
 		status, msg = http.StatusUnsupportedMediaType, "«"+t.title+"» non è un file PDF. Si possono caricare solo referti in PDF."
 	case errors.Is(err, pdfcheck.ErrTruncated):
 		status, msg = http.StatusUnprocessableEntity, "«"+t.title+"» è un PDF incompleto o danneggiato. Esportalo di nuovo e riprova."
 	case errors.Is(err, pdfcheck.ErrTooLarge), errors.As(err, &mbe):
 		status, msg = http.StatusRequestEntityTooLarge, tooLarge(h.Config.UploadLimit)
+	case errors.Is(err, errMalformedUpload):
+		status, msg = http.StatusBadRequest, "Modulo di caricamento non valido o interrotto: ricarica la pagina e riprova."
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, multipart.ErrMessageTooLarge):
 		status, msg = http.StatusBadRequest, "Caricamento interrotto: riprova."
 	default:
@@ -163,7 +182,7 @@ func (h *Handler) publish(c echo.Context) error {
 	case errors.Is(err, db.ErrOnlineDisabled):
 		return echo.NewHTTPError(http.StatusConflict, msgOnlineDisabled)
 	case err != nil:
-		return err
+		return protectedRefused(err)
 	}
 	if n == 0 {
 		h.flash(c, "Nessun referto da pubblicare.")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -339,5 +340,44 @@ func TestUploadAudited(t *testing.T) {
 		if got, want := e.ObjectID, ids[i]; got != want {
 			t.Errorf("event %d object id: got %d, want %d", i, got, want)
 		}
+	}
+}
+
+// TestUploadWithABrokenMultipartBodyIs400: a body whose boundary is not
+// the one announced, or whose parts are broken, is the client's error: a
+// 400 with an Italian message, nothing stored, never a 500.
+func TestUploadWithABrokenMultipartBodyIs400(t *testing.T) {
+	pdf := samplePDF(t, "Esami del sangue")
+	var good bytes.Buffer
+	mw := multipart.NewWriter(&good)
+	mw.WriteField("title", "Esami del sangue")
+	w, _ := mw.CreateFormFile("file", "r.pdf")
+	w.Write(pdf)
+	mw.Close()
+	for _, tt := range []struct {
+		name, contentType string
+		body              []byte
+	}{
+		{"another boundary", "multipart/form-data; boundary=non-e-questo", good.Bytes()},
+		{"no parts at all", mw.FormDataContentType(), []byte("niente di utile\r\n")},
+		{"broken part headers", mw.FormDataContentType(),
+			[]byte("--" + mw.Boundary() + "\r\nContent-Disposition form-data senza due punti\r\n\r\nx\r\n--" + mw.Boundary() + "--\r\n")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newApp(t)
+			c := a.deskClient()
+			visitID, _ := c.accept(a.acceptForm())
+			rec := c.do(http.MethodPost, fmt.Sprintf("/desk/visits/%d/documents", visitID), bytes.NewReader(tt.body), tt.contentType)
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("status: got %d, want 400", rec.Code)
+			}
+			if got := flashError(t, rec.Body.String()); !strings.Contains(got, "Modulo di caricamento non valido") {
+				t.Errorf(".flash.error: got %q, want the Italian message", got)
+			}
+			repAssertNothingStored(t, a)
+			if strings.Contains(a.logs.String(), "request failed") {
+				t.Errorf("logged as a server error:\n%s", a.logs.String())
+			}
+		})
 	}
 }

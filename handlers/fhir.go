@@ -20,7 +20,7 @@ const fhirJSON = "application/fhir+json"
 // fhirRoutes registers FHIR R4 under /fhir/r4: DocumentReference create,
 // search and read, transaction Bundles, and the CapabilityStatement.
 func (h *Handler) fhirRoutes(e *echo.Echo) {
-	fhirGroup := e.Group("/fhir/r4", noStore)
+	fhirGroup := newRouteGroup(e, "/fhir/r4", noStore)
 	auth := h.requireIntegration
 	fhirGroup.GET("/metadata", h.fhirMetadata)
 	// A FHIR body holds its PDFs whole (base64 in JSON): a few at a time.

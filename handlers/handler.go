@@ -21,6 +21,7 @@ import (
 	"fse/db"
 	"fse/internal/health"
 	"fse/internal/intake"
+	"fse/internal/mfa"
 	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
@@ -44,6 +45,9 @@ type Config struct {
 	Warnings []string
 	// RequireLoginOTP makes the SMS code at every patient login mandatory.
 	RequireLoginOTP bool
+	// StaffMFA says which staff must log in with a second factor; the zero
+	// value is db.StaffMFARequired.
+	StaffMFA db.StaffMFAPolicy
 	// SMSConfigured and EmailConfigured say whether the deliver job has a
 	// sender for each channel; without one, messages wait in the outbox.
 	SMSConfigured, EmailConfigured bool
@@ -57,6 +61,14 @@ type Config struct {
 	// FreeSpace reads the free bytes of the disk holding a path; nil is
 	// the real disk's (diskspace.Free).
 	FreeSpace func(path string) (uint64, error)
+	// SMSCountries are the ISO 3166-1 codes of the countries SMS codes go
+	// to; none means Italy only (smscode.DefaultCountry).
+	SMSCountries []string
+	// SMSDailyLimit is the portal's daily budget of SMS codes strangers
+	// can trigger; 0 means smscode.DefaultDailyBudget.
+	SMSDailyLimit int
+	// Version is the running fse's version, shown on /healthz.
+	Version string
 }
 
 // Retention is the configured report retention.
@@ -84,11 +96,15 @@ type Handler struct {
 	// admin pages; New builds one from Config when main does not share
 	// the one it watches the disk with.
 	Health *health.Monitor
+	// Requests, when set, records every answered request (the metrics).
+	Requests RequestObserver
 
 	staffSessions   *scs.SessionManager
 	patientSessions *scs.SessionManager
 	// codes issues and checks the SMS codes, with their rules.
 	codes *smscode.Service
+	// factors enrols and checks authenticator apps and recovery codes.
+	factors *mfa.Service
 	// secrets holds new activation codes and tokens for their one showing.
 	secrets onceSecrets
 	// acceptForms remembers submitted acceptance forms.
@@ -99,11 +115,13 @@ type Handler struct {
 
 // New builds the Echo server with every middleware and route.
 func New(h *Handler) *echo.Echo {
-	h.staffSessions = newSessionManager(h, "__Host-fse-desk", 30*time.Minute, 12*time.Hour, http.SameSiteStrictMode)
+	h.staffSessions = newSessionManager(h, db.RealmStaff, "__Host-fse-desk", 30*time.Minute, 12*time.Hour, http.SameSiteStrictMode)
 	// Lax, not Strict: a patient opening the slip's QR link arrives from
 	// another "site" (the camera app) and must keep their session.
-	h.patientSessions = newSessionManager(h, "__Host-fse", 15*time.Minute, 12*time.Hour, http.SameSiteLaxMode)
-	h.codes = &smscode.Service{DB: h.DB, Keys: h.Keys, SMS: h.SMS, Log: h.Log, Now: h.Now}
+	h.patientSessions = newSessionManager(h, db.RealmPatient, "__Host-fse", 15*time.Minute, 12*time.Hour, http.SameSiteLaxMode)
+	h.codes = &smscode.Service{DB: h.DB, Keys: h.Keys, SMS: h.SMS, Log: h.Log, Now: h.Now,
+		Countries: h.Config.SMSCountries, DailyBudget: h.Config.SMSDailyLimit}
+	h.factors = &mfa.Service{DB: h.DB, Keys: h.Keys, Now: h.Now}
 	if h.Intake == nil {
 		h.Intake = &intake.Service{DB: h.DB, Keys: h.Keys, BaseURL: h.Config.BaseURL, Retention: h.Config.Retention(),
 			UploadLimit: h.Config.UploadLimit, Now: h.Now}
@@ -121,13 +139,17 @@ func New(h *Handler) *echo.Echo {
 	e.HTTPErrorHandler = h.errorHandler
 	e.IPExtractor = ipExtractor(h.Config.TrustedProxies)
 
+	if h.Requests != nil {
+		e.Use(h.observeRequests(e))
+	}
+
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			h.Log.Error("panic", "path", c.Path(), "err", err, "stack", string(stack))
 			return err
 		},
 	}))
-	e.Use(middleware.RequestID())
+	e.Use(h.requestID)
 	e.Use(h.requestLogger())
 	e.Use(h.securityHeaders)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
@@ -157,11 +179,13 @@ var largeBody = map[string]bool{
 	"/fhir/r4":                                     true,
 }
 
-func newSessionManager(h *Handler, name string, idle, lifetime time.Duration, sameSite http.SameSite) *scs.SessionManager {
+// newSessionManager builds the session manager of one realm: its store
+// never finds a session of the other realm, whatever cookie is sent.
+func newSessionManager(h *Handler, realm, name string, idle, lifetime time.Duration, sameSite http.SameSite) *scs.SessionManager {
 	sm := scs.New()
 	// scs computes expiries with the real clock, so the store compares
 	// with the real clock too (h.Now may be a test clock).
-	sm.Store = &db.SessionStore{DB: h.DB, Now: time.Now, RefreshEvery: time.Minute}
+	sm.Store = &db.SessionStore{DB: h.DB, Realm: realm, Now: time.Now, RefreshEvery: time.Minute}
 	sm.IdleTimeout = idle
 	sm.Lifetime = lifetime
 	sm.Cookie.Name = name
@@ -186,12 +210,13 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 
 	loginLimit := perIPLimit(30)
 
-	staff := e.Group("/desk", echo.WrapMiddleware(h.staffSessions.LoadAndSave), crossOrigin)
+	staff := newRouteGroup(e, "/desk", echo.WrapMiddleware(h.staffSessions.LoadAndSave), crossOrigin)
 	staff.GET("/login", h.deskLoginForm)
 	staff.POST("/login", h.deskLogin, loginLimit)
 	staff.POST("/logout", h.deskLogout)
 
-	desk := staff.Group("", h.requireStaff, noStore)
+	// Staff who must enrol a second factor reach only its pages.
+	desk := staff.Group("", h.requireStaff, h.requireStaffFactor, noStore)
 	desk.GET("", h.deskHome)
 	desk.GET("/accept", h.acceptForm)
 	desk.POST("/accept", h.accept)
@@ -204,6 +229,7 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	desk.GET("/documents/:id/file", h.staffDocumentFile)
 	desk.GET("/documents/:id/withdraw", h.withdrawForm)
 	desk.POST("/documents/:id/withdraw", h.withdraw)
+	h.patientRightsDeskRoutes(desk)
 
 	admin := desk.Group("/admin", requireRole(db.RoleAdmin))
 	admin.GET("/staff", h.staffList)
@@ -220,9 +246,10 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	admin.POST("/integrations", h.integrationCreate)
 	admin.GET("/integrations/:id/token", h.integrationToken)
 	admin.POST("/integrations/:id/revoke", h.integrationRevoke)
+	h.staffFactorRoutes(staff, admin, loginLimit)
 
 	// Patient pages never belong in a shared cache.
-	pub := e.Group("", echo.WrapMiddleware(h.patientSessions.LoadAndSave), crossOrigin, noStore)
+	pub := newRouteGroup(e, "", echo.WrapMiddleware(h.patientSessions.LoadAndSave), crossOrigin, noStore)
 	codeLimit := perIPLimit(20)
 	pub.GET("/", h.landing)
 	pub.GET("/informativa", h.notice(false))
@@ -245,8 +272,8 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	pub.GET("/password-dimenticata/codice", h.resetForm)
 	pub.POST("/password-dimenticata/codice", h.reset, codeLimit)
 
-	// The guard goes on each route: an Echo group with middleware and an
-	// empty prefix would also catch every unknown path.
+	// The guard goes on each route: the group also holds the pages of
+	// visitors who are not logged in.
 	auth := h.requirePatient
 	pub.GET("/attiva", h.activateForm, auth)
 	pub.POST("/attiva", h.activate, auth)
@@ -280,6 +307,8 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	pub.POST("/profilo/recapiti", h.changeContact, auth, codeLimit)
 	pub.GET("/profilo/recapiti/codice", h.contactCodeForm, auth)
 	pub.POST("/profilo/recapiti/codice", h.contactCode, auth, codeLimit)
+	h.patientFactorRoutes(pub, auth, codeLimit)
+	h.patientRightsRoutes(pub, auth, codeLimit)
 }
 
 // perIPLimit is flood control: at most perMinute requests a minute from

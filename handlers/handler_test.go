@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"fse/db"
 )
 
 // Tests of what every area shares: the health check and the error page.
@@ -19,12 +21,16 @@ func TestAuthHealthAndNotFound(t *testing.T) {
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("/healthz Content-Type: got %q", ct)
 	}
-	var body map[string]string
+	var body map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatalf("/healthz body %q: %v", rec.Body.String(), err)
 	}
-	if got, want := body["status"], "ok"; got != want || len(body) != 1 {
-		t.Errorf("/healthz: got %v, want {status: ok}", body)
+	// The status, and which fse runs on which schema: nothing else.
+	if body["status"] != "ok" || body["schema"] != float64(db.LatestSchemaVersion()) || len(body) != 3 {
+		t.Errorf("/healthz: got %v, want {status: ok, version, schema: %d}", body, db.LatestSchemaVersion())
+	}
+	if _, ok := body["version"].(string); !ok {
+		t.Errorf("/healthz: version = %#v, want a string", body["version"])
 	}
 
 	desk := a.deskClient()
@@ -55,5 +61,50 @@ func TestAuthHealthAndNotFound(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMethodNotAllowedOnKnownPaths: a method a known path does not have
+// (TRACE included) is 405 with an Allow header naming the methods it has;
+// an unknown path is 404 whatever the method.
+func TestMethodNotAllowedOnKnownPaths(t *testing.T) {
+	a := newApp(t)
+	c := a.client()
+	for _, tt := range []struct {
+		method, path string
+		want         int
+		allow        []string
+	}{
+		{"TRACE", "/", http.StatusMethodNotAllowed, []string{"GET"}},
+		{"TRACE", "/desk/login", http.StatusMethodNotAllowed, []string{"GET", "POST"}},
+		{"PUT", "/accedi", http.StatusMethodNotAllowed, []string{"GET", "POST"}},
+		{"DELETE", "/fascicolo/referti/1", http.StatusMethodNotAllowed, []string{"GET"}},
+		{"TRACE", "/desk/admin/audit", http.StatusMethodNotAllowed, []string{"GET"}},
+		{"PATCH", "/api/v1/visits/MN-2026-00001/reports/R1", http.StatusMethodNotAllowed, []string{"PUT", "DELETE"}},
+		{"TRACE", "/fhir/r4/metadata", http.StatusMethodNotAllowed, []string{"GET"}},
+		{"TRACE", "/non-esiste", http.StatusNotFound, nil},
+		{"GET", "/desk/non-esiste", http.StatusNotFound, nil},
+		{"TRACE", "/desk/non-esiste", http.StatusNotFound, nil},
+		{"POST", "/api/v1/non-esiste", http.StatusNotFound, nil},
+	} {
+		rec := c.do(tt.method, tt.path, nil, "")
+		if rec.Code != tt.want {
+			t.Errorf("%s %s: got %d, want %d", tt.method, tt.path, rec.Code, tt.want)
+			continue
+		}
+		allow := rec.Header().Get("Allow")
+		for _, m := range tt.allow {
+			if !strings.Contains(allow, m) {
+				t.Errorf("%s %s: Allow %q lacks %s", tt.method, tt.path, allow, m)
+			}
+		}
+		if tt.allow == nil && allow != "" {
+			t.Errorf("%s %s: Allow %q on a 404", tt.method, tt.path, allow)
+		}
+		if tt.want == http.StatusMethodNotAllowed && !strings.HasPrefix(tt.path, "/api/") && !strings.HasPrefix(tt.path, "/fhir/") {
+			if got := strings.TrimSpace(parseHTML(t, rec.Body.String()).Find("h1").Text()); got != "Operazione non consentita." {
+				t.Errorf("%s %s: page says %q, want the Italian 405 message", tt.method, tt.path, got)
+			}
+		}
 	}
 }

@@ -11,10 +11,13 @@ import (
 // healthStatus is the body of /healthz: "ok"; "degraded" with the
 // problems, while the database answers but cannot write or its disk is
 // nearly full (every logged-in page would fail); "unavailable" when the
-// database does not answer.
+// database does not answer. Version and Schema say which fse runs on which
+// schema, so an upgrade can be followed from the load balancer.
 type healthStatus struct {
 	Status   string   `json:"status"`
 	Problems []string `json:"problems,omitempty"`
+	Version  string   `json:"version"`
+	Schema   int      `json:"schema,omitempty"`
 }
 
 func (h *Handler) healthz(c echo.Context) error {
@@ -22,10 +25,15 @@ func (h *Handler) healthz(c echo.Context) error {
 	defer cancel()
 	if err := h.DB.Ping(ctx); err != nil {
 		h.Log.Error("healthz", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, healthStatus{Status: "unavailable"})
+		return c.JSON(http.StatusServiceUnavailable, healthStatus{Status: "unavailable", Version: h.Config.Version})
+	}
+	schema, err := h.DB.AppliedSchemaVersion(ctx)
+	if err != nil {
+		h.Log.Error("healthz", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, healthStatus{Status: "unavailable", Version: h.Config.Version})
 	}
 	if st := h.Health.Check(ctx); !st.OK() {
-		return c.JSON(http.StatusServiceUnavailable, healthStatus{Status: "degraded", Problems: st.Problems})
+		return c.JSON(http.StatusServiceUnavailable, healthStatus{Status: "degraded", Problems: st.Problems, Version: h.Config.Version, Schema: schema})
 	}
-	return c.JSON(http.StatusOK, healthStatus{Status: "ok"})
+	return c.JSON(http.StatusOK, healthStatus{Status: "ok", Version: h.Config.Version, Schema: schema})
 }

@@ -160,7 +160,7 @@ func repVisitRows(t *testing.T, c *client, visitID int64) map[string]string {
 	doc := parseHTML(t, rec.Body.String())
 	doc.Find("table tbody tr").Each(func(_ int, tr *goquery.Selection) {
 		title := strings.TrimSpace(tr.Find("td a").First().Text())
-		rows[title] = strings.TrimSpace(tr.Find(".tag").Text())
+		rows[title] = strings.TrimSpace(tr.Find("td").Eq(2).Find(".tag").Text()) // the Stato column
 	})
 	return rows
 }

@@ -27,6 +27,7 @@ import (
 	"fse/db"
 	"fse/handlers"
 	"fse/internal/demo"
+	"fse/internal/mfa"
 	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/sealbox"
@@ -57,6 +58,9 @@ type app struct {
 
 	mu  sync.Mutex
 	now time.Time
+	// apps are the authenticator apps of the test, by name: a staff
+	// member's username, or a patient's (mfPatientApp).
+	apps map[string]*staffApp
 
 	// sms is the fake SMS gateway (an httptest server) and what it received.
 	sms   *httptest.Server
@@ -103,7 +107,7 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &app{t: t, db: d, keys: keys, logs: &testkit.LogBuffer{}, now: testkit.T0}
+	a := &app{t: t, db: d, keys: keys, logs: &testkit.LogBuffer{}, now: testkit.T0, apps: map[string]*staffApp{}}
 	cfg := handlers.Config{BaseURL: "https://referti.example.it", RetentionDays: 60, UploadLimit: 1 << 20}
 	configure(&cfg)
 	a.sms = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -149,8 +153,63 @@ func newAppWith(t testing.TB, configure func(*handlers.Config)) *app {
 		if *s.id, err = d.CreateStaff(ctx, db.Staff{Username: s.user, Role: s.role, PasswordHash: hash}, cli, a.Now()); err != nil {
 			t.Fatal(err)
 		}
+		// Staff log in with an authenticator app, as the default
+		// --staff-mfa required asks.
+		a.enrolStaffApp(*s.id, s.user)
 	}
 	return a
+}
+
+// staffApp is an authenticator app of a staff member (or, in the second
+// factors' tests, of a patient): its secret, and the last time step whose
+// code a test sent.
+type staffApp struct {
+	secret string
+	last   int64
+}
+
+// enrolStaffApp gives a member an authenticator app, as if they had set it
+// up, and returns its secret.
+func (a *app) enrolStaffApp(id int64, username string) string {
+	a.t.Helper()
+	owner := db.StaffOwner(id)
+	e, err := (&mfa.Service{DB: a.db, Keys: a.keys, Now: a.Now}).NewEnrolment(owner, username)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if _, _, err := a.db.AddFactor(context.Background(), db.Factor{Owner: owner, Kind: db.FactorTOTP, Name: "Telefono", Secret: e.Sealed},
+		nil, db.AuditEvent{Actor: db.Actor{Kind: db.ActorCLI, Name: "test"}, Action: db.ActionStaffFactorAdd}, a.Now()); err != nil {
+		a.t.Fatal(err)
+	}
+	a.mu.Lock()
+	a.apps[username] = &staffApp{secret: e.Secret}
+	a.mu.Unlock()
+	return e.Secret
+}
+
+// appCode returns a code of the member's app that the portal has not
+// accepted yet, as the phone would show it: the portal takes the steps
+// next to its clock's, so three logins fit in one clock time; a test that
+// logs the same member in more often moves the clock on a step.
+func (a *app) appCode(username string) string {
+	a.t.Helper()
+	a.mu.Lock()
+	app := a.apps[username]
+	a.mu.Unlock()
+	if app == nil {
+		a.t.Fatalf("%s has no authenticator app in this test", username)
+	}
+	step := max(mfa.Step(a.Now())-mfa.Skew, app.last+1)
+	if step > mfa.Step(a.Now())+mfa.Skew {
+		a.advance(mfa.Period)
+		step = mfa.Step(a.Now())
+	}
+	app.last = step
+	code, err := mfa.CodeAt(app.secret, step)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return code
 }
 
 // Now is the app's clock.
@@ -231,10 +290,14 @@ func (c *client) post(target string, form url.Values) *httptest.ResponseRecorder
 	return c.do(http.MethodPost, target, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
 }
 
-// login signs the client in and fails the test if it does not work.
+// login signs the client in with the password and the app's code, and
+// fails the test if it does not work.
 func (c *client) login(user, pass string) {
 	c.a.t.Helper()
 	rec := c.post("/desk/login", url.Values{"username": {user}, "password": {pass}})
+	if rec.Code == http.StatusSeeOther && rec.Header().Get("Location") == "/desk/login/code" {
+		rec = c.post("/desk/login/code", url.Values{"code": {c.a.appCode(user)}})
+	}
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/desk" {
 		c.a.t.Fatalf("login %s: status %d, location %q", user, rec.Code, rec.Header().Get("Location"))
 	}
@@ -448,9 +511,10 @@ func (a *app) register(first, last, mobile, email string) *client {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/registrati/codice" {
 		a.t.Fatalf("profile: %d %s\n%s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
 	}
-	e164 := mobile
+	// As typed, "+44 7400 123456" or "333 1234567": the gateway gets E.164.
+	e164 := strings.ReplaceAll(mobile, " ", "")
 	if !strings.HasPrefix(e164, "+") {
-		e164 = "+39" + strings.ReplaceAll(mobile, " ", "")
+		e164 = "+39" + e164
 	}
 	rec = c.post("/registrati/codice", url.Values{"code": {a.lastSMSCode(e164)}})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/attiva" {

@@ -15,6 +15,11 @@ var (
 	staffThrottle      = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 	patientThrottle    = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 	activationThrottle = db.Throttle{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// Authenticator-app and recovery codes, per owner: five wrong codes
+	// lock for 15 minutes, and at most 50 a day, as for SMS codes (five
+	// tries per code, ten codes a day).
+	factorThrottle      = db.Throttle{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	factorDailyThrottle = db.Throttle{MaxFailures: 50, Window: 24 * time.Hour, LockFor: 24 * time.Hour}
 )
 
 // claimAttempts counts an attempt on every key before the attempt is

@@ -3,9 +3,12 @@ package handlers
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"math"
+	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -50,6 +53,45 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// plainRequestID is what a request id from a trusted proxy may be: short,
+// and nothing a log reader could mistake for something else.
+var plainRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID gives every request an id for the logs and the X-Request-Id
+// answer header. It is made here; a proxy's is kept only when the request
+// comes from a trusted proxy (--trusted-proxy) and the id is plain, so a
+// client cannot write what it likes into the log.
+func (h *Handler) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		id := req.Header.Get(echo.HeaderXRequestID)
+		if !plainRequestID.MatchString(id) || !h.fromTrustedProxy(req) {
+			b := make([]byte, 12)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		// The request logger reads it from the request.
+		req.Header.Set(echo.HeaderXRequestID, id)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+// fromTrustedProxy reports whether the TCP peer is a trusted proxy.
+func (h *Handler) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range h.Config.TrustedProxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
 // requestLogger logs method, route and status; never query strings (they
 // may hold a codice fiscale), bodies or cookies.
 func (h *Handler) requestLogger() echo.MiddlewareFunc {
@@ -77,17 +119,18 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 func (h *Handler) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		id := h.staffSessions.GetInt64(ctx, "staff_id")
+		id := h.staffSessions.GetInt64(ctx, keyStaffID)
 		if id != 0 {
 			s, err := h.DB.StaffByID(ctx, id)
-			if err == nil && s.Active {
+			// A new password or a reset of the factors ends older sessions.
+			if err == nil && s.Active && s.SessionValid(sessionTime(h.staffSessions, ctx, keyStaffAuthAt)) {
 				c.Set(ctxStaff, &s)
 				return next(c)
 			}
 			if err != nil && !errors.Is(err, db.ErrNotFound) {
 				return err
 			}
-			// Disabled or removed: the session dies now.
+			// Disabled, removed or ended: the session dies now.
 			_ = h.staffSessions.Destroy(ctx)
 		}
 		if c.Request().Method == http.MethodGet {
@@ -132,6 +175,7 @@ func (h *Handler) chrome(c echo.Context, title string) views.Chrome {
 	}
 	if ch.IsAdmin() {
 		ch.LowDisk = h.lowDisk()
+		ch.SMSBudget = h.smsBudgetSpent(c)
 	}
 	return ch
 }
@@ -145,6 +189,21 @@ func (h *Handler) lowDisk() *views.LowDisk {
 		return nil
 	}
 	return &views.LowDisk{Free: int64(min(s.Free, math.MaxInt64)), Min: int64(s.Min), BelowMin: s.TooLow()}
+}
+
+// smsBudgetSpent is the warning admins see on every page while the daily
+// budget of SMS codes is spent; nil otherwise (or when it cannot be read:
+// the page matters more than the warning).
+func (h *Handler) smsBudgetSpent(c echo.Context) *views.SMSBudget {
+	b, err := h.codes.Budget(c.Request().Context())
+	if err != nil {
+		h.Log.Error("read the daily budget of SMS codes", "err", err)
+		return nil
+	}
+	if !b.Spent() {
+		return nil
+	}
+	return &views.SMSBudget{Used: b.Used, Until: b.Until, Now: h.now()}
 }
 
 func (h *Handler) flash(c echo.Context, msg string) {

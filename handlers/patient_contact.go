@@ -14,7 +14,13 @@ import (
 	"fse/views"
 )
 
-const keyContactMobile = "contact_mobile"
+// Session keys of a mobile change.
+const (
+	keyContactMobile = "contact_mobile"
+	// keyContactDeliver records whether codes really go to the new mobile:
+	// not when another account has it (the pages look the same).
+	keyContactDeliver = "contact_deliver"
+)
 
 // changeContact changes the mobile or the email, after the password: a new
 // mobile proves itself with an SMS code, a new email with a link sent to it.
@@ -100,23 +106,16 @@ func (h *Handler) keepContacts(c echo.Context, a *db.Account, email string) erro
 	return c.Redirect(http.StatusSeeOther, "/profilo")
 }
 
-// checkNewMobile refuses a new mobile before anything else is changed: when
-// no code may be sent to it now (an email sent meanwhile would count
-// against its own cap), or when another account uses it.
+// checkNewMobile refuses a new mobile before anything else is changed
+// when no code may be sent to it now: its country, the portal's daily
+// budget, its limit (an email sent meanwhile would count against its own
+// cap). Whether another account has it is not said (startMobileChange).
 func (h *Handler) checkNewMobile(c echo.Context, a *db.Account, mobile string) (int, string, error) {
-	ctx := h.pctx(c)
-	if next, err := h.codes.NextSend(ctx, db.OTPContact, mobile, a.ID); err != nil {
-		return 0, "", err
-	} else if !next.IsZero() {
-		status, msg, _ := h.otpSendMessage(smscode.LimitError{Next: next})
+	err := h.codes.MaySend(h.pctx(c), db.OTPContact, mobile, a.ID)
+	if status, msg, ok := h.otpSendMessage(err); ok {
 		return status, msg, nil
 	}
-	if other, err := h.DB.AccountByMobile(ctx, mobile); err == nil && other.ID != a.ID {
-		return http.StatusConflict, "Questo numero è già usato da un altro account.", nil
-	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return 0, "", err
-	}
-	return 0, "", nil
+	return 0, "", err
 }
 
 // changeEmail removes the email, or asks its owner to confirm a new one
@@ -145,10 +144,23 @@ func (h *Handler) changeEmail(c echo.Context, a *db.Account, email string) (stri
 }
 
 // startMobileChange sends the code that proves the new mobile and moves
-// to the page that asks for it; the mobile changes only then.
+// to the page that asks for it; the mobile changes only then. A mobile
+// another account has gets the same answer, so the form does not tell
+// who is registered: no code goes to it, its holder is told that someone
+// tried to use it, and the code page takes no code (a right guess is
+// answered as a wrong one). Both codes go in the background, so the two
+// answers take the same time.
 func (h *Handler) startMobileChange(c echo.Context, a *db.Account, mobile, note string, form views.Form) error {
 	ctx := h.pctx(c)
-	id, err := h.codes.Issue(ctx, db.OTPContact, mobile, a.ID, smscode.SendNow)
+	deliver := true
+	if other, err := h.DB.AccountByMobile(ctx, mobile); err == nil && other.ID != a.ID {
+		deliver = false
+		h.queueOncePerDay(c, other, "qualcuno ha chiesto di usare il suo numero per un altro account di Referti online. "+
+			"Non deve fare nulla: il numero resta associato al suo account e nessun codice è stato inviato.")
+	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	id, err := h.codes.Issue(ctx, db.OTPContact, mobile, a.ID, contactCodeMode(deliver))
 	if status, msg, ok := h.otpSendMessage(err); ok {
 		form.Errors["new_mobile"] = msg
 		return h.profilePage(c, status, form)
@@ -157,11 +169,21 @@ func (h *Handler) startMobileChange(c echo.Context, a *db.Account, mobile, note 
 	}
 	sm := h.patientSessions
 	sm.Put(ctx, keyContactMobile, mobile)
+	sm.Put(ctx, keyContactDeliver, deliver)
 	sm.Put(ctx, keyOTP, id)
 	if note != "" {
 		h.pflash(c, note)
 	}
 	return c.Redirect(http.StatusSeeOther, "/profilo/recapiti/codice")
+}
+
+// contactCodeMode sends a new mobile's code in the background, or not at
+// all to a mobile another account has.
+func contactCodeMode(deliver bool) smscode.Mode {
+	if deliver {
+		return smscode.SendNeutral
+	}
+	return smscode.SendNothing
 }
 
 func (h *Handler) contactCodePage(c echo.Context) (views.CodePage, bool) {
@@ -188,14 +210,16 @@ func (h *Handler) contactCode(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/profilo")
 	}
 	sm := h.patientSessions
+	deliver := sm.GetBool(ctx, keyContactDeliver)
 	if c.FormValue("resend") == "1" {
-		return h.resendCode(c, page, db.OTPContact, smscode.SendNow)
+		return h.resendCode(c, page, db.OTPContact, contactCodeMode(deliver))
 	}
 	o, err := h.checkCode(c, db.OTPContact)
-	if err == nil && (o.AccountID != a.ID || o.Mobile != page.Mobile) {
+	if err == nil && (o.AccountID != a.ID || o.Mobile != page.Mobile || !deliver) {
 		err = db.ErrOTPWrong
 	}
 	if status, msg, ok := otpCheckMessage(err); ok {
+		h.auditCodeRefused(c, db.ActionAccountContactCode, a.ID, err)
 		return h.renderCode(c, status, page, msg)
 	} else if err != nil {
 		return err
@@ -209,6 +233,7 @@ func (h *Handler) contactCode(c echo.Context) error {
 	}
 	h.queueSecurityNotice(c, *a, "i recapiti del suo account sono stati cambiati. Se non è stato lei, contatti subito la struttura.")
 	sm.Remove(ctx, keyContactMobile)
+	sm.Remove(ctx, keyContactDeliver)
 	sm.Remove(ctx, keyOTP)
 	h.pflash(c, "Recapiti aggiornati.")
 	return c.Redirect(http.StatusSeeOther, "/profilo")

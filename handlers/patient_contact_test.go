@@ -4,7 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+
+	"fse/internal/sealbox"
 )
 
 // Tests of changing the account's mobile and email.
@@ -84,5 +87,61 @@ func TestSecondOwnAccountDeletesAndEmptyEmailWithdrawsPending(t *testing.T) {
 	a.h.Email = nil
 	if n := parseHTML(t, c.get("/profilo").Body.String()).Find(`input[name=notify][value=email]`).Length(); n != 0 {
 		t.Error("email notices offered without a mail server")
+	}
+}
+
+// TestContactChangeToATakenMobileLooksLikeAFreeOne: asking for a mobile
+// another account has answers exactly as for a free one (the code page),
+// so the form does not tell who is registered; no code goes to that
+// number, its holder is told, and no code, not even a right one, moves
+// the number.
+func TestContactChangeToATakenMobileLooksLikeAFreeOne(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	a.register("Laura", "Bianchi", paMobile2Typed, "")
+	rossi := a.register("Mario", "Rossi", "333 1234567", "")
+	verdi := a.register("Anna", "Verdi", "347 777 8888", "")
+
+	taken := rossi.post("/profilo/recapiti", url.Values{"new_mobile": {paMobile2Typed}, "contact_password": {patientPassword}})
+	free := verdi.post("/profilo/recapiti", url.Values{"new_mobile": {paMobile3Typed}, "contact_password": {patientPassword}})
+	paWantRedirect(t, "a taken mobile", taken, "/profilo/recapiti/codice")
+	paWantRedirect(t, "a free mobile", free, "/profilo/recapiti/codice")
+	takenPage, freePage := rossi.get("/profilo/recapiti/codice"), verdi.get("/profilo/recapiti/codice")
+	if takenPage.Code != freePage.Code || paSnippet(takenPage) == "" ||
+		parseHTML(t, takenPage.Body.String()).Find("form").Length() != parseHTML(t, freePage.Body.String()).Find("form").Length() {
+		t.Errorf("code pages differ: %d and %d", takenPage.Code, freePage.Code)
+	}
+	if got := len(a.smsTo(paMobile3)); got != 1 {
+		t.Errorf("SMS to the free mobile = %d, want its code", got)
+	}
+	if got := len(a.smsTo(paMobile2)); got != 1 {
+		t.Errorf("SMS to the taken mobile = %d, want only its own registration code", got)
+	}
+	notices := paSecurityBodies(t, a, paMobile2)
+	if len(notices) != 1 || !strings.Contains(notices[0], "qualcuno ha chiesto di usare il suo numero") || paSixDigits.MatchString(notices[0]) {
+		t.Errorf("notices to the taken number's holder = %q, want one, without a code", notices)
+	}
+
+	// Even the right code (planted here: it was never sent) moves nothing,
+	// and the answer is the one for a wrong code.
+	if _, err := a.raw.ExecContext(ctx, `UPDATE otp_codes SET code_mac = ? WHERE id = (SELECT max(id) FROM otp_codes WHERE mobile = ?)`,
+		a.keys.MAC(sealbox.SMSCode, "123456"), paMobile2); err != nil {
+		t.Fatal(err)
+	}
+	rec := rossi.post("/profilo/recapiti/codice", url.Values{"code": {"123456"}})
+	paWantStatus(t, "the right code for a taken mobile", rec, http.StatusUnprocessableEntity)
+	if got := paAlert(t, rec); !strings.Contains(got, "non è corretto") {
+		t.Errorf("answer %q, want the wrong-code message", got)
+	}
+	if acct := paAccount(t, a, paMobile2); acct.FirstName != "Laura" {
+		t.Errorf("the taken mobile now belongs to %s", acct.FirstName)
+	}
+	if acct := paAccount(t, a, rossiMobile); acct.FirstName != "Mario" {
+		t.Errorf("Rossi's mobile changed: %+v", acct)
+	}
+	// A resend sends nothing to the taken number either.
+	paWantStatus(t, "resend to a taken mobile", rossi.post("/profilo/recapiti/codice", url.Values{"resend": {"1"}}), http.StatusOK)
+	if got := len(a.smsTo(paMobile2)); got != 1 {
+		t.Errorf("SMS to the taken mobile after a resend = %d, want 1", got)
 	}
 }

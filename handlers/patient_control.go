@@ -138,7 +138,7 @@ func (h *Handler) deleteReportForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	doc, err := h.DB.DossierDocument(h.pctx(c), currentAccount(c).ID, id, h.now())
+	doc, err := h.dossierDocument(c, id, db.ActionReportDeleteByPatient)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (h *Handler) deleteReport(c echo.Context) error {
 		return err
 	}
 	a := currentAccount(c)
-	if _, err := h.DB.DossierDocument(h.pctx(c), a.ID, id, h.now()); err != nil {
+	if _, err := h.dossierDocument(c, id, db.ActionReportDeleteByPatient); err != nil {
 		return err
 	}
 	if err := h.DB.DeleteReport(h.pctx(c), a.ID, id, patientActor(c, a.ID), h.now()); err != nil {
@@ -208,7 +208,7 @@ func (h *Handler) deleteAccount(c echo.Context) error {
 		page.Form.Errors["password"] = msg
 		return h.render(c, http.StatusUnprocessableEntity, views.Confirm(page))
 	}
-	if _, err := h.DB.DeleteAccount(ctx, a.ID, h.now()); err != nil {
+	if _, err := h.DB.DeleteAccount(ctx, a.ID, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
 	h.checkpoint()

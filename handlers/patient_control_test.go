@@ -427,8 +427,8 @@ func TestFamilyControlDeleteAccount(t *testing.T) {
 	if len(ev) != 1 {
 		t.Fatalf("%d account.delete audit rows, want 1", len(ev))
 	}
-	if ev[0].Actor.Name != "" || ev[0].Actor.IP != "" {
-		t.Errorf("account.delete audit keeps actor_name %q, ip %q; want both empty", ev[0].Actor.Name, ev[0].Actor.IP)
+	if ev[0].Actor.Name != "" || ev[0].Actor.IP != holder.ip {
+		t.Errorf("account.delete audit keeps actor_name %q, ip %q; want no name, the holder's address %s", ev[0].Actor.Name, ev[0].Actor.IP, holder.ip)
 	}
 	for _, secret := range []string{"Rossi", "Mario", "333", rossiMobile} {
 		if strings.Contains(ev[0].Detail, secret) {

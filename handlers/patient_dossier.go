@@ -139,8 +139,23 @@ func (h *Handler) dossier(c echo.Context) error {
 		Current: views.Dossier{Link: v.Current, Reports: v.Reports, Pending: v.Pending}, Now: now}))
 }
 
-// download streams a report of the account's dossiers. Another patient's
-// report and a made-up id give the same 404.
+// dossierDocument returns report id of the current account's dossiers.
+// Another patient's report and a made-up id are the same 404, audited as
+// a denied action: a patient trying ids is visible to admins, and never in
+// anyone's access history (which shows only what was done).
+func (h *Handler) dossierDocument(c echo.Context, id int64, action string) (db.Document, error) {
+	a := currentAccount(c)
+	doc, err := h.DB.DossierDocument(h.pctx(c), a.ID, id, h.now())
+	if errors.Is(err, db.ErrNotFound) {
+		if aerr := h.DB.Audit(h.pctx(c), db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: action,
+			ObjectType: "document", ObjectID: id, Outcome: db.OutcomeDenied, Detail: "not in the account's dossiers"}); aerr != nil {
+			return doc, aerr
+		}
+	}
+	return doc, err
+}
+
+// download streams a report of the account's dossiers (dossierDocument).
 func (h *Handler) download(disposition string) echo.HandlerFunc {
 	action := db.ActionReportDownload
 	if disposition == "inline" {
@@ -152,7 +167,7 @@ func (h *Handler) download(disposition string) echo.HandlerFunc {
 			return err
 		}
 		a := currentAccount(c)
-		doc, err := h.DB.DossierDocument(h.pctx(c), a.ID, id, h.now())
+		doc, err := h.dossierDocument(c, id, action)
 		if err != nil {
 			return err
 		}
@@ -167,15 +182,9 @@ func (h *Handler) download(disposition string) echo.HandlerFunc {
 func (h *Handler) accessLog(c echo.Context) error {
 	ctx := h.pctx(c)
 	a := currentAccount(c)
-	links, err := h.DB.DossierLinks(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	ids := make([]int64, 0, len(links))
-	for _, l := range links {
-		ids = append(ids, l.Patient.ID)
-	}
-	events, err := h.DB.PatientAccessLog(ctx, ids, 300)
+	// A relative's account is not shown what is the patient's only (their
+	// protected and hidden reports).
+	events, err := h.DB.AccountAccessLog(ctx, a.ID, 300)
 	if err != nil {
 		return err
 	}

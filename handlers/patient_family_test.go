@@ -388,6 +388,23 @@ func TestFamilyControlRelativeAuthorization(t *testing.T) {
 	}
 	fcAssertSameState(t, before, fcState(t, f.a))
 	fcWantDownload(t, b.c, b.doc, b.pdf)
+
+	// Each request for the other family's report, and for a made-up one,
+	// is a denied event by the holder for admins (download, online view,
+	// deletion form and deletion).
+	for _, doc := range []int64{b.doc, fcMadeUpID} {
+		got := map[string]int{}
+		for _, e := range f.a.auditActions(db.AuditFilter{Outcome: db.OutcomeDenied, ObjectType: "document", ObjectID: doc}) {
+			if e.Actor.Kind != db.ActorPatient || e.Actor.ID != f.holderID {
+				t.Errorf("document %d: denied event by %+v, want the holder's account %d", doc, e.Actor, f.holderID)
+			}
+			got[e.Action]++
+		}
+		want := map[string]int{db.ActionReportDownload: 1, db.ActionReportViewOnline: 1, db.ActionReportDeleteByPatient: 2}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("document %d: denied events %v, want %v", doc, got, want)
+		}
+	}
 }
 
 func TestFamilyControlRemoveRelativeRevokesAccess(t *testing.T) {

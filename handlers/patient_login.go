@@ -78,13 +78,24 @@ func (h *Handler) login(c echo.Context) error {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeFailed})
 		return fail(http.StatusUnauthorized, msgBadPatientLogin)
 	}
-	withCode := a.LoginOTP || h.Config.RequireLoginOTP
+	// An authenticator app's code replaces the SMS code.
+	withApp, err := h.DB.HasFactor(ctx, db.AccountOwner(a.ID))
+	if err != nil {
+		return err
+	}
+	withCode := !withApp && (a.LoginOTP || h.Config.RequireLoginOTP)
 	event := db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeOK}
-	if withCode {
+	switch {
+	case withApp:
+		event.Detail = "password ok, authenticator code next"
+	case withCode:
 		event.Detail = "password ok, SMS code next"
 	}
 	if err := h.DB.RecordAccountLogin(ctx, a.ID, rehash, key, event, now); err != nil {
 		return err
+	}
+	if withApp {
+		return h.startAppStep(c, a.ID)
 	}
 	if withCode {
 		id, err := h.codes.Issue(ctx, db.OTPLogin, a.Mobile, a.ID, smscode.SendNow)
@@ -98,6 +109,7 @@ func (h *Handler) login(c echo.Context) error {
 			return err
 		}
 		sm.Put(ctx, keyPendingAccount, a.ID)
+		sm.Remove(ctx, keyPendingStep)
 		putSessionTime(sm, ctx, keyPendingAt, now)
 		sm.Put(ctx, keyOTP, id)
 		return c.Redirect(http.StatusSeeOther, "/accedi/codice")
@@ -111,7 +123,9 @@ func (h *Handler) login(c echo.Context) error {
 func (h *Handler) loginCodePage(c echo.Context) (views.CodePage, bool, error) {
 	ctx := h.pctx(c)
 	id := h.patientSessions.GetInt64(ctx, keyPendingAccount)
-	if id == 0 {
+	// A login waiting for an authenticator app's code has no SMS step: a
+	// code sent now would let the phone number stand in for the app.
+	if id == 0 || h.patientSessions.GetString(ctx, keyPendingStep) == stepApp {
 		return views.CodePage{}, false, nil
 	}
 	a, err := h.DB.Account(ctx, id)
@@ -122,6 +136,19 @@ func (h *Handler) loginCodePage(c echo.Context) (views.CodePage, bool, error) {
 	if err == nil && !sessionTime(h.patientSessions, ctx, keyPendingAt).After(a.SessionsValidAfter) {
 		h.patientSessions.Remove(ctx, keyPendingAccount)
 		return views.CodePage{}, false, nil
+	}
+	// Nor does an SMS step begun before the holder added an app: from then
+	// on the app's code is the second factor, and the SMS no longer is.
+	if err == nil {
+		withApp, ferr := h.DB.HasFactor(ctx, db.AccountOwner(a.ID))
+		if ferr != nil {
+			return views.CodePage{}, false, ferr
+		}
+		if withApp {
+			h.patientSessions.Remove(ctx, keyPendingAccount)
+			h.patientSessions.Remove(ctx, keyOTP)
+			return views.CodePage{}, false, nil
+		}
 	}
 	return views.CodePage{PChrome: h.pchrome(c, "Codice di accesso"), Purpose: db.OTPLogin, Mobile: a.Mobile, AccountID: a.ID,
 		Action: "/accedi/codice"}, true, err

@@ -110,14 +110,21 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	if form.HasErrors() {
 		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}))
 	}
-	// The send limit comes first: past it, no code and no notice goes out.
-	if next, err := h.codes.NextSend(ctx, db.OTPRegister, mobile, 0); err != nil {
-		return err
-	} else if !next.IsZero() {
-		_, msg, _ := h.otpSendMessage(smscode.LimitError{Next: next})
+	// The rules on sending come first (the number's country, the portal's
+	// daily budget, the number's limit): past them, no code and no notice
+	// goes out.
+	if err := h.codes.MaySend(ctx, db.OTPRegister, mobile, 0); err != nil {
+		status, msg, ok := h.otpSendMessage(err)
+		if !ok {
+			return err
+		}
 		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
-		page.Error = msg
-		return h.render(c, http.StatusTooManyRequests, views.RegisterProfile(page))
+		if errors.As(err, new(smscode.CountryError)) {
+			form.Errors["mobile"] = msg
+		} else {
+			page.Error = msg
+		}
+		return h.render(c, status, views.RegisterProfile(page))
 	}
 	hash, err := h.Hasher.Hash(ctx, pw)
 	if err != nil {
@@ -209,6 +216,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	}
 	_, err := h.checkCode(c, db.OTPRegister)
 	if status, msg, ok := otpCheckMessage(err); ok {
+		h.auditCodeRefused(c, db.ActionAccountRegisterCode, 0, err)
 		return h.renderCode(c, status, page, msg)
 	} else if err != nil {
 		return err

@@ -51,10 +51,14 @@ func (h *Handler) forgot(c echo.Context) error {
 		mode = smscode.SendNothing
 	}
 	id, err := h.codes.Issue(ctx, db.OTPReset, mobile, a.ID, mode)
-	var lim smscode.LimitError
-	if errors.As(err, &lim) {
+	_, perr := phone.NormalizeMobile(identifier)
+	if errors.As(err, new(smscode.LimitError)) || (errors.As(err, new(smscode.CountryError)) && perr != nil) {
 		// Past the limit nothing is sent, with the same answer as always:
 		// a 429 here would tell which numbers and emails have an account.
+		// So for an email (or a name that is no number): whether codes go
+		// to its account's country would tell that the account exists. For
+		// a typed number, its country depends on the number alone and is
+		// explained.
 		id, err = -1, nil
 	}
 	if status, msg, ok := h.otpSendMessage(err); ok {
@@ -105,10 +109,12 @@ func (h *Handler) reset(c echo.Context) error {
 	}
 	now := h.now()
 	o, err := h.codes.Verify(ctx, otpID, db.OTPReset, c.FormValue("code"))
-	if err == nil && (o.AccountID == 0 || o.AccountID != accountID) {
+	if otpID < 0 || err == nil && (o.AccountID == 0 || o.AccountID != accountID) {
+		// No code was sent (id -1): any code is as wrong as a mistyped one.
 		err = db.ErrOTPWrong
 	}
 	if status, msg, ok := otpCheckMessage(err); ok {
+		h.auditCodeRefused(c, db.ActionAccountResetCode, accountID, err)
 		return renderErr(status, msg)
 	} else if err != nil {
 		return err
@@ -122,6 +128,13 @@ func (h *Handler) reset(c echo.Context) error {
 	if form.HasErrors() {
 		return renderErr(http.StatusUnprocessableEntity, "")
 	}
+	// An account with an authenticator app gives its code too before the
+	// new password takes effect: the SMS alone is not enough.
+	if withApp, err := h.DB.HasFactor(ctx, db.AccountOwner(accountID)); err != nil {
+		return err
+	} else if withApp {
+		return h.startResetAppStep(c, otpID, pw)
+	}
 	if err := h.DB.UseOTP(ctx, otpID, now); err != nil {
 		_, msg, _ := otpCheckMessage(err)
 		return renderErr(http.StatusUnprocessableEntity, msg)
@@ -134,8 +147,7 @@ func (h *Handler) reset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	notices := securityNotices(a, "la password del suo account è stata cambiata e ogni accesso aperto è stato chiuso. "+
-		"Se non è stato lei, contatti subito la struttura.")
+	notices := securityNotices(a, noticePasswordReset)
 	if err := h.DB.SetAccountPassword(ctx, accountID, hash, patientActor(c, accountID), now, notices...); err != nil {
 		return err
 	}

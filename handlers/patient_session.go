@@ -58,7 +58,7 @@ func (h *Handler) requirePatient(next echo.HandlerFunc) echo.HandlerFunc {
 			return h.toLogin(c, "La sessione è terminata: accedi di nuovo.")
 		}
 		if sm.GetInt64(ctx, keyPendingAccount) != 0 {
-			return c.Redirect(http.StatusSeeOther, "/accedi/codice")
+			return c.Redirect(http.StatusSeeOther, h.pendingLoginPath(c))
 		}
 		if c.Request().Method == http.MethodGet {
 			sm.Put(ctx, keyNext, c.Request().URL.Path)
@@ -107,6 +107,7 @@ func (h *Handler) signIn(c echo.Context, accountID int64) error {
 		return err
 	}
 	sm.Remove(ctx, keyPendingAccount)
+	sm.Remove(ctx, keyPendingStep)
 	sm.Remove(ctx, keyOTP)
 	sm.Put(ctx, keyAccount, accountID)
 	putSessionTime(sm, ctx, keyAuthAt, h.now())
@@ -144,7 +145,15 @@ func (h *Handler) Wait() { h.codes.Wait() }
 // otpSendMessage explains why a code was not sent.
 func (h *Handler) otpSendMessage(err error) (int, string, bool) {
 	var lim smscode.LimitError
+	var country smscode.CountryError
+	var budget smscode.BudgetError
 	switch {
+	case errors.As(err, &country):
+		return http.StatusUnprocessableEntity, "Non possiamo inviare il codice via SMS a questo numero: i codici vanno solo ai cellulari con prefisso " +
+			country.AllowedText() + ". Per un altro numero rivolgiti allo sportello della struttura.", true
+	case errors.As(err, &budget):
+		return http.StatusServiceUnavailable, "Oggi il portale ha già inviato il numero massimo di codici via SMS. Potrai chiederne uno " +
+			views.When(budget.Until, h.now()) + "; se hai urgenza, rivolgiti allo sportello della struttura.", true
 	case errors.As(err, &lim):
 		return http.StatusTooManyRequests, "Sono già stati inviati troppi codici a questo numero. Potrai chiederne un altro " +
 			views.When(lim.Next, h.now()) + ".", true
@@ -167,6 +176,25 @@ func otpCheckMessage(err error) (int, string, bool) {
 		return http.StatusUnprocessableEntity, "Il codice non è più valido. Chiedi un nuovo codice.", true
 	}
 	return 0, "", false
+}
+
+// auditCodeRefused records a refused SMS code (wrong, expired, used up)
+// typed for action by accountID (0 before the account exists), so admins
+// see guessing in the audit log; never the code.
+func (h *Handler) auditCodeRefused(c echo.Context, action string, accountID int64, err error) {
+	reason := "code no longer valid"
+	switch {
+	case errors.Is(err, db.ErrOTPWrong):
+		reason = "wrong code"
+	case errors.Is(err, db.ErrOTPExpired):
+		reason = "code expired"
+	case errors.Is(err, db.ErrOTPExhausted):
+		reason = "too many wrong codes"
+	}
+	if aerr := h.DB.Audit(h.pctx(c), db.AuditEvent{At: h.now(), Actor: patientActor(c, accountID), Action: action,
+		Outcome: db.OutcomeFailed, Detail: reason}); aerr != nil {
+		h.Log.Error("audit a refused sms code", "action", action, "err", aerr)
+	}
 }
 
 // Times go into the session as Unix nanoseconds: scs's gob codec would

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -94,7 +95,7 @@ func TestAuthSessionFixation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := (&db.SessionStore{DB: a.db, Now: time.Now}).Commit(planted, data, exp); err != nil {
+		if err := (&db.SessionStore{DB: a.db, Realm: db.RealmStaff, Now: time.Now}).Commit(planted, data, exp); err != nil {
 			t.Fatal(err)
 		}
 		victim := a.client()
@@ -258,4 +259,61 @@ func TestPatientSessionLogoutDestroys(t *testing.T) {
 	replay := paClientWithToken(a, old, "192.0.2.80")
 	paWantRedirect(t, "old cookie after logout", replay.get("/profilo"), "/accedi")
 	paWantRedirect(t, "same browser after logout", c.get("/profilo"), "/accedi")
+}
+
+// TestSessionTokenOfOneRealmIsUnknownToTheOther: staff and patient sessions
+// share a table, not their tokens. A patient's token sent as the staff
+// cookie is no staff session (nor does the staff side keep it alive past
+// the patient's 15 idle minutes), and a staff token sent as the patient
+// cookie is no patient session (nor does the patient side write into it).
+func TestSessionTokenOfOneRealmIsUnknownToTheOther(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	row := func(token string) (data []byte, expiry time.Time) {
+		t.Helper()
+		if err := a.raw.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token_hash = ?`, authTokenHash(token)).
+			Scan(&data, &expiry); err != nil {
+			t.Fatalf("session row: %v", err)
+		}
+		return data, expiry
+	}
+	setsCookie := func(rec interface{ Result() *http.Response }, name, value string) bool {
+		for _, ck := range rec.Result().Cookies() {
+			if ck.Name == name && ck.Value == value {
+				return true
+			}
+		}
+		return false
+	}
+
+	patient := a.register("Mario", "Rossi", "333 1234567", "")
+	pToken := paToken(patient)
+	_, pExpiry := row(pToken)
+	asStaff := a.client()
+	asStaff.cookies[authCookieName] = &http.Cookie{Name: authCookieName, Value: pToken}
+	rec := asStaff.get("/desk")
+	authWantRedirectToLogin(t, "GET /desk with a patient's token", rec)
+	if setsCookie(rec, authCookieName, pToken) {
+		t.Error("the staff side took the patient's token as its own session")
+	}
+	if _, exp := row(pToken); !exp.Equal(pExpiry) {
+		t.Errorf("the staff side moved the patient session's deadline from %v to %v", pExpiry, exp)
+	}
+
+	desk := a.deskClient()
+	sToken := authSessionToken(desk)
+	sData, _ := row(sToken)
+	asPatient := a.client()
+	asPatient.cookies[paCookie] = &http.Cookie{Name: paCookie, Value: sToken}
+	rec = asPatient.get("/fascicolo")
+	paWantRedirect(t, "GET /fascicolo with a staff token", rec, "/accedi")
+	if setsCookie(rec, paCookie, sToken) {
+		t.Error("the patient side took the staff token as its own session")
+	}
+	if data, _ := row(sToken); !bytes.Equal(data, sData) {
+		t.Error("the patient side wrote into the staff session")
+	}
+	if rec := desk.get("/desk"); rec.Code != http.StatusOK {
+		t.Errorf("the receptionist after the attempts: GET /desk = %d, want 200", rec.Code)
+	}
 }

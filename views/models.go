@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"time"
 
 	"fse/db"
@@ -32,6 +33,8 @@ type AcceptPage struct {
 	Chrome
 	Form       Form
 	Facilities []db.Facility
+	// Protected is what a protected report means online.
+	Protected db.ProtectedPolicy
 }
 
 // SlipPage is the printable pickup slip. Code is shown once: only its MAC is stored.
@@ -61,6 +64,11 @@ type PatientPage struct {
 	Now     time.Time
 	// OnlineAccounts is how many online accounts have the dossier.
 	OnlineAccounts int
+	// Protected is what a protected report means online.
+	Protected db.ProtectedPolicy
+	// Majority is set when relatives' links ended at the patient's 18th
+	// birthday.
+	Majority *db.MajorityTransfer
 }
 
 // VisitPage shows one visit: reports, upload, publish, reprint.
@@ -73,18 +81,86 @@ type VisitPage struct {
 	Upload        Form
 	UploadLimit   string
 	RetentionDays int
+	// Protected is what a protected report means online.
+	Protected db.ProtectedPolicy
 }
 
-// Unpublished counts the visit's uploaded reports not yet published.
+// Unpublished counts the visit's uploaded reports that publishing would
+// put online: not yet published, and not kept on paper as protected.
 func (p VisitPage) Unpublished() int {
 	n := 0
 	for _, d := range p.Documents {
-		if !d.Published() {
+		if !d.Published() && !(d.Protected && p.Protected.PaperOnly()) {
 			n++
 		}
 	}
 	return n
 }
+
+// PaperOnlyVisit tells whether the visit's reports go on paper only
+// because it is protected.
+func (p VisitPage) PaperOnlyVisit() bool { return p.Visit.Protected && p.Protected.PaperOnly() }
+
+// MayUnprotectVisit tells whether the desk may take the visit's protected
+// mark off: none of its reports is online yet.
+func (p VisitPage) MayUnprotectVisit() bool {
+	for _, d := range p.Documents {
+		if d.Published() {
+			return false
+		}
+	}
+	return true
+}
+
+// ReportTable is a list of reports as the desk sees them.
+type ReportTable struct {
+	Docs []db.Document
+	Now  time.Time
+	// Actions shows the per-report actions (the visit page).
+	Actions   bool
+	Protected db.ProtectedPolicy
+	// Back is the page a paper pickup returns to.
+	Back string
+}
+
+// DownloadedBy names the account that downloaded a report first.
+func DownloadedBy(p db.Pickup) string {
+	switch {
+	case p.DownloadedByName != "":
+		return fmt.Sprintf("account n. %d, %s", p.DownloadedBy, p.DownloadedByName)
+	case p.DownloadedBy != 0:
+		return fmt.Sprintf("account n. %d, poi eliminato", p.DownloadedBy)
+	}
+	return "account non registrato"
+}
+
+// UncollectedPage lists the published reports nobody collected within
+// Days, for one facility.
+type UncollectedPage struct {
+	Chrome
+	Facilities []db.Facility
+	FacilityID int64
+	Days       int
+	Reports    []db.UncollectedReport
+	Now        time.Time
+}
+
+// Query is the page's own address, for the pickup form to come back to.
+func (p UncollectedPage) Query() string {
+	return fmt.Sprintf("/desk/uncollected?facility=%d&days=%d", p.FacilityID, p.Days)
+}
+
+// ProtectedText says what the protected mark means for a report online.
+func (t ReportTable) ProtectedText(d db.Document) string {
+	if t.Protected.PaperOnly() {
+		return "riservato · solo su carta"
+	}
+	return "riservato · visibile solo al paziente"
+}
+
+// MayUnprotect tells whether the desk may take the report's own protected
+// mark off (not once it is online).
+func (t ReportTable) MayUnprotect(d db.Document) bool { return d.MarkedProtected && !d.Published() }
 
 // WithdrawPage asks to confirm the withdrawal of a report.
 type WithdrawPage struct {
@@ -99,6 +175,17 @@ type StaffPage struct {
 	Chrome
 	Members []db.Staff
 	Form    Form
+	// Policy says which members must have a second factor.
+	Policy db.StaffMFAPolicy
+}
+
+// FactorRequired reports whether member s must have a second factor.
+func (p StaffPage) FactorRequired(s db.Staff) bool { return p.Policy.Requires(s.Role) }
+
+// MayReset reports whether the logged-in admin may reset s's factors:
+// another member's, when there are any.
+func (p StaffPage) MayReset(s db.Staff) bool {
+	return s.Factors > 0 && (p.Staff == nil || s.ID != p.Staff.ID)
 }
 
 // FacilitiesPage lists facilities and holds the creation form.

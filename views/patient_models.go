@@ -61,6 +61,11 @@ type CodePage struct {
 // MaskedMobile shows only the last digits of the number the code went to.
 func (p CodePage) MaskedMobile() string { return MaskMobile(p.Mobile) }
 
+// SuggestsApp reports whether the page says that an authenticator app is
+// safer than the SMS: on the login's code, where the SMS is the second
+// factor of a patient who has nothing else.
+func (p CodePage) SuggestsApp() bool { return p.Purpose == db.OTPLogin }
+
 // MaskMobile shows only the last four digits of a number.
 func MaskMobile(e164 string) string {
 	d := Phone(e164)

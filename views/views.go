@@ -70,6 +70,9 @@ type Chrome struct {
 	// LowDisk, set on admins' pages only, says the database's disk is
 	// running out of room.
 	LowDisk *LowDisk
+	// SMSBudget, set on admins' pages only, says the portal's daily
+	// budget of SMS codes is spent.
+	SMSBudget *SMSBudget
 }
 
 // IsAdmin reports whether the logged-in member is an admin.
@@ -82,6 +85,20 @@ type LowDisk struct {
 	// BelowMin: the portal reports itself degraded and writes may fail.
 	BelowMin bool
 }
+
+// SMSBudget is the portal's daily budget of SMS codes once it is spent
+// (--sms-daily-limit): codes for registrations, password resets and new
+// mobiles are refused until Until.
+type SMSBudget struct {
+	Used       int
+	Until, Now time.Time
+}
+
+// UsedText is how many codes went out in the last 24 hours.
+func (b SMSBudget) UsedText() string { return fmt.Sprint(b.Used) }
+
+// FreeAt says when the next code may go ("alle 14:05").
+func (b SMSBudget) FreeAt() string { return When(b.Until, b.Now) }
 
 // Form carries submitted values and per-field error messages back to a form.
 type Form struct {

@@ -64,6 +64,8 @@ type VisitRequest struct {
 	ExternalID string
 	acceptance.Visit
 	OnlineDeclined bool
+	// Protected marks the visit "riservato" (db.ProtectedPolicy).
+	Protected bool
 }
 
 // VisitCreated answers an acceptance. Code is the activation code, given
@@ -98,7 +100,7 @@ func (s *Service) CreateVisit(ctx context.Context, in db.Integration, ip string,
 		mac = s.Keys.MAC(sealbox.ActivationCode, actcode.Normalize(code))
 	}
 	v, created, err := s.DB.AcceptOnce(ctx, db.Acceptance{Patient: p, FacilityID: in.FacilityID, Exams: exams,
-		OnlineDeclined: req.OnlineDeclined, CodeMAC: mac, ExternalID: req.ExternalID}, in.Actor(ip), now)
+		OnlineDeclined: req.OnlineDeclined, CodeMAC: mac, ExternalID: req.ExternalID, Protected: req.Protected}, in.Actor(ip), now)
 	if err != nil {
 		return VisitCreated{}, err
 	}
@@ -164,6 +166,8 @@ type Report struct {
 	// subject), must be the visit's patient's: a mistyped accession number
 	// must not put a report in someone else's dossier.
 	FiscalCode string
+	// Protected marks the report "riservato" (db.ProtectedPolicy).
+	Protected bool
 }
 
 // ErrWrongPatient means the report names another patient than its visit.
@@ -223,7 +227,7 @@ func (s *Service) check(ctx context.Context, in db.Integration, r Report) (db.Ex
 		}
 	}
 	return db.ExternalPut{VisitID: v.ID, ReportID: r.ReportID, Title: title, Publish: r.Publish, Retention: s.Retention,
-		Notice: notify.ReportNotice(s.BaseURL), Body: pdfcheck.NewReader(r.Body, s.UploadLimit)}, nil
+		Notice: notify.ReportNotice(s.BaseURL), Body: pdfcheck.NewReader(r.Body, s.UploadLimit), Protected: r.Protected}, nil
 }
 
 // WithdrawReport withdraws a report the integration delivered.

@@ -35,6 +35,9 @@ type SMTP struct {
 	from        *netmail.Address
 }
 
+// Addr is the mail server's host:port, for a check that it answers.
+func (s *SMTP) Addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
+
 // NewSMTP parses rawURL and checks from, so that configuration mistakes show
 // up at start-up rather than at the first notification.
 //

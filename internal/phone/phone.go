@@ -4,6 +4,8 @@ package phone
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -46,4 +48,53 @@ func Display(e164 string) string {
 		return phonenumbers.Format(num, phonenumbers.NATIONAL)
 	}
 	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+}
+
+// Region returns the ISO 3166-1 code of the country an E.164 number
+// belongs to ("IT" for +39 3…), or "" when it is not a valid number.
+func Region(e164 string) string {
+	num, err := phonenumbers.Parse(e164, "IT")
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(num)
+}
+
+// Prefix returns the international calling code of an E.164 number (39),
+// or 0 when it cannot be parsed.
+func Prefix(e164 string) int {
+	num, err := phonenumbers.Parse(e164, "IT")
+	if err != nil {
+		return 0
+	}
+	return int(num.GetCountryCode())
+}
+
+// RegionPrefix returns the calling code of an ISO 3166-1 region ("IT" is
+// 39), 0 for a region phone numbers do not know.
+func RegionPrefix(region string) int {
+	return phonenumbers.GetCountryCodeForRegion(region)
+}
+
+// ParseRegions reads comma-separated ISO 3166-1 alpha-2 codes ("IT, sm")
+// into upper case, refusing a code no phone number belongs to.
+func ParseRegions(list string) ([]string, error) {
+	supported := phonenumbers.GetSupportedRegions()
+	var out []string
+	for _, part := range strings.Split(list, ",") {
+		code := strings.ToUpper(strings.TrimSpace(part))
+		if code == "" {
+			continue
+		}
+		if !supported[code] {
+			return nil, fmt.Errorf("%q is not an ISO 3166-1 country code such as IT", part)
+		}
+		if !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("want at least one country code such as IT")
+	}
+	return out, nil
 }

@@ -257,3 +257,40 @@ func BenchmarkCheck(b *testing.B) {
 		})
 	}
 }
+
+// Staff passwords follow the patients' rule with two more characters:
+// `password1234` was accepted for staff before the rule applied to them.
+func TestCheckStaff(t *testing.T) {
+	for _, tt := range []struct {
+		pw     string
+		inputs []string
+		want   string // "" accepts
+	}{
+		{"password1234", nil, reasonCommon},
+		{"abcdefghij1", nil, reasonStaffTooShort},
+		{"dieci lett", nil, reasonStaffTooShort},
+		{"laura.bianchi.2026", []string{"laura.bianchi", "Laura Bianchi"}, reasonPersonal},
+		{"password-laboratorio-1", nil, ""},
+		{"cavallo batteria graffetta", nil, ""},
+	} {
+		err := CheckStaff(tt.pw, tt.inputs...)
+		var p *Problem
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("CheckStaff(%q) = %v, want accepted", tt.pw, err)
+		case tt.want != "" && (!errors.As(err, &p) || p.Reason != tt.want):
+			t.Errorf("CheckStaff(%q) = %v, want %q", tt.pw, err, tt.want)
+		case tt.want != "" && strings.Contains(p.English(), "refused by the password policy"):
+			t.Errorf("CheckStaff(%q): no English text for %q", tt.pw, p.Reason)
+		}
+	}
+}
+
+func TestEveryReasonHasEnglish(t *testing.T) {
+	for _, r := range []string{reasonTooShort, reasonStaffTooShort, reasonTooLong, reasonCommon, reasonPersonal,
+		reasonRepeat, reasonSequence, reasonSpatial, reasonDate, reasonGeneric} {
+		if english[r] == "" {
+			t.Errorf("no English text for %q", r)
+		}
+	}
+}

@@ -8,7 +8,10 @@
 // recipient ("fse-doc" stanza) under a key-encryption key derived from a
 // master secret that lives in a key file outside the database, and the
 // wrapping is bound to the document id, so a ciphertext copied into another
-// document's row does not decrypt.
+// document's row does not decrypt. Small secrets kept in rows (an
+// authenticator app's secret) are sealed the same way by SealValue, bound
+// to a purpose and an owner; codes that only need comparing are stored as
+// keyed MACs in named domains (MAC).
 package sealbox
 
 import (
@@ -33,6 +36,7 @@ const (
 	keyFilePrefix = "fse-master-key-v1:"
 	kekInfo       = "fse document kek v1"
 	codeMACInfo   = "fse activation code mac v1"
+	valueKeyInfo  = "fse sealed value key v1"
 	masterKeySize = 32
 	// maxKeyFileSize bounds how much LoadKeyFile reads, so a wrong path
 	// pointing at a huge file fails fast instead of exhausting memory.
@@ -47,12 +51,14 @@ var ErrKeyFileMissing = errors.New("sealbox: key file does not exist")
 
 // Keys holds the master secret loaded from the key file together with the
 // subkeys derived from it. Subkeys are separated by purpose (document key
-// wrapping, activation code MACs) so that no key is ever used for two
-// different jobs. A Keys value is safe for concurrent use.
+// wrapping, activation code MACs, sealed values) so that no key is ever used
+// for two different jobs. A Keys value is safe for concurrent use.
 type Keys struct {
 	master  [masterKeySize]byte
 	kek     [32]byte
 	codeMAC [32]byte
+	// valueKey seals small secrets (SealValue).
+	valueKey [32]byte
 	// ready is set by NewKeys; it stops a zero Keys (whose subkeys are
 	// all zero bytes) from silently encrypting under a known key.
 	ready bool
@@ -75,6 +81,9 @@ func NewKeys(master []byte) (*Keys, error) {
 		return nil, err
 	}
 	if err := derive(k.master[:], codeMACInfo, k.codeMAC[:]); err != nil {
+		return nil, err
+	}
+	if err := derive(k.master[:], valueKeyInfo, k.valueKey[:]); err != nil {
 		return nil, err
 	}
 	k.ready = true
@@ -112,6 +121,9 @@ const (
 	SMSCode Domain = "otp:"
 	// EmailToken MACs the token of an email confirmation link.
 	EmailToken Domain = "email:"
+	// RecoveryCode MACs a second factor's single-use recovery code, with
+	// its owner in the MACed value.
+	RecoveryCode Domain = "recovery:"
 	// KeyCheck MACs nothing: the result, stored at first start, tells
 	// whether a key file is the one the database was written with.
 	KeyCheck Domain = "fse key check v1"

@@ -321,7 +321,7 @@ func TestMAC(t *testing.T) {
 		t.Error("MAC does not depend on the input")
 	}
 	seen := map[string]Domain{}
-	for _, d := range []Domain{ActivationCode, SMSCode, EmailToken, KeyCheck} {
+	for _, d := range []Domain{ActivationCode, SMSCode, EmailToken, RecoveryCode, KeyCheck} {
 		m := string(k1.MAC(d, "123456"))
 		if other, ok := seen[m]; ok {
 			t.Errorf("domains %q and %q give the same MAC", d, other)
@@ -342,6 +342,7 @@ func TestMACIsStableAcrossReleases(t *testing.T) {
 		{ActivationCode, "K7PM3QXR9HVE", "9573adcf78095c831157ae354c99b7a5ddaca8c186c75a206a8350e31fb418ee"},
 		{SMSCode, "K7PM3QXR9HVE", "7fbea7221af6566947268faee90deb13bab0a0d99199ea5484ab17b9258358a1"},
 		{EmailToken, "K7PM3QXR9HVE", "00f857b1b848934332d99fc5750d8f577bddb94212f1aab7eb2f5f67790ad8f6"},
+		{RecoveryCode, "K7PM3QXR9HVE", "e8a63663c50ea5691a014d4326770348e58b68138696e7285f6d30ba3612a423"},
 		{KeyCheck, "", "9ee652dfca4ac3e5c591689f2676a67aaa5a21727064cfd156d6621416dba48e"},
 	} {
 		if got := hex.EncodeToString(k.MAC(tt.domain, tt.input)); got != tt.want {

@@ -1,7 +1,7 @@
 // Package smscode issues and checks the one-time codes fse sends by SMS
-// (registration, login, password reset, a new mobile): how many may be
-// sent, how long each lives, how it is stored (a keyed MAC), what the
-// message says and how it is sent. It knows nothing of HTTP, so every rule
+// (registration, login, password reset, a new mobile): to which countries
+// and how many may be sent, how long each lives, how it is stored (a keyed
+// MAC), what the message says and how it is sent. It knows nothing of HTTP, so every rule
 // is testable on its own; the handlers only explain its answers.
 package smscode
 
@@ -22,7 +22,8 @@ import (
 )
 
 // Budgets: at most SendLimit codes per SendWindow and DailyLimit per
-// DailyWindow, per number and per account. With db.OTPMaxAttempts wrong
+// DailyWindow, per number and per account (the portal's own daily budget
+// of codes is in budget.go, the countries codes go to in countries.go). With db.OTPMaxAttempts wrong
 // entries per code, guessing is bounded to 50 tries a day at a million
 // possible codes, without any lock a stranger could trigger on someone
 // else's account; the daily cap also stops a slow SMS flood at the
@@ -77,8 +78,17 @@ type Service struct {
 	SMS notify.Sender
 	Log *slog.Logger
 	Now func() time.Time
+	// Countries are the ISO 3166-1 codes of the countries codes are sent
+	// to (see MaySend); none means DefaultCountry.
+	Countries []string
+	// DailyBudget is how many codes strangers can trigger the portal
+	// sends in 24 hours, all numbers together; 0 means DefaultDailyBudget.
+	DailyBudget int
 
 	background sync.WaitGroup
+	// budgetMu guards budgetLogged: a spent budget is logged once an hour.
+	budgetMu     sync.Mutex
+	budgetLogged time.Time
 }
 
 // NextSend returns when another code for purpose may be sent to mobile or
@@ -115,15 +125,38 @@ func (s *Service) NextSend(ctx context.Context, purpose, mobile string, accountI
 	return next, nil
 }
 
+// MaySend says whether a code for purpose may go to mobile now: nil, or
+// why not, in this order: a CountryError (the number's country is not
+// one codes go to), a BudgetError (the portal's daily budget is spent),
+// a LimitError (the number's or account's budget is spent). The first
+// two depend on the number alone and the whole portal, so they answer
+// alike whether or not the number has an account.
+func (s *Service) MaySend(ctx context.Context, purpose, mobile string, accountID int64) error {
+	if err := s.checkCountry(mobile); err != nil {
+		return err
+	}
+	if err := s.checkBudget(ctx, purpose); err != nil {
+		return err
+	}
+	next, err := s.NextSend(ctx, purpose, mobile, accountID)
+	if err != nil {
+		return err
+	}
+	if !next.IsZero() {
+		return LimitError{next}
+	}
+	return nil
+}
+
 // Issue creates a code for purpose and, per mode, sends it to mobile. It
 // returns the code's id, which the caller keeps (in the browser session)
-// to check the typed code against; a spent budget is a LimitError.
+// to check the typed code against; a code MaySend refuses is its error.
+// Every mode counts in the budgets, SendNothing too: the budgets answer
+// alike whether or not a number has an account.
 func (s *Service) Issue(ctx context.Context, purpose, mobile string, accountID int64, mode Mode) (int64, error) {
 	now := s.Now().UTC()
-	if next, err := s.NextSend(ctx, purpose, mobile, accountID); err != nil {
+	if err := s.MaySend(ctx, purpose, mobile, accountID); err != nil {
 		return 0, err
-	} else if !next.IsZero() {
-		return 0, LimitError{next}
 	}
 	// Checked for every mode, so "no gateway" says nothing about accounts.
 	if s.SMS == nil {
@@ -131,7 +164,7 @@ func (s *Service) Issue(ctx context.Context, purpose, mobile string, accountID i
 	}
 	code := sixDigits()
 	id, err := s.DB.CreateOTP(ctx, db.OTP{Purpose: purpose, AccountID: accountID, Mobile: mobile, CreatedAt: now,
-		ExpiresAt: now.Add(TTL(purpose))}, s.mac(code))
+		ExpiresAt: now.Add(TTL(purpose)), Budgeted: budgeted(purpose)}, s.mac(code))
 	if err != nil {
 		return 0, err
 	}

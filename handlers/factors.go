@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/internal/mfa"
+	"fse/internal/qrsvg"
+	"fse/views"
+)
+
+// What patients and staff share about second factors: the lockouts on
+// typed codes, the explanations, the enrolment kept sealed in the session
+// and the recovery codes' one showing.
+
+// keyEnrolment holds, in either realm's session, the secret of an app
+// being added, sealed for its owner until its first code confirms it.
+const keyEnrolment = "totp_enrolment"
+
+// The refusals of an app's first code, on the enrolment pages.
+const (
+	// msgEnrolCode explains a wrong first code of a new app.
+	msgEnrolCode = "Il codice non è corretto: scrivi il codice di 6 cifre che l'app mostra adesso."
+	// msgEnrolExpired explains an enrolment the session no longer holds
+	// (it ended, or the form was sent from another browser): the page
+	// shows a new QR code.
+	msgEnrolExpired = "La pagina era scaduta: nell'app togli la voce appena aggiunta, inquadra di nuovo il codice QR qui sopra e scrivi il nuovo codice."
+)
+
+// factorCheck is a typed second-factor code to check for owner.
+type factorCheck struct {
+	owner db.Owner
+	typed string
+	// audit is the event of the step (ActionAccountSecondFactor or
+	// ActionStaffSecondFactor), with its actor: a refusal is audited as it.
+	audit db.AuditEvent
+	// recovery is the event audited when a recovery code is used, and
+	// notices the messages it sends, in the same transaction.
+	recovery db.AuditEvent
+	notices  []db.OutboxMessage
+}
+
+// checkFactor verifies a typed app or recovery code behind the factor
+// lockouts (counted before the check, per owner, cleared by a success).
+// msg explains a refusal to the person, with status; empty when accepted.
+func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, status int, msg string, err error) {
+	ctx := c.Request().Context()
+	keys := []string{"factor:" + fc.owner.String(), "factor-day:" + fc.owner.String()}
+	for i, t := range []db.Throttle{factorThrottle, factorDailyThrottle} {
+		mins, err := h.claimAttempts(c, t, fc.audit, keys[i])
+		if err != nil {
+			return res, 0, "", err
+		}
+		if mins > 0 {
+			return res, http.StatusTooManyRequests, fmt.Sprintf("Troppi codici sbagliati. Riprova tra %s.", minutes(mins)), nil
+		}
+	}
+	res, err = h.factors.Check(ctx, fc.owner, fc.typed, fc.recovery, fc.notices...)
+	switch {
+	case errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrCodeReused):
+		refused := fc.audit
+		refused.At, refused.Outcome, refused.Detail = h.now(), db.OutcomeFailed, "wrong code"
+		status, msg = http.StatusUnprocessableEntity, "Il codice non è corretto. Controlla l'app e riprova."
+		if errors.Is(err, mfa.ErrCodeReused) {
+			refused.Detail = "code already used"
+			msg = "Questo codice è già stato usato. Aspetta che l'app ne mostri uno nuovo e scrivi quello."
+		}
+		if aerr := h.DB.Audit(ctx, refused); aerr != nil {
+			return res, 0, "", aerr
+		}
+		return res, status, msg, nil
+	case err != nil:
+		return res, 0, "", err
+	}
+	for _, k := range keys {
+		if err := h.DB.ClearFailures(ctx, k); err != nil {
+			return res, 0, "", err
+		}
+	}
+	return res, 0, "", nil
+}
+
+// minutes says "1 minuto", "N minuti" or, for the daily lock, "N ore".
+func minutes(n int) string {
+	switch {
+	case n == 1:
+		return "1 minuto"
+	case n > 90:
+		return fmt.Sprintf("%d ore", (n+59)/60)
+	}
+	return fmt.Sprintf("%d minuti", n)
+}
+
+// recoveryUsedFlash tells the person who logged in with a recovery code
+// how many are left, and what to do when few are.
+func recoveryUsedFlash(left int, securityPage string) string {
+	msg := fmt.Sprintf("Hai usato un codice di recupero: ora non vale più. Te ne restano %d.", left)
+	if left <= 3 {
+		msg += " Crea nuovi codici nella pagina Sicurezza (" + securityPage + ")."
+	}
+	return msg
+}
+
+// enrolment returns the app being added by owner in this session, or a new
+// one kept (sealed) in the session until it is confirmed.
+func (h *Handler) enrolment(c echo.Context, owner db.Owner, account string, patient bool) (mfa.Enrolment, error) {
+	ctx := c.Request().Context()
+	sm := h.staffSessions
+	if patient {
+		sm = h.patientSessions
+	}
+	if sealed := sm.GetBytes(ctx, keyEnrolment); sealed != nil {
+		if e, err := h.factors.OpenEnrolment(owner, account, sealed); err == nil {
+			return e, nil
+		}
+	}
+	e, err := h.factors.NewEnrolment(owner, account)
+	if err != nil {
+		return e, err
+	}
+	sm.Put(ctx, keyEnrolment, e.Sealed)
+	return e, nil
+}
+
+// enrolView is what the enrolment page shows of an app being added.
+func enrolView(e mfa.Enrolment) (views.EnrolView, error) {
+	qr, err := qrsvg.Render(e.URL, "Codice QR da inquadrare con l'app di autenticazione")
+	if err != nil {
+		return views.EnrolView{}, err
+	}
+	return views.EnrolView{QR: qr, Secret: e.SecretGroups()}, nil
+}
+
+// holdRecoveryCodes keeps new recovery codes in memory for their one
+// showing, after the redirect that follows the POST that made them.
+func (h *Handler) holdRecoveryCodes(owner db.Owner, codes []string) {
+	h.secrets.hold(recoveryKey(owner), strings.Join(codes, "\n"), false, h.now())
+}
+
+// takeRecoveryCodes returns the held codes of owner, once.
+func (h *Handler) takeRecoveryCodes(owner db.Owner) []string {
+	held, ok := h.secrets.take(recoveryKey(owner), h.now())
+	if !ok {
+		return nil
+	}
+	return strings.Split(held.value, "\n")
+}
+
+func recoveryKey(owner db.Owner) secretKey {
+	if owner.Staff {
+		return secretKey{staffID: owner.ID, kind: "recovery-codes"}
+	}
+	return secretKey{kind: "recovery-codes-account", id: owner.ID}
+}

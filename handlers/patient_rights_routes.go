@@ -1,0 +1,19 @@
+package handlers
+
+import "github.com/labstack/echo/v4"
+
+// patientRightsDeskRoutes registers the desk's routes of issue 10:
+// protected reports, the pickup proof, the list of reports not collected.
+func (h *Handler) patientRightsDeskRoutes(desk *routeGroup) {
+	desk.POST("/visits/:id/protected", h.setVisitProtected)
+	desk.POST("/documents/:id/protected", h.setDocumentProtected)
+	desk.POST("/documents/:id/pickup", h.recordPaperPickup)
+	desk.GET("/uncollected", h.uncollected)
+}
+
+// patientRightsRoutes registers the patient's routes of issue 10: hiding
+// a report from relatives, sharing with a doctor, reports by email.
+func (h *Handler) patientRightsRoutes(pub *routeGroup, auth, codeLimit echo.MiddlewareFunc) {
+	pub.POST("/fascicolo/referti/:id/nascondi", h.hideReport(true), auth)
+	pub.POST("/fascicolo/referti/:id/mostra", h.hideReport(false), auth)
+}

@@ -1,0 +1,199 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/db"
+	"fse/internal/mfa"
+	"fse/views"
+)
+
+// "Il mio profilo → Sicurezza": a patient adds or removes an authenticator
+// app and renews the recovery codes. Every change needs the password again
+// and is told to the patient by SMS and email.
+
+// patientFactorRoutes registers the patients' second factors: the login
+// and password-reset steps, and the Sicurezza pages.
+func (h *Handler) patientFactorRoutes(pub *routeGroup, auth, codeLimit echo.MiddlewareFunc) {
+	pub.GET("/accedi/app", h.loginAppForm)
+	pub.POST("/accedi/app", h.loginApp, codeLimit)
+	pub.GET("/password-dimenticata/app", h.resetAppForm)
+	pub.POST("/password-dimenticata/app", h.resetApp, codeLimit)
+	pub.GET("/profilo/sicurezza", h.security, auth)
+	pub.GET("/profilo/sicurezza/app", h.enrolForm, auth)
+	pub.POST("/profilo/sicurezza/app", h.enrol, auth)
+	pub.GET("/profilo/sicurezza/app/:id/rimuovi", h.removeFactorForm, auth)
+	pub.POST("/profilo/sicurezza/app/:id/rimuovi", h.removeFactor, auth)
+	pub.GET("/profilo/sicurezza/codici", h.recoveryCodes, auth)
+	pub.POST("/profilo/sicurezza/codici", h.regenerateCodes, auth)
+}
+
+// The security notices of second factors, sent by SMS and email.
+const (
+	noticeFactorAdded   = "è stata aggiunta un'app di autenticazione al suo account: da ora, all'accesso, le chiederemo il codice dell'app. Se non è stato lei, contatti subito la struttura."
+	noticeFactorRemoved = "è stata tolta un'app di autenticazione dal suo account. Se non è stato lei, contatti subito la struttura."
+	noticeNewRecovery   = "sono stati creati nuovi codici di recupero per il suo account: quelli di prima non valgono più. Se non è stato lei, contatti subito la struttura."
+	noticeRecoveryUsed  = "è stato usato un codice di recupero per entrare nel suo account. Se non è stato lei, contatti subito la struttura."
+)
+
+func (h *Handler) securityPage(c echo.Context, status int, form views.Form) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	owner := db.AccountOwner(a.ID)
+	factors, err := h.DB.Factors(ctx, owner)
+	if err != nil {
+		return err
+	}
+	left, err := h.DB.RecoveryCodesLeft(ctx, owner)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, views.SecurityView(views.SecurityPage{PChrome: h.pchrome(c, "Sicurezza"), Form: form,
+		Security: views.Security{Factors: factors, RecoveryLeft: left}, LoginSMS: a.LoginOTP || h.Config.RequireLoginOTP}))
+}
+
+func (h *Handler) security(c echo.Context) error {
+	return h.securityPage(c, http.StatusOK, views.Form{Values: map[string]string{}, Errors: map[string]string{}})
+}
+
+func (h *Handler) enrolPage(c echo.Context, status int, form views.Form) error {
+	a := currentAccount(c)
+	e, err := h.enrolment(c, db.AccountOwner(a.ID), a.FullName(), true)
+	if err != nil {
+		return err
+	}
+	v, err := enrolView(e)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, views.Enrol(views.EnrolPage{PChrome: h.pchrome(c, "Aggiungi un'app di autenticazione"), Enrol: v, Form: form}))
+}
+
+func (h *Handler) enrolForm(c echo.Context) error {
+	return h.enrolPage(c, http.StatusOK, views.Form{Values: map[string]string{}, Errors: map[string]string{}})
+}
+
+// enrol adds the app once the password and the app's first code prove it;
+// the first app brings recovery codes, shown once.
+func (h *Handler) enrol(c echo.Context) error {
+	ctx := h.pctx(c)
+	a := currentAccount(c)
+	owner := db.AccountOwner(a.ID)
+	form := views.Form{Values: map[string]string{"name": c.FormValue("name")}, Errors: map[string]string{}}
+	if msg, err := h.reauthenticate(c, a, c.FormValue("password")); err != nil {
+		return err
+	} else if msg != "" {
+		form.Errors["password"] = msg
+		return h.enrolPage(c, http.StatusUnprocessableEntity, form)
+	}
+	sealed := h.patientSessions.GetBytes(ctx, keyEnrolment)
+	if sealed == nil {
+		form.Errors["code"] = msgEnrolExpired
+		return h.enrolPage(c, http.StatusUnprocessableEntity, form)
+	}
+	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), c.FormValue("name"),
+		db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionAccountFactorAdd}, securityNotices(*a, noticeFactorAdded)...)
+	if errors.Is(err, mfa.ErrWrongCode) {
+		form.Errors["code"] = msgEnrolCode
+		return h.enrolPage(c, http.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.patientSessions.Remove(ctx, keyEnrolment)
+	h.pflash(c, "App di autenticazione aggiunta: da ora, all'accesso, ti chiederemo il codice dell'app invece dell'SMS.")
+	if codes != nil {
+		h.holdRecoveryCodes(owner, codes)
+		return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza/codici")
+	}
+	return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
+}
+
+// accountFactor finds one of the account's factors by the id in the path;
+// another account's is the same 404 as none.
+func (h *Handler) accountFactor(c echo.Context) (db.Factor, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return db.Factor{}, err
+	}
+	factors, err := h.DB.Factors(h.pctx(c), db.AccountOwner(currentAccount(c).ID))
+	if err != nil {
+		return db.Factor{}, err
+	}
+	for _, f := range factors {
+		if f.ID == id {
+			return f, nil
+		}
+	}
+	return db.Factor{}, db.ErrNotFound
+}
+
+func (h *Handler) removeFactorPage(c echo.Context, status int, f db.Factor, form views.Form) error {
+	return h.render(c, status, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, "Togli l'app"), Form: form,
+		Heading: "Togliere l'app «" + f.Name + "»?",
+		Lines: []string{"All'accesso non ti chiederemo più il codice di questa app.",
+			"Se è l'unica app, anche i codici di recupero smettono di valere: potrai aggiungere un'app in qualsiasi momento."},
+		Action: "/profilo/sicurezza/app/" + itoa(f.ID) + "/rimuovi", Button: "Togli l'app", Back: "/profilo/sicurezza", Password: true}))
+}
+
+func (h *Handler) removeFactorForm(c echo.Context) error {
+	f, err := h.accountFactor(c)
+	if err != nil {
+		return err
+	}
+	return h.removeFactorPage(c, http.StatusOK, f, views.Form{Values: map[string]string{}, Errors: map[string]string{}})
+}
+
+// removeFactor removes one of the account's apps, after the password.
+func (h *Handler) removeFactor(c echo.Context) error {
+	a := currentAccount(c)
+	f, err := h.accountFactor(c)
+	if err != nil {
+		return err
+	}
+	if msg, err := h.reauthenticate(c, a, c.FormValue("password")); err != nil {
+		return err
+	} else if msg != "" {
+		return h.removeFactorPage(c, http.StatusUnprocessableEntity, f, views.Form{Errors: map[string]string{"password": msg}})
+	}
+	if err := h.DB.RemoveFactor(h.pctx(c), db.AccountOwner(a.ID), f.ID, db.AuditEvent{Actor: patientActor(c, a.ID),
+		Action: db.ActionAccountFactorRemove}, h.now(), securityNotices(*a, noticeFactorRemoved)...); err != nil {
+		return err
+	}
+	h.pflash(c, "App di autenticazione tolta.")
+	return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
+}
+
+// recoveryCodes shows new recovery codes, once.
+func (h *Handler) recoveryCodes(c echo.Context) error {
+	codes := h.takeRecoveryCodes(db.AccountOwner(currentAccount(c).ID))
+	if codes == nil {
+		return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
+	}
+	return h.render(c, http.StatusOK, views.RecoveryCodes(views.RecoveryCodesPage{PChrome: h.pchrome(c, "Codici di recupero"), Codes: codes}))
+}
+
+// regenerateCodes replaces the account's recovery codes, after the password.
+func (h *Handler) regenerateCodes(c echo.Context) error {
+	a := currentAccount(c)
+	owner := db.AccountOwner(a.ID)
+	if msg, err := h.reauthenticate(c, a, c.FormValue("password")); err != nil {
+		return err
+	} else if msg != "" {
+		return h.securityPage(c, http.StatusUnprocessableEntity, views.Form{Errors: map[string]string{"password": msg}})
+	}
+	codes, err := h.factors.RegenerateRecoveryCodes(h.pctx(c), owner, db.AuditEvent{Actor: patientActor(c, a.ID),
+		Action: db.ActionAccountRecoveryCodes, ObjectType: "account", ObjectID: a.ID}, securityNotices(*a, noticeNewRecovery)...)
+	if errors.Is(err, db.ErrNotFound) {
+		return h.securityPage(c, http.StatusConflict, views.Form{Errors: map[string]string{
+			"password": "I codici di recupero servono a chi ha un'app di autenticazione: aggiungine prima una."}})
+	}
+	if err != nil {
+		return err
+	}
+	h.holdRecoveryCodes(owner, codes)
+	return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza/codici")
+}
