@@ -88,7 +88,8 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	// Staff log in with the password alone, so the demo needs no
 	// authenticator app; the banner says production asks for one.
 	c := serverConfig{addr: addr, dbPath: path, keyFile: "(demo key, built in)", baseURL: "http://127.0.0.1:" + port,
-		retentionDays: 60, uploadLimit: 20 << 20, built: &console, staffMFA: db.StaffMFAOff}
+		retentionDays: 60, uploadLimit: 20 << 20, built: &console, staffMFA: db.StaffMFAOff,
+		rights: rightsConfig{protected: db.ProtectedPaper, expiryReminderDays: defaultExpiryReminderDays}}
 	if err := c.validate(); err != nil {
 		return err
 	}

@@ -450,6 +450,7 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	d.SetProtectedReports(c.rights.policy())
 	hc := c.handlerConfig()
 	hc.Settings = append(hc.Settings, c.rights.settings()...)
+	hc.ExpiryReminderDays = c.rights.expiryReminderDays
 	hc.SMSConfigured, hc.EmailConfigured = senders.SMS != nil, senders.Email != nil
 	hc.APIRatePerSecond = c.intake.apiRate
 	hc.Version = currentBuild().Version

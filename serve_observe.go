@@ -49,8 +49,9 @@ func (o observeConfig) validate(addr string) error {
 	return nil
 }
 
-// logger is the process's logger as the flags ask: every line carries the
-// level and time; a request's lines carry its request_id.
+// logger is the process's logger as the flags ask. Every line has its
+// time and level; each request's line has its request_id (see handlers'
+// request logger).
 func (o observeConfig) logger(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: o.logLevel}
 	if o.logFormat == "json" {

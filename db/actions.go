@@ -85,7 +85,7 @@ func AuditActions() []string {
 		ActionAccountLogout, ActionAccountPasswordChange, ActionAccountResetRequest, ActionAccountReauthenticate,
 		ActionAccountPreferences, ActionAccountContactChange, ActionAccountEmailConfirmationSent, ActionAccountEmailVerified,
 		ActionAccountDelete, ActionAccountRegisterCode, ActionAccountResetCode, ActionAccountContactCode, ActionIntegrationCreate, ActionIntegrationRevoke, ActionIntegrationAuthFailed, ActionOutboxRetry,
-	}, append(factorActions(), patientRightsActions()...)...)
+	}, append(append(factorActions(), patientRightsActions()...), deskActions()...)...)
 }
 
 // Audit actions of the Garante's special cases and the patient's further

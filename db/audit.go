@@ -62,6 +62,10 @@ const (
 	OutcomeFailed = "failed"
 )
 
+// DetailLockedOut is the audit detail of an attempt refused because its
+// key (a username, an account, a codice fiscale) is locked out.
+const DetailLockedOut = "locked out"
+
 // AuditEvent is one row of the audit log. It never carries passwords, codes
 // or clinical content.
 type AuditEvent struct {

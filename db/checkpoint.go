@@ -31,8 +31,10 @@ const (
 
 // deletions records when deleted data first waited for the WAL's truncation.
 type deletions struct {
-	mu     sync.Mutex
-	since  time.Time
+	mu    sync.Mutex
+	since time.Time
+	// last is the latest deletion, which RunBesideReplicator waits on.
+	last   time.Time
 	signal chan struct{}
 }
 
@@ -42,8 +44,9 @@ type deletions struct {
 // The request path never waits for that; RunCheckpointer does it.
 func (d *DB) NoteDeletion() {
 	d.deleted.mu.Lock()
+	d.deleted.last = time.Now()
 	if d.deleted.since.IsZero() {
-		d.deleted.since = time.Now()
+		d.deleted.since = d.deleted.last
 	}
 	d.deleted.mu.Unlock()
 	select {

@@ -214,7 +214,7 @@ func (d *DB) RevokeOtherAccounts(ctx context.Context, accountID, patientID int64
 		} else if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL AND patient_id = ?
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE kind IN (`+reportNoticeKinds+`) AND sent_at IS NULL AND patient_id = ?
 			AND account_id <> ?`, patientID, accountID); err != nil {
 			return err
 		}

@@ -56,9 +56,9 @@ type Draft struct {
 }
 
 // StoreDocument is the one way a report enters the store: it writes a
-// draft from r (see WriteDraft) and completes it. The desk upload, the demo
-// seed and the integrations call it (the desk through WriteDraft, to keep a
-// multi-file submission whole).
+// draft from r (see WriteDraft) and completes it. The desk upload (one call
+// per file, so a refused file leaves the others of its submission stored),
+// the demo seed and the integrations call it.
 func (d *DB) StoreDocument(ctx context.Context, visitID int64, title string, r io.Reader, by Actor, now time.Time) (Draft, error) {
 	draft, err := d.WriteDraft(ctx, visitID, title, r, by, now)
 	if err != nil {

@@ -9,11 +9,12 @@ import (
 	"time"
 )
 
-// Second-factor kinds. A passkey will be another kind with the same name,
-// dates and removal.
+// Second-factor kinds: each has the same name, dates and removal.
 const (
 	// FactorTOTP is an authenticator app (RFC 6238).
 	FactorTOTP = "totp"
+	// FactorPasskey is a passkey (a WebAuthn credential).
+	FactorPasskey = "passkey"
 )
 
 // ErrStepUsed means a TOTP code of a time step already accepted was
@@ -64,25 +65,31 @@ func (o Owner) ids() (account, staff any) {
 type Factor struct {
 	ID    int64
 	Owner Owner
-	// Kind is FactorTOTP.
+	// Kind is FactorTOTP or FactorPasskey.
 	Kind string
 	// Name is what the owner called it ("Telefono di Mario").
 	Name string
 	// Secret is the app's secret, sealed for its owner.
 	Secret []byte
 	// LastStep is the last TOTP time step accepted.
-	LastStep   int64
+	LastStep int64
+	// CredentialID is a passkey's credential id, unique across the portal.
+	CredentialID []byte
+	// Credential is a passkey's credential record (public key, signature
+	// counter) as JSON; nothing in it is secret.
+	Credential []byte
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 }
 
-const factorCols = `id, coalesce(account_id, 0), coalesce(staff_id, 0), kind, name, secret, last_step, created_at, last_used_at`
+const factorCols = `id, coalesce(account_id, 0), coalesce(staff_id, 0), kind, name, secret, last_step, credential_id, credential,
+	created_at, last_used_at`
 
 func scanFactor(s interface{ Scan(...any) error }) (Factor, error) {
 	var f Factor
 	var account, staff int64
 	var used sql.NullTime
-	err := s.Scan(&f.ID, &account, &staff, &f.Kind, &f.Name, &f.Secret, &f.LastStep, &f.CreatedAt, &used)
+	err := s.Scan(&f.ID, &account, &staff, &f.Kind, &f.Name, &f.Secret, &f.LastStep, &f.CredentialID, &f.Credential, &f.CreatedAt, &used)
 	f.LastUsedAt = used.Time
 	f.Owner = AccountOwner(account)
 	if staff != 0 {
@@ -125,7 +132,8 @@ func (d *DB) HasFactor(ctx context.Context, o Owner) (bool, error) {
 // AddFactor stores a confirmed factor for f.Owner, audits event and queues
 // notices, in one transaction. firstCodes (recovery-code MACs) are stored
 // only when the owner had no factor before, replacing any left over; the
-// result says whether they were.
+// result says whether they were. A passkey whose credential id is already
+// stored is ErrConflict.
 func (d *DB) AddFactor(ctx context.Context, f Factor, firstCodes [][]byte, event AuditEvent, now time.Time, notices ...OutboxMessage) (id int64, codesStored bool, err error) {
 	o := f.Owner
 	account, staff := o.ids()
@@ -134,8 +142,9 @@ func (d *DB) AddFactor(ctx context.Context, f Factor, firstCodes [][]byte, event
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM auth_factors WHERE `+o.column()+` = ?)`, o.ID).Scan(&had); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO auth_factors(account_id, staff_id, kind, name, secret, last_step, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, account, staff, f.Kind, f.Name, f.Secret, f.LastStep, now.UTC())
+		res, err := tx.ExecContext(ctx, `INSERT INTO auth_factors(account_id, staff_id, kind, name, secret, last_step,
+			credential_id, credential, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			account, staff, f.Kind, f.Name, f.Secret, f.LastStep, f.CredentialID, f.Credential, now.UTC())
 		if err != nil {
 			return mapErr(err)
 		}

@@ -308,12 +308,16 @@ func (d *DB) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
 	return n, nil
 }
 
-// dropReportNotices deletes the unsent "new document" notices about
-// patientID (for one account, or every account when accountID is 0).
+// reportNoticeKinds are the kinds of messages about a dossier's reports:
+// a new report, a report about to leave the portal, a report by email.
+const reportNoticeKinds = `'report_available', 'report_expiring', 'report_attached'`
+
+// dropReportNotices deletes the unsent messages about patientID's reports
+// (for one account, or every account when accountID is 0).
 func dropReportNotices(ctx context.Context, ex execer, patientID, accountID int64) error {
 	// Failed notices go too: an admin's retry must not send one after the
 	// patient withdrew consent.
-	_, err := ex.ExecContext(ctx, `DELETE FROM outbox WHERE kind = 'report_available' AND sent_at IS NULL
+	_, err := ex.ExecContext(ctx, `DELETE FROM outbox WHERE kind IN (`+reportNoticeKinds+`) AND sent_at IS NULL
 		AND patient_id = ? AND (? = 0 OR account_id = ?)`, patientID, accountID, accountID)
 	return err
 }

@@ -11,10 +11,6 @@ import (
 	"time"
 )
 
-// DetailLockedOut is the audit detail of an attempt refused because its
-// key (a username, an account, a codice fiscale) is locked out.
-const DetailLockedOut = "locked out"
-
 // AuditCount is how many audit events of one kind were written.
 type AuditCount struct {
 	Action    string

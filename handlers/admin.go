@@ -27,12 +27,21 @@ func (h *Handler) staffList(c echo.Context) error {
 }
 
 func (h *Handler) renderStaff(c echo.Context, status int, form views.Form) error {
-	members, err := h.DB.ListStaff(c.Request().Context())
+	ctx := c.Request().Context()
+	members, err := h.DB.ListStaff(ctx)
+	if err != nil {
+		return err
+	}
+	facilities, err := h.DB.Facilities(ctx, true)
+	if err != nil {
+		return err
+	}
+	facilityOf, err := h.DB.StaffFacilities(ctx)
 	if err != nil {
 		return err
 	}
 	return h.render(c, status, views.AdminStaff(views.StaffPage{Chrome: h.chrome(c, "Personale"), Members: members, Form: form,
-		Policy: h.Config.StaffMFA}))
+		Policy: h.Config.StaffMFA, Facilities: facilities, FacilityOf: facilityOf}))
 }
 
 func (h *Handler) staffCreate(c echo.Context) error {
@@ -41,7 +50,9 @@ func (h *Handler) staffCreate(c echo.Context) error {
 		"username":     strings.TrimSpace(c.FormValue("username")),
 		"display_name": strings.TrimSpace(c.FormValue("display_name")),
 		"role":         c.FormValue("role"),
+		"facility":     c.FormValue("facility"),
 	}, Errors: map[string]string{}}
+	facility, _ := strconv.ParseInt(form.Values["facility"], 10, 64)
 	pw := c.FormValue("password")
 	if !db.ValidUsername(form.Values["username"]) {
 		form.Errors["username"] = "Da 2 a 40 caratteri: lettere, numeri, punto, trattino o trattino basso."
@@ -51,6 +62,11 @@ func (h *Handler) staffCreate(c echo.Context) error {
 	}
 	if form.Values["role"] != db.RoleAdmin && form.Values["role"] != db.RoleReception {
 		form.Errors["role"] = "Scegli un ruolo."
+	}
+	if facility > 0 {
+		if f, err := h.DB.Facility(ctx, facility); err != nil || !f.Active {
+			form.Errors["facility"] = "Scegli una struttura attiva."
+		}
 	}
 	var weak *pwpolicy.Problem
 	if err := pwpolicy.CheckStaff(pw, form.Values["username"], form.Values["display_name"]); errors.As(err, &weak) {
@@ -65,7 +81,7 @@ func (h *Handler) staffCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.DB.CreateStaff(ctx, db.Staff{Username: form.Values["username"], DisplayName: form.Values["display_name"],
+	id, err := h.DB.CreateStaff(ctx, db.Staff{Username: form.Values["username"], DisplayName: form.Values["display_name"],
 		Role: form.Values["role"], PasswordHash: hash}, staffActor(c), h.now())
 	if errors.Is(err, db.ErrConflict) {
 		form.Errors["username"] = "Esiste già un utente con questo nome."
@@ -73,6 +89,11 @@ func (h *Handler) staffCreate(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if facility > 0 {
+		if err := h.DB.SetStaffFacility(ctx, id, facility, staffActor(c), h.now()); err != nil {
+			return err
+		}
 	}
 	h.flash(c, "Utente «"+form.Values["username"]+"» creato.")
 	return c.Redirect(http.StatusSeeOther, "/desk/admin/staff")

@@ -42,6 +42,13 @@ func (h *Handler) renderAccept(c echo.Context, status int, form views.Form) erro
 	if err != nil {
 		return err
 	}
+	if form.Values["facility"] == "" {
+		id, err := h.defaultFacility(c, facilities)
+		if err != nil {
+			return err
+		}
+		form.Values["facility"] = strconv.FormatInt(id, 10)
+	}
 	ch := h.chrome(c, "Nuova accettazione")
 	if len(facilities) == 0 {
 		ch.Error = "Nessuna struttura attiva: un amministratore deve crearne una prima di registrare accettazioni."
@@ -71,8 +78,11 @@ func (h *Handler) accept(c echo.Context) error {
 	for _, f := range acceptFields {
 		form.Values[f] = c.FormValue(f)
 	}
-	p, exams, problems := acceptance.Check(acceptance.Visit{Person: personInput(form), Mobile: form.Values["mobile"],
+	// What the codice fiscale says fills the birth fields left empty, and
+	// the form shows them again if anything else is wrong.
+	filled, p, exams, problems := acceptance.CheckAtDesk(acceptance.Visit{Person: personInput(form), Mobile: form.Values["mobile"],
 		Email: form.Values["email"], Exams: acceptance.Lines(form.Values["exams"])}, now)
+	form.Values["birth_date"], form.Values["sex"], form.Values["birth_place"] = filled.BirthDate, filled.Sex, filled.BirthPlace
 	formProblems(form, problems)
 	if p.FiscalCode != "" {
 		form.Values["fiscal_code"] = p.FiscalCode

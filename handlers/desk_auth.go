@@ -25,7 +25,7 @@ const (
 	// enrolment.
 	keyStaffFactor = "factor_ok"
 	// keyStaffPending and keyStaffPendingAt hold a login that passed the
-	// password and waits for the app's code.
+	// password and waits for the second factor.
 	keyStaffPending   = "pending_staff_id"
 	keyStaffPendingAt = "pending_at"
 )
@@ -82,11 +82,11 @@ func (h *Handler) deskLogin(c echo.Context) error {
 		return fail(http.StatusUnauthorized, msgBadLogin)
 	}
 
-	// A member with a second factor gives its code next: the password
-	// alone opens nothing.
+	// A member with a second factor gives it next (a passkey, an app's
+	// code): the password alone opens nothing.
 	event := db.AuditEvent{At: now, Actor: actor, Action: db.ActionStaffLogin, Outcome: db.OutcomeOK}
 	if st.Factors > 0 {
-		event.Detail = "password ok, authenticator code next"
+		event.Detail = "password ok, second factor next"
 	}
 	if err := h.DB.RecordStaffLogin(ctx, st.ID, rehash, key, event, now); err != nil {
 		return err

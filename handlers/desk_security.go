@@ -22,10 +22,17 @@ func (h *Handler) staffFactorRoutes(staff, admin *routeGroup, loginLimit echo.Mi
 	sec.GET("", h.deskSecurity)
 	sec.GET("/app", h.deskEnrolForm)
 	sec.POST("/app", h.deskEnrol)
-	sec.POST("/app/:id/remove", h.deskRemoveFactor)
+	sec.POST("/app/:id/remove", h.deskRemoveFactor(db.FactorTOTP))
+	sec.POST("/passkey/:id/remove", h.deskRemoveFactor(db.FactorPasskey))
 	sec.GET("/codes", h.deskRecoveryCodes)
 	sec.POST("/codes", h.deskRegenerateCodes)
 	admin.POST("/staff/:id/reset-mfa", h.staffResetFactors)
+	if h.passkeys != nil {
+		staff.POST("/login/passkey/opzioni", h.deskPasskeyStepOptions, loginLimit)
+		staff.POST("/login/passkey", h.deskPasskeyStep, loginLimit)
+		sec.POST("/passkey/opzioni", h.deskAddPasskeyOptions)
+		sec.POST("/passkey", h.deskAddPasskey)
+	}
 }
 
 // requireStaffFactor sends a member who must have a second factor, and
@@ -48,9 +55,9 @@ func (h *Handler) tellFactorsReset(c echo.Context, st db.Staff) error {
 		return nil
 	}
 	msg := "Un amministratore ha azzerato il tuo secondo fattore di accesso il " + views.DateTime(st.MFAResetAt) +
-		": l'app di autenticazione usata finora non vale più."
+		": l'app di autenticazione o la passkey usata finora non vale più."
 	if h.Config.StaffMFA.Requires(st.Role) {
-		msg += " Configurala di nuovo per continuare."
+		msg += " Configura di nuovo un'app o una passkey per continuare."
 	} else {
 		msg += " Puoi configurarne una nuova dalla pagina Sicurezza."
 	}
@@ -58,7 +65,7 @@ func (h *Handler) tellFactorsReset(c echo.Context, st db.Staff) error {
 	return h.DB.ClearStaffResetNotice(c.Request().Context(), st.ID)
 }
 
-// pendingStaff is the member whose login waits for the app's code; false
+// pendingStaff is the member whose login waits for the second factor; false
 // when there is none, or the password step no longer counts.
 func (h *Handler) pendingStaff(c echo.Context) (db.Staff, bool, error) {
 	ctx := c.Request().Context()
@@ -79,12 +86,25 @@ func (h *Handler) pendingStaff(c echo.Context) (db.Staff, bool, error) {
 }
 
 func (h *Handler) deskLoginCodeForm(c echo.Context) error {
-	if _, ok, err := h.pendingStaff(c); err != nil {
+	st, ok, err := h.pendingStaff(c)
+	if err != nil {
 		return err
 	} else if !ok {
 		return c.Redirect(http.StatusSeeOther, "/desk/login")
 	}
-	return h.render(c, http.StatusOK, views.DeskLoginCode(views.DeskLoginCodePage{Chrome: h.chrome(c, "Codice di accesso")}))
+	return h.renderDeskLoginCode(c, http.StatusOK, st, "")
+}
+
+// renderDeskLoginCode renders the second step of st's login: what the
+// member has, with errMsg explaining a refused code.
+func (h *Handler) renderDeskLoginCode(c echo.Context, status int, st db.Staff, errMsg string) error {
+	step, err := h.secondStep(c.Request().Context(), db.StaffOwner(st.ID), "/desk/login/passkey")
+	if err != nil {
+		return err
+	}
+	page := views.DeskLoginCodePage{Chrome: h.chrome(c, "Codice di accesso"), Step: step}
+	page.Error = errMsg
+	return h.render(c, status, views.DeskLoginCode(page))
 }
 
 // deskLoginCode completes a login with the app's code or a recovery code.
@@ -105,9 +125,7 @@ func (h *Handler) deskLoginCode(c echo.Context) error {
 		return err
 	}
 	if msg != "" {
-		page := views.DeskLoginCodePage{Chrome: h.chrome(c, "Codice di accesso")}
-		page.Error = msg
-		return h.render(c, status, views.DeskLoginCode(page))
+		return h.renderDeskLoginCode(c, status, st, msg)
 	}
 	if err := h.staffSessions.RenewToken(ctx); err != nil {
 		return err
@@ -135,8 +153,8 @@ func (h *Handler) deskSecurityPage(c echo.Context, status int, errMsg string) er
 	if err != nil {
 		return err
 	}
-	page := views.DeskSecurityPage{Chrome: h.chrome(c, "Sicurezza"),
-		Security: views.Security{Factors: factors, RecoveryLeft: left, Required: h.Config.StaffMFA.Requires(st.Role)}}
+	page := views.DeskSecurityPage{Chrome: h.chrome(c, "Sicurezza"), Security: views.Security{Factors: factors, RecoveryLeft: left,
+		Required: h.Config.StaffMFA.Requires(st.Role), PasskeysOn: h.passkeys != nil}}
 	page.Error = errMsg
 	return h.render(c, status, views.DeskSecurity(page))
 }
@@ -156,7 +174,8 @@ func (h *Handler) deskEnrolPage(c echo.Context, status int, form views.Form) err
 		return err
 	}
 	return h.render(c, status, views.DeskEnrol(views.DeskEnrolPage{Chrome: h.chrome(c, "App di autenticazione"), Enrol: v, Form: form,
-		MustEnrol: h.Config.StaffMFA.Requires(st.Role) && !h.staffSessions.GetBool(c.Request().Context(), keyStaffFactor)}))
+		MustEnrol:  h.Config.StaffMFA.Requires(st.Role) && !h.staffSessions.GetBool(c.Request().Context(), keyStaffFactor),
+		PasskeysOn: h.passkeys != nil}))
 }
 
 func (h *Handler) deskEnrolForm(c echo.Context) error {
@@ -200,33 +219,49 @@ func (h *Handler) deskEnrol(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/desk/security")
 }
 
-// deskRemoveFactor removes one of the member's apps, after the password;
-// the last one stays while the policy asks for one.
-func (h *Handler) deskRemoveFactor(c echo.Context) error {
-	ctx := c.Request().Context()
-	id, err := pathID(c)
-	if err != nil {
-		return err
+// deskRemoveFactor removes one of the member's factors of kind, after the
+// password; the last one stays while the policy asks for one.
+func (h *Handler) deskRemoveFactor(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		st := currentStaff(c)
+		owner := db.StaffOwner(st.ID)
+		if msg, err := h.reauthenticateStaff(c, st, c.FormValue("password")); err != nil {
+			return err
+		} else if msg != "" {
+			return h.deskSecurityPage(c, http.StatusUnprocessableEntity, msg)
+		}
+		factors, err := h.DB.Factors(ctx, owner)
+		if err != nil {
+			return err
+		}
+		var f db.Factor
+		for _, x := range factors {
+			if x.ID == id && x.Kind == kind {
+				f = x
+			}
+		}
+		if f.ID == 0 {
+			return db.ErrNotFound
+		}
+		if len(factors) == 1 && h.Config.StaffMFA.Requires(st.Role) {
+			return h.deskSecurityPage(c, http.StatusConflict, "Il secondo fattore è obbligatorio: aggiungi prima un'altra app o una passkey, poi togli questo.")
+		}
+		event := db.AuditEvent{Actor: staffActor(c), Action: db.ActionStaffFactorRemove}
+		flash := "App di autenticazione tolta."
+		if kind == db.FactorPasskey {
+			event.Detail, flash = passkeyDetail(f, ""), "Passkey tolta."
+		}
+		if err := h.DB.RemoveFactor(ctx, owner, id, event, h.now()); err != nil {
+			return err
+		}
+		h.flash(c, flash)
+		return c.Redirect(http.StatusSeeOther, "/desk/security")
 	}
-	st := currentStaff(c)
-	owner := db.StaffOwner(st.ID)
-	if msg, err := h.reauthenticateStaff(c, st, c.FormValue("password")); err != nil {
-		return err
-	} else if msg != "" {
-		return h.deskSecurityPage(c, http.StatusUnprocessableEntity, msg)
-	}
-	factors, err := h.DB.Factors(ctx, owner)
-	if err != nil {
-		return err
-	}
-	if len(factors) == 1 && factors[0].ID == id && h.Config.StaffMFA.Requires(st.Role) {
-		return h.deskSecurityPage(c, http.StatusConflict, "Il secondo fattore è obbligatorio: aggiungi prima un'altra app, poi togli questa.")
-	}
-	if err := h.DB.RemoveFactor(ctx, owner, id, db.AuditEvent{Actor: staffActor(c), Action: db.ActionStaffFactorRemove}, h.now()); err != nil {
-		return err
-	}
-	h.flash(c, "App di autenticazione tolta.")
-	return c.Redirect(http.StatusSeeOther, "/desk/security")
 }
 
 // deskRecoveryCodes shows new recovery codes, once.
@@ -251,7 +286,7 @@ func (h *Handler) deskRegenerateCodes(c echo.Context) error {
 	codes, err := h.factors.RegenerateRecoveryCodes(c.Request().Context(), owner,
 		db.AuditEvent{Actor: staffActor(c), Action: db.ActionStaffRecoveryCodes, ObjectType: "staff", ObjectID: st.ID})
 	if errors.Is(err, db.ErrNotFound) {
-		return h.deskSecurityPage(c, http.StatusConflict, "I codici di recupero servono a chi ha un'app di autenticazione: aggiungine prima una.")
+		return h.deskSecurityPage(c, http.StatusConflict, "I codici di recupero servono a chi ha un'app di autenticazione o una passkey: aggiungine prima una.")
 	}
 	if err != nil {
 		return err
@@ -307,6 +342,6 @@ func (h *Handler) staffResetFactors(c echo.Context) error {
 	if _, err := h.DB.ResetStaffFactors(ctx, id, staffActor(c), h.now()); err != nil {
 		return err
 	}
-	h.flash(c, "Secondo fattore di «"+st.Username+"» azzerato: le sue sessioni sono terminate e al prossimo accesso dovrà configurare di nuovo l'app di autenticazione.")
+	h.flash(c, "Secondo fattore di «"+st.Username+"» azzerato: le sue sessioni sono terminate e al prossimo accesso dovrà configurare di nuovo un'app di autenticazione o una passkey.")
 	return c.Redirect(http.StatusSeeOther, "/desk/admin/staff")
 }

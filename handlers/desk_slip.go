@@ -144,6 +144,10 @@ func (h *Handler) slip(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	contacts, err := h.DB.SlipContacts(ctx)
+	if err != nil {
+		return err
+	}
 	// The code travels in the fragment: browsers never send it to a server,
 	// so it stays out of access logs and Referer headers.
 	qr, err := qrsvg.Render(h.Config.BaseURL+"/attiva#codice="+held.value, "Codice QR per aprire la pagina di attivazione")
@@ -152,7 +156,7 @@ func (h *Handler) slip(c echo.Context) error {
 	}
 	return h.render(c, http.StatusOK, views.Slip(views.SlipPage{
 		Chrome: h.chrome(c, "Modulo per il ritiro referti"), Facility: facility, Patient: patient, Visit: visit, Code: held.value,
-		PortalURL: h.Config.BaseURL, QR: qr, RetentionDays: h.Config.RetentionDays, Reprint: held.reprint,
+		PortalURL: h.Config.BaseURL, QR: qr, RetentionDays: h.Config.RetentionDays, Reprint: held.reprint, Contacts: contacts,
 	}))
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,7 +16,7 @@ import (
 )
 
 // What patients and staff share about second factors: the lockouts on
-// typed codes, the explanations, the enrolment kept sealed in the session
+// codes and passkeys, the explanations, the enrolment kept sealed in the session
 // and the recovery codes' one showing.
 
 // keyEnrolment holds, in either realm's session, the secret of an app
@@ -50,15 +51,11 @@ type factorCheck struct {
 // msg explains a refusal to the person, with status; empty when accepted.
 func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, status int, msg string, err error) {
 	ctx := c.Request().Context()
-	keys := []string{"factor:" + fc.owner.String(), "factor-day:" + fc.owner.String()}
-	for i, t := range []db.Throttle{factorThrottle, factorDailyThrottle} {
-		mins, err := h.claimAttempts(c, t, fc.audit, keys[i])
-		if err != nil {
-			return res, 0, "", err
-		}
-		if mins > 0 {
-			return res, http.StatusTooManyRequests, fmt.Sprintf("Troppi codici sbagliati. Riprova tra %s.", minutes(mins)), nil
-		}
+	locks := factorLocks(fc.owner)
+	if mins, err := h.claimLocks(c, locks, fc.audit); err != nil {
+		return res, 0, "", err
+	} else if mins > 0 {
+		return res, http.StatusTooManyRequests, fmt.Sprintf("Troppi codici sbagliati. Riprova tra %s.", minutes(mins)), nil
 	}
 	res, err = h.factors.Check(ctx, fc.owner, fc.typed, fc.recovery, fc.notices...)
 	switch {
@@ -77,12 +74,61 @@ func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, s
 	case err != nil:
 		return res, 0, "", err
 	}
-	for _, k := range keys {
-		if err := h.DB.ClearFailures(ctx, k); err != nil {
-			return res, 0, "", err
+	return res, 0, "", h.clearLocks(c, locks)
+}
+
+// attemptLock is a lockout: a key counted under a throttle.
+type attemptLock struct {
+	throttle db.Throttle
+	key      string
+}
+
+// factorLocks are the lockouts of an owner's second step, whichever factor
+// is tried (an app's code, a recovery code, a passkey): a quarter-hour
+// lock and a daily one.
+func factorLocks(owner db.Owner) []attemptLock {
+	return []attemptLock{{factorThrottle, "factor:" + owner.String()}, {factorDailyThrottle, "factor-day:" + owner.String()}}
+}
+
+// claimLocks counts an attempt on each lock in turn (claimAttempts) and
+// returns the minutes left of the first that is locked; 0 means go on.
+func (h *Handler) claimLocks(c echo.Context, locks []attemptLock, denied db.AuditEvent) (int, error) {
+	for _, l := range locks {
+		if mins, err := h.claimAttempts(c, l.throttle, denied, l.key); err != nil || mins > 0 {
+			return mins, err
 		}
 	}
-	return res, 0, "", nil
+	return 0, nil
+}
+
+// clearLocks ends the count of each lock, after a success.
+func (h *Handler) clearLocks(c echo.Context, locks []attemptLock) error {
+	for _, l := range locks {
+		if err := h.DB.ClearFailures(c.Request().Context(), l.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// secondStep is what the second step of owner's login offers: the app's
+// code when they have an app (a recovery code otherwise), and their passkey,
+// run at passkeyAction, when they have one and passkeys are on.
+func (h *Handler) secondStep(ctx context.Context, owner db.Owner, passkeyAction string) (views.SecondStep, error) {
+	factors, err := h.DB.Factors(ctx, owner)
+	if err != nil {
+		return views.SecondStep{}, err
+	}
+	var s views.SecondStep
+	for _, f := range factors {
+		switch {
+		case f.Kind == db.FactorTOTP:
+			s.App = true
+		case f.Kind == db.FactorPasskey && h.passkeys != nil:
+			s.PasskeyAction = passkeyAction
+		}
+	}
+	return s, nil
 }
 
 // minutes says "1 minuto", "N minuti" or, for the daily lock, "N ore".

@@ -23,6 +23,7 @@ import (
 	"fse/internal/intake"
 	"fse/internal/mfa"
 	"fse/internal/notify"
+	"fse/internal/passkey"
 	"fse/internal/password"
 	"fse/internal/sealbox"
 	"fse/internal/smscode"
@@ -31,7 +32,9 @@ import (
 
 // Config is the part of the server configuration the handlers use.
 type Config struct {
-	// BaseURL is the portal's public address, printed on slips.
+	// BaseURL is the portal's public address, printed on slips. Its host
+	// is the passkeys' relying party: without an http(s) address passkeys
+	// are off.
 	BaseURL string
 	// RetentionDays is how long a published report stays online.
 	RetentionDays int
@@ -67,6 +70,10 @@ type Config struct {
 	// SMSDailyLimit is the portal's daily budget of SMS codes strangers
 	// can trigger; 0 means smscode.DefaultDailyBudget.
 	SMSDailyLimit int
+	// ExpiryReminderDays is how many days before a report leaves the
+	// portal the dossier page marks it, and a patient who never downloaded
+	// it is reminded; 0 turns both off.
+	ExpiryReminderDays int
 	// Version is the running fse's version, shown on /healthz.
 	Version string
 }
@@ -105,6 +112,9 @@ type Handler struct {
 	codes *smscode.Service
 	// factors enrols and checks authenticator apps and recovery codes.
 	factors *mfa.Service
+	// passkeys runs the passkeys' ceremonies; nil when Config.BaseURL is
+	// not an http(s) address (its host is the passkeys' relying party).
+	passkeys *passkey.Service
 	// secrets holds new activation codes and tokens for their one showing.
 	secrets onceSecrets
 	// acceptForms remembers submitted acceptance forms.
@@ -122,6 +132,11 @@ func New(h *Handler) *echo.Echo {
 	h.codes = &smscode.Service{DB: h.DB, Keys: h.Keys, SMS: h.SMS, Log: h.Log, Now: h.Now,
 		Countries: h.Config.SMSCountries, DailyBudget: h.Config.SMSDailyLimit}
 	h.factors = &mfa.Service{DB: h.DB, Keys: h.Keys, Now: h.Now}
+	if pk, err := passkey.New(h.Config.BaseURL, mfa.Issuer); err == nil {
+		h.passkeys = pk
+	} else {
+		h.Log.Warn("passkeys are off", "err", err)
+	}
 	if h.Intake == nil {
 		h.Intake = &intake.Service{DB: h.DB, Keys: h.Keys, BaseURL: h.Config.BaseURL, Retention: h.Config.Retention(),
 			UploadLimit: h.Config.UploadLimit, Now: h.Now}
@@ -247,6 +262,7 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	admin.GET("/integrations/:id/token", h.integrationToken)
 	admin.POST("/integrations/:id/revoke", h.integrationRevoke)
 	h.staffFactorRoutes(staff, admin, loginLimit)
+	h.deskWorkRoutes(desk, admin)
 
 	// Patient pages never belong in a shared cache.
 	pub := newRouteGroup(e, "", echo.WrapMiddleware(h.patientSessions.LoadAndSave), crossOrigin, noStore)

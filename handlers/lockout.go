@@ -20,6 +20,10 @@ var (
 	// tries per code, ten codes a day).
 	factorThrottle      = db.Throttle{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 	factorDailyThrottle = db.Throttle{MaxFailures: 50, Window: 24 * time.Hour, LockFor: 24 * time.Hour}
+	// Passwordless logins with a passkey, per client address: the passkey
+	// names its owner only once it is checked, so the address is what
+	// failures count on.
+	passkeyThrottle = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 )
 
 // claimAttempts counts an attempt on every key before the attempt is
@@ -54,7 +58,7 @@ func (h *Handler) claimAttempts(c echo.Context, t db.Throttle, denied db.AuditEv
 	if until.IsZero() {
 		return 0, nil
 	}
-	denied.At, denied.Outcome, denied.Detail = now, db.OutcomeDenied, "locked out"
+	denied.At, denied.Outcome, denied.Detail = now, db.OutcomeDenied, db.DetailLockedOut
 	if err := h.DB.Audit(ctx, denied); err != nil {
 		h.Log.Error("audit lockout", "action", denied.Action, "err", err)
 	}

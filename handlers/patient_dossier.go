@@ -136,7 +136,8 @@ func (h *Handler) dossier(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/attiva")
 	}
 	return h.render(c, http.StatusOK, views.DossierView(views.DossierPage{PChrome: h.pchrome(c, "Il mio fascicolo"), Links: v.Links,
-		Current: views.Dossier{Link: v.Current, Reports: v.Reports, Pending: v.Pending}, Now: now}))
+		Current: views.Dossier{Link: v.Current, Reports: v.Reports, Pending: v.Pending}, Now: now,
+		ExpiryReminderDays: h.Config.ExpiryReminderDays}))
 }
 
 // dossierDocument returns report id of the current account's dossiers.

@@ -41,7 +41,8 @@ func (h *Handler) loginForm(c echo.Context) error {
 	if h.patientSessions.GetInt64(h.pctx(c), keyAccount) != 0 {
 		return c.Redirect(http.StatusSeeOther, "/fascicolo")
 	}
-	return h.render(c, http.StatusOK, views.Login(views.LoginPatientPage{PChrome: h.pchrome(c, "Accedi"), Form: views.Form{}}))
+	return h.render(c, http.StatusOK, views.Login(views.LoginPatientPage{PChrome: h.pchrome(c, "Accedi"), Form: views.Form{},
+		Passkey: h.passkeys != nil}))
 }
 
 func (h *Handler) login(c echo.Context) error {
@@ -50,7 +51,7 @@ func (h *Handler) login(c echo.Context) error {
 	identifier := strings.TrimSpace(c.FormValue("identifier"))
 	form := views.Form{Values: map[string]string{"identifier": identifier}, Errors: map[string]string{}}
 	fail := func(status int, msg string) error {
-		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Accedi"), Form: form}
+		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Accedi"), Form: form, Passkey: h.passkeys != nil}
 		page.Error = msg
 		return h.render(c, status, views.Login(page))
 	}
@@ -78,7 +79,7 @@ func (h *Handler) login(c echo.Context) error {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeFailed})
 		return fail(http.StatusUnauthorized, msgBadPatientLogin)
 	}
-	// An authenticator app's code replaces the SMS code.
+	// A second factor (a passkey, an app's code) replaces the SMS code.
 	withApp, err := h.DB.HasFactor(ctx, db.AccountOwner(a.ID))
 	if err != nil {
 		return err
@@ -87,7 +88,7 @@ func (h *Handler) login(c echo.Context) error {
 	event := db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeOK}
 	switch {
 	case withApp:
-		event.Detail = "password ok, authenticator code next"
+		event.Detail = "password ok, second factor next"
 	case withCode:
 		event.Detail = "password ok, SMS code next"
 	}

@@ -10,20 +10,28 @@ import (
 	"fse/views"
 )
 
-// A patient with an authenticator app gives its code (or a recovery code)
-// after the password, instead of an SMS code; and a password reset of such
-// an account, after the reset's SMS code, asks for it too before the new
-// password takes effect (ASVS 6.4.3): a stolen phone number alone never
-// bypasses the app.
+// A patient with a second factor gives it after the password, instead of
+// an SMS code: a passkey (patient_passkey.go), an app's code or a recovery
+// code, whichever the account has. A password reset of such an account,
+// after the reset's SMS code, asks for it too before the new password takes
+// effect (ASVS 6.4.3): a stolen phone number alone never bypasses it. The
+// step's address says "app" for history; the page offers what the account
+// has.
 
 // noticePasswordReset tells the holder, by SMS and email, that a reset
 // changed the password.
 const noticePasswordReset = "la password del suo account è stata cambiata e ogni accesso aperto è stato chiuso. " +
 	"Se non è stato lei, contatti subito la struttura."
 
-// Patient session keys of the app step.
+// The answers of a reset's second step.
 const (
-	// keyPendingStep is stepApp while a login waits for the app's code
+	msgResetExpired = "Il codice ricevuto via SMS non vale più: chiedine uno nuovo."
+	msgResetDone    = "Password cambiata. Accedi con la nuova password."
+)
+
+// Patient session keys of the second step.
+const (
+	// keyPendingStep is stepApp while a login waits for the second factor
 	// (keyPendingAccount is the account), empty while it waits for an SMS.
 	keyPendingStep = "pending_step"
 	stepApp        = "app"
@@ -34,8 +42,8 @@ const (
 	keyResetHash = "reset_hash"
 )
 
-// startAppStep continues a login whose password was right at the app's
-// code.
+// startAppStep continues a login whose password was right at the second
+// factor.
 func (h *Handler) startAppStep(c echo.Context, accountID int64) error {
 	ctx := h.pctx(c)
 	sm := h.patientSessions
@@ -57,8 +65,8 @@ func (h *Handler) pendingLoginPath(c echo.Context) string {
 	return "/accedi/codice"
 }
 
-// pendingAppAccount is the account whose login waits for the app's code;
-// false when none does, or its password step no longer counts.
+// pendingAppAccount is the account whose login waits for the second
+// factor; false when none does, or its password step no longer counts.
 func (h *Handler) pendingAppAccount(c echo.Context) (db.Account, bool, error) {
 	ctx := h.pctx(c)
 	sm := h.patientSessions
@@ -79,21 +87,36 @@ func (h *Handler) pendingAppAccount(c echo.Context) (db.Account, bool, error) {
 	return a, true, nil
 }
 
-func (h *Handler) appCodePage(c echo.Context, reset bool) views.FactorLoginPage {
-	p := views.FactorLoginPage{PChrome: h.pchrome(c, "Codice dell'app"), Action: "/accedi/app"}
+// appCodePage is the second step of a's login (or reset): it offers what
+// the account has, with errMsg explaining a refused code.
+func (h *Handler) appCodePage(c echo.Context, a db.Account, reset bool, errMsg string) (views.FactorLoginPage, error) {
+	p := views.FactorLoginPage{PChrome: h.pchrome(c, "Conferma l'accesso"), Action: "/accedi/app"}
 	if reset {
 		p.Title, p.Action, p.Reset = "Nuova password", "/password-dimenticata/app", true
 	}
-	return p
+	p.Error = errMsg
+	var err error
+	p.Step, err = h.secondStep(h.pctx(c), db.AccountOwner(a.ID), p.Action+"/passkey")
+	return p, err
+}
+
+// renderAppCodePage renders the second step of a's login (or reset).
+func (h *Handler) renderAppCodePage(c echo.Context, status int, a db.Account, reset bool, errMsg string) error {
+	p, err := h.appCodePage(c, a, reset, errMsg)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, views.FactorLogin(p))
 }
 
 func (h *Handler) loginAppForm(c echo.Context) error {
-	if _, ok, err := h.pendingAppAccount(c); err != nil {
+	a, ok, err := h.pendingAppAccount(c)
+	if err != nil {
 		return err
 	} else if !ok {
 		return c.Redirect(http.StatusSeeOther, "/accedi")
 	}
-	return h.render(c, http.StatusOK, views.FactorLogin(h.appCodePage(c, false)))
+	return h.renderAppCodePage(c, http.StatusOK, a, false, "")
 }
 
 // loginApp completes the login with the app's code or a recovery code.
@@ -110,9 +133,7 @@ func (h *Handler) loginApp(c echo.Context) error {
 		return err
 	}
 	if msg != "" {
-		page := h.appCodePage(c, false)
-		page.Error = msg
-		return h.render(c, status, views.FactorLogin(page))
+		return h.renderAppCodePage(c, status, a, false, msg)
 	}
 	if err := h.signIn(c, a.ID); err != nil {
 		return err
@@ -137,7 +158,7 @@ func (h *Handler) accountFactorCheck(c echo.Context, a db.Account) factorCheck {
 }
 
 // startResetAppStep holds a reset whose SMS code and new password were
-// accepted until the app's code is given; the code is not used up yet.
+// accepted until the second factor is given; the code is not used up yet.
 func (h *Handler) startResetAppStep(c echo.Context, otpID int64, pw string) error {
 	ctx := h.pctx(c)
 	hash, err := h.Hasher.Hash(ctx, pw)
@@ -150,7 +171,7 @@ func (h *Handler) startResetAppStep(c echo.Context, otpID int64, pw string) erro
 	return c.Redirect(http.StatusSeeOther, "/password-dimenticata/app")
 }
 
-// pendingReset is the reset waiting for the app's code: the account, the
+// pendingReset is the reset waiting for the second factor: the account, the
 // SMS code's id and the new password's hash; false when there is none or
 // its SMS code no longer holds.
 func (h *Handler) pendingReset(c echo.Context) (db.Account, int64, string, bool, error) {
@@ -177,25 +198,25 @@ func (h *Handler) pendingReset(c echo.Context) (db.Account, int64, string, bool,
 }
 
 func (h *Handler) resetAppForm(c echo.Context) error {
-	if _, _, _, ok, err := h.pendingReset(c); err != nil {
+	a, _, _, ok, err := h.pendingReset(c)
+	if err != nil {
 		return err
 	} else if !ok {
 		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
 	}
-	return h.render(c, http.StatusOK, views.FactorLogin(h.appCodePage(c, true)))
+	return h.renderAppCodePage(c, http.StatusOK, a, true, "")
 }
 
 // resetApp sets the new password once the app's code (or a recovery
 // code) is right. Like the reset without an app it does not log in, and it
 // ends every session of the account.
 func (h *Handler) resetApp(c echo.Context) error {
-	ctx := h.pctx(c)
 	a, otpID, hash, ok, err := h.pendingReset(c)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		h.pflash(c, "Il codice ricevuto via SMS non vale più: chiedine uno nuovo.")
+		h.pflash(c, msgResetExpired)
 		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
 	}
 	res, status, msg, err := h.checkFactor(c, h.accountFactorCheck(c, a))
@@ -203,38 +224,50 @@ func (h *Handler) resetApp(c echo.Context) error {
 		return err
 	}
 	if msg != "" {
-		page := h.appCodePage(c, true)
-		page.Error = msg
-		return h.render(c, status, views.FactorLogin(page))
+		return h.renderAppCodePage(c, status, a, true, msg)
 	}
-	now := h.now()
-	if err := h.DB.UseOTP(ctx, otpID, now); err != nil {
-		if errors.Is(err, db.ErrOTPUsed) {
-			h.pflash(c, "Il codice ricevuto via SMS non vale più: chiedine uno nuovo.")
-			return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
-		}
+	detail := "authenticator app, password reset"
+	if res.Recovery {
+		detail = "" // the recovery code's use is its own event
+	}
+	if done, err := h.applyReset(c, a, otpID, hash, detail); err != nil {
 		return err
+	} else if !done {
+		h.pflash(c, msgResetExpired)
+		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
 	}
-	if !res.Recovery {
-		if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionAccountSecondFactor,
-			Detail: "authenticator app, password reset"}); err != nil {
-			return err
-		}
-	}
-	notices := securityNotices(a, noticePasswordReset)
-	if err := h.DB.SetAccountPassword(ctx, a.ID, hash, patientActor(c, a.ID), now, notices...); err != nil {
-		return err
-	}
-	if err := h.DB.ClearFailures(ctx, "account:"+itoa(a.ID)); err != nil {
-		return err
-	}
-	if err := h.patientSessions.Destroy(ctx); err != nil {
-		return err
-	}
-	msg = "Password cambiata. Accedi con la nuova password."
+	msg = msgResetDone
 	if res.Recovery {
 		msg += " " + recoveryUsedFlash(res.Left, "Il mio profilo → Sicurezza")
 	}
 	h.pflash(c, msg)
 	return c.Redirect(http.StatusSeeOther, "/accedi")
+}
+
+// applyReset sets a reset's new password once its second factor was
+// given: it uses up the reset's SMS code (false when it no longer holds),
+// audits the second factor with detail (none when empty), tells the holder
+// by SMS and email, and ends every session of the account, this one too.
+func (h *Handler) applyReset(c echo.Context, a db.Account, otpID int64, hash, detail string) (bool, error) {
+	ctx := h.pctx(c)
+	now := h.now()
+	if err := h.DB.UseOTP(ctx, otpID, now); errors.Is(err, db.ErrOTPUsed) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if detail != "" {
+		if err := h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionAccountSecondFactor,
+			Detail: detail}); err != nil {
+			return false, err
+		}
+	}
+	notices := securityNotices(a, noticePasswordReset)
+	if err := h.DB.SetAccountPassword(ctx, a.ID, hash, patientActor(c, a.ID), now, notices...); err != nil {
+		return false, err
+	}
+	if err := h.DB.ClearFailures(ctx, "account:"+itoa(a.ID)); err != nil {
+		return false, err
+	}
+	return true, h.patientSessions.Destroy(ctx)
 }

@@ -16,4 +16,16 @@ func (h *Handler) patientRightsDeskRoutes(desk *routeGroup) {
 func (h *Handler) patientRightsRoutes(pub *routeGroup, auth, codeLimit echo.MiddlewareFunc) {
 	pub.POST("/fascicolo/referti/:id/nascondi", h.hideReport(true), auth)
 	pub.POST("/fascicolo/referti/:id/mostra", h.hideReport(false), auth)
+
+	pub.GET("/fascicolo/:id/condividi", h.shareForm, auth)
+	pub.POST("/fascicolo/:id/condividi", h.createShare, auth)
+	pub.GET("/fascicolo/condivisioni", h.shares, auth)
+	pub.POST("/fascicolo/condivisioni/:id/revoca", h.revokeShare, auth)
+	// The doctor's side: no account, a share code and the birth date.
+	pub.GET("/condivisi", h.doctorForm)
+	pub.POST("/condivisi", h.doctorOpen, codeLimit)
+	pub.GET("/condivisi/referti", h.doctorReports)
+	pub.GET("/condivisi/referti/:id", h.doctorDownload("attachment"))
+	pub.GET("/condivisi/referti/:id/apri", h.doctorDownload("inline"))
+	pub.POST("/condivisi/esci", h.doctorExit)
 }

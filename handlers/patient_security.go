@@ -12,8 +12,9 @@ import (
 )
 
 // "Il mio profilo → Sicurezza": a patient adds or removes an authenticator
-// app and renews the recovery codes. Every change needs the password again
-// and is told to the patient by SMS and email.
+// app or a passkey (patient_passkey.go) and renews the recovery codes.
+// Every change needs the password again and is told to the patient by SMS
+// and email.
 
 // patientFactorRoutes registers the patients' second factors: the login
 // and password-reset steps, and the Sicurezza pages.
@@ -25,10 +26,11 @@ func (h *Handler) patientFactorRoutes(pub *routeGroup, auth, codeLimit echo.Midd
 	pub.GET("/profilo/sicurezza", h.security, auth)
 	pub.GET("/profilo/sicurezza/app", h.enrolForm, auth)
 	pub.POST("/profilo/sicurezza/app", h.enrol, auth)
-	pub.GET("/profilo/sicurezza/app/:id/rimuovi", h.removeFactorForm, auth)
-	pub.POST("/profilo/sicurezza/app/:id/rimuovi", h.removeFactor, auth)
+	pub.GET("/profilo/sicurezza/app/:id/rimuovi", h.removeFactorForm(db.FactorTOTP), auth)
+	pub.POST("/profilo/sicurezza/app/:id/rimuovi", h.removeFactor(db.FactorTOTP), auth)
 	pub.GET("/profilo/sicurezza/codici", h.recoveryCodes, auth)
 	pub.POST("/profilo/sicurezza/codici", h.regenerateCodes, auth)
+	h.patientPasskeyRoutes(pub, auth, codeLimit)
 }
 
 // The security notices of second factors, sent by SMS and email.
@@ -52,7 +54,7 @@ func (h *Handler) securityPage(c echo.Context, status int, form views.Form) erro
 		return err
 	}
 	return h.render(c, status, views.SecurityView(views.SecurityPage{PChrome: h.pchrome(c, "Sicurezza"), Form: form,
-		Security: views.Security{Factors: factors, RecoveryLeft: left}, LoginSMS: a.LoginOTP || h.Config.RequireLoginOTP}))
+		Security: views.Security{Factors: factors, RecoveryLeft: left, PasskeysOn: h.passkeys != nil}, LoginSMS: a.LoginOTP || h.Config.RequireLoginOTP}))
 }
 
 func (h *Handler) security(c echo.Context) error {
@@ -112,9 +114,9 @@ func (h *Handler) enrol(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
 }
 
-// accountFactor finds one of the account's factors by the id in the path;
-// another account's is the same 404 as none.
-func (h *Handler) accountFactor(c echo.Context) (db.Factor, error) {
+// accountFactor finds one of the account's factors of kind by the id in
+// the path; another account's, or another kind's, is the same 404 as none.
+func (h *Handler) accountFactor(c echo.Context, kind string) (db.Factor, error) {
 	id, err := pathID(c)
 	if err != nil {
 		return db.Factor{}, err
@@ -124,47 +126,74 @@ func (h *Handler) accountFactor(c echo.Context) (db.Factor, error) {
 		return db.Factor{}, err
 	}
 	for _, f := range factors {
-		if f.ID == id {
+		if f.ID == id && f.Kind == kind {
 			return f, nil
 		}
 	}
 	return db.Factor{}, db.ErrNotFound
 }
 
+// factorRemoval is what removing a factor of one kind says and does.
+type factorRemoval struct {
+	title, heading, button, flash, notice, path string
+	lines                                       []string
+}
+
+func removalOf(f db.Factor) factorRemoval {
+	id := itoa(f.ID)
+	if f.Kind == db.FactorPasskey {
+		return factorRemoval{title: "Togli la passkey", heading: "Togliere la passkey «" + f.Name + "»?", button: "Togli la passkey",
+			lines: []string{"Non potrai più entrare con questa passkey. Sul telefono o sul computer puoi cancellarla anche dalle impostazioni delle password.",
+				"Se è il tuo unico secondo fattore, anche i codici di recupero smettono di valere: potrai aggiungere una passkey in qualsiasi momento."},
+			flash: "Passkey tolta.", notice: noticePasskeyRemoved, path: "/profilo/sicurezza/passkey/" + id + "/rimuovi"}
+	}
+	return factorRemoval{title: "Togli l'app", heading: "Togliere l'app «" + f.Name + "»?", button: "Togli l'app",
+		lines: []string{"All'accesso non ti chiederemo più il codice di questa app.",
+			"Se è il tuo unico secondo fattore, anche i codici di recupero smettono di valere: potrai aggiungere un'app in qualsiasi momento."},
+		flash: "App di autenticazione tolta.", notice: noticeFactorRemoved, path: "/profilo/sicurezza/app/" + id + "/rimuovi"}
+}
+
 func (h *Handler) removeFactorPage(c echo.Context, status int, f db.Factor, form views.Form) error {
-	return h.render(c, status, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, "Togli l'app"), Form: form,
-		Heading: "Togliere l'app «" + f.Name + "»?",
-		Lines: []string{"All'accesso non ti chiederemo più il codice di questa app.",
-			"Se è l'unica app, anche i codici di recupero smettono di valere: potrai aggiungere un'app in qualsiasi momento."},
-		Action: "/profilo/sicurezza/app/" + itoa(f.ID) + "/rimuovi", Button: "Togli l'app", Back: "/profilo/sicurezza", Password: true}))
+	r := removalOf(f)
+	return h.render(c, status, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, r.title), Form: form, Heading: r.heading,
+		Lines: r.lines, Action: r.path, Button: r.button, Back: "/profilo/sicurezza", Password: true}))
 }
 
-func (h *Handler) removeFactorForm(c echo.Context) error {
-	f, err := h.accountFactor(c)
-	if err != nil {
-		return err
+func (h *Handler) removeFactorForm(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		f, err := h.accountFactor(c, kind)
+		if err != nil {
+			return err
+		}
+		return h.removeFactorPage(c, http.StatusOK, f, views.Form{Values: map[string]string{}, Errors: map[string]string{}})
 	}
-	return h.removeFactorPage(c, http.StatusOK, f, views.Form{Values: map[string]string{}, Errors: map[string]string{}})
 }
 
-// removeFactor removes one of the account's apps, after the password.
-func (h *Handler) removeFactor(c echo.Context) error {
-	a := currentAccount(c)
-	f, err := h.accountFactor(c)
-	if err != nil {
-		return err
+// removeFactor removes one of the account's factors of kind, after the
+// password.
+func (h *Handler) removeFactor(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		a := currentAccount(c)
+		f, err := h.accountFactor(c, kind)
+		if err != nil {
+			return err
+		}
+		if msg, err := h.reauthenticate(c, a, c.FormValue("password")); err != nil {
+			return err
+		} else if msg != "" {
+			return h.removeFactorPage(c, http.StatusUnprocessableEntity, f, views.Form{Errors: map[string]string{"password": msg}})
+		}
+		r := removalOf(f)
+		event := db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionAccountFactorRemove}
+		if f.Kind == db.FactorPasskey {
+			event.Detail = passkeyDetail(f, "")
+		}
+		if err := h.DB.RemoveFactor(h.pctx(c), db.AccountOwner(a.ID), f.ID, event, h.now(), securityNotices(*a, r.notice)...); err != nil {
+			return err
+		}
+		h.pflash(c, r.flash)
+		return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
 	}
-	if msg, err := h.reauthenticate(c, a, c.FormValue("password")); err != nil {
-		return err
-	} else if msg != "" {
-		return h.removeFactorPage(c, http.StatusUnprocessableEntity, f, views.Form{Errors: map[string]string{"password": msg}})
-	}
-	if err := h.DB.RemoveFactor(h.pctx(c), db.AccountOwner(a.ID), f.ID, db.AuditEvent{Actor: patientActor(c, a.ID),
-		Action: db.ActionAccountFactorRemove}, h.now(), securityNotices(*a, noticeFactorRemoved)...); err != nil {
-		return err
-	}
-	h.pflash(c, "App di autenticazione tolta.")
-	return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
 }
 
 // recoveryCodes shows new recovery codes, once.
@@ -189,7 +218,7 @@ func (h *Handler) regenerateCodes(c echo.Context) error {
 		Action: db.ActionAccountRecoveryCodes, ObjectType: "account", ObjectID: a.ID}, securityNotices(*a, noticeNewRecovery)...)
 	if errors.Is(err, db.ErrNotFound) {
 		return h.securityPage(c, http.StatusConflict, views.Form{Errors: map[string]string{
-			"password": "I codici di recupero servono a chi ha un'app di autenticazione: aggiungine prima una."}})
+			"password": "I codici di recupero servono a chi ha una passkey o un'app di autenticazione: aggiungine prima una."}})
 	}
 	if err != nil {
 		return err

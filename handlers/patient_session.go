@@ -117,18 +117,28 @@ func (h *Handler) signIn(c echo.Context, accountID int64) error {
 // afterLogin sends the patient where they were going, or to activation
 // when no dossier is active yet.
 func (h *Handler) afterLogin(c echo.Context, accountID int64) error {
-	ctx := h.pctx(c)
-	if next := h.patientSessions.PopString(ctx, keyNext); strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") {
-		return c.Redirect(http.StatusSeeOther, next)
-	}
-	links, err := h.DB.DossierLinks(ctx, accountID)
+	to, err := h.afterLoginPath(c, accountID)
 	if err != nil {
 		return err
 	}
-	if len(links) == 0 {
-		return c.Redirect(http.StatusSeeOther, "/attiva")
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// afterLoginPath is where afterLogin sends the patient (a passkey's
+// login tells the page's script).
+func (h *Handler) afterLoginPath(c echo.Context, accountID int64) (string, error) {
+	ctx := h.pctx(c)
+	if next := h.patientSessions.PopString(ctx, keyNext); strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") {
+		return next, nil
 	}
-	return c.Redirect(http.StatusSeeOther, "/fascicolo")
+	links, err := h.DB.DossierLinks(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	if len(links) == 0 {
+		return "/attiva", nil
+	}
+	return "/fascicolo", nil
 }
 
 // checkCode checks the code typed in the form against the code this

@@ -89,6 +89,9 @@ func (j Expire) RunOnce(ctx context.Context) error {
 	if _, err := j.DB.DeleteExpiredEmailVerifications(ctx, now); err != nil {
 		return fmt.Errorf("expire email confirmations: %w", err)
 	}
+	if _, err := j.DB.DeleteEndedShares(ctx, now); err != nil {
+		return fmt.Errorf("expire shares: %w", err)
+	}
 	// The background checkpointer erases the deleted pages from the WAL.
 	j.DB.NoteDeletion()
 	j.Log.Info("expire", "documents", docs, "drafts", drafts, "failed_uploads", failed, "codes", codes, "sessions", sessions, "sms_codes", otps)

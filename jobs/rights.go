@@ -25,6 +25,7 @@ type RightsConfig struct {
 func Rights(d *db.DB, now func() time.Time, log *slog.Logger, c RightsConfig) []Scheduled {
 	return []Scheduled{
 		{Name: "majority", Spec: "5 0 * * *", Job: Majority{DB: d, Now: now, Log: log}},
+		{Name: "remind", Spec: "0 10 * * *", Job: Remind{DB: d, Now: now, Log: log, BaseURL: c.BaseURL, Days: c.ExpiryReminderDays}},
 	}
 }
 
@@ -45,5 +46,32 @@ func (j Majority) RunOnce(ctx context.Context) error {
 		return fmt.Errorf("majority: %w", err)
 	}
 	j.Log.Info("majority", "links_ended", n)
+	return nil
+}
+
+// Remind queues the one reminder of each report that leaves the portal
+// within Days and that nobody collected (db.QueueExpiryNotices), with a
+// neutral text that names only the day. Days 0 turns it off.
+type Remind struct {
+	DB      *db.DB
+	Now     func() time.Time
+	Log     *slog.Logger
+	BaseURL string
+	Days    int
+}
+
+// RunOnce implements Job.
+func (j Remind) RunOnce(ctx context.Context) error {
+	if j.Days <= 0 {
+		j.Log.Info("remind: off (--expiry-reminder-days 0)")
+		return nil
+	}
+	n, err := j.DB.QueueExpiryNotices(ctx, j.Days, func(expires time.Time) db.Notice {
+		return notify.ExpiryNotice(j.BaseURL, expires)
+	}, j.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("remind: %w", err)
+	}
+	j.Log.Info("remind", "reports", n)
 	return nil
 }

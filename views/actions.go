@@ -101,6 +101,10 @@ var actionLabels = map[string]string{
 	db.ActionEmailDeliveryOn:    "Attivazione dell'invio dei referti per email",
 	db.ActionEmailDeliveryOff:   "Disattivazione dell'invio dei referti per email",
 	db.ActionReportEmailed:      "Invio di un referto protetto per email",
+
+	db.ActionStaffFacility: "Struttura di lavoro di un utente del personale",
+	db.ActionSlipContacts:  "Modifica dei contatti stampati sul modulo di ritiro",
+	db.ActionDraftsList:    "Consultazione delle accettazioni con referti da pubblicare",
 }
 
 // ActionLabel names an audit action in Italian; an unknown action (from a

@@ -48,6 +48,8 @@ type SlipPage struct {
 	QR            string
 	RetentionDays int
 	Reprint       bool
+	// Contacts are the help, data controller's and DPO's contacts.
+	Contacts db.SlipContacts
 }
 
 // VisitDocs is a visit with its reports.
@@ -177,6 +179,10 @@ type StaffPage struct {
 	Form    Form
 	// Policy says which members must have a second factor.
 	Policy db.StaffMFAPolicy
+	// Facilities are the active facilities a member may work at, and
+	// FacilityOf each member's, by member id.
+	Facilities []db.Facility
+	FacilityOf map[int64]int64
 }
 
 // FactorRequired reports whether member s must have a second factor.

@@ -66,19 +66,21 @@ func (p CodePage) MaskedMobile() string { return MaskMobile(p.Mobile) }
 // factor of a patient who has nothing else.
 func (p CodePage) SuggestsApp() bool { return p.Purpose == db.OTPLogin }
 
-// MaskMobile shows only the last four digits of a number.
+// MaskMobile shows only the last four digits of a number: "••• ••• 4567".
 func MaskMobile(e164 string) string {
-	d := Phone(e164)
-	if len(d) <= 4 {
-		return d
+	last, ok := lastDigits(e164, 4)
+	if !ok {
+		return Phone(e164)
 	}
-	return "••• •••" + d[len(d)-4:]
+	return "••• ••• " + last
 }
 
 // LoginPatientPage is the patient login or the forgot-password form.
 type LoginPatientPage struct {
 	PChrome
 	Form Form
+	// Passkey offers "Accedi con passkey" on the login (passkeys are on).
+	Passkey bool
 }
 
 // ActivatePage is the dossier activation form with its privacy notice.
@@ -101,6 +103,9 @@ type DossierPage struct {
 	Links   []db.DossierLink
 	Current Dossier
 	Now     time.Time
+	// ExpiryReminderDays marks the reports that leave the portal within
+	// that many days; 0 marks none.
+	ExpiryReminderDays int
 }
 
 // ProfilePage is "Il mio profilo".
@@ -145,6 +150,8 @@ func (p AccessLogPage) AccessActor(e db.AuditEvent) string {
 		return "Sistema (operazione automatica)"
 	case db.ActorIntegration:
 		return "Sistema della struttura: " + e.Actor.Name
+	case db.ActorShare:
+		return "Medico con un codice di condivisione (" + e.Actor.Name + ")"
 	}
 	return "Amministrazione del portale"
 }

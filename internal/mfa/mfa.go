@@ -2,7 +2,9 @@
 // apps (TOTP, RFC 6238) and single-use recovery codes. It makes the secrets
 // and seals them for their owner, checks a typed code (each time step at
 // most once) or recovery code (a keyed MAC, used up), and knows nothing of
-// HTTP: the handlers explain its answers and apply the lockouts.
+// HTTP: the handlers explain its answers and apply the lockouts. Passkeys
+// are checked by package passkey; Add stores them here, so the first factor
+// of any kind brings the recovery codes.
 //
 // The TOTP parameters are the ones every authenticator app supports
 // (Google Authenticator, Microsoft Authenticator, FreeOTP, Aegis...):
@@ -140,8 +142,17 @@ func (s *Service) Confirm(ctx context.Context, owner db.Owner, sealed []byte, ty
 	if !ok {
 		return nil, ErrWrongCode
 	}
-	codes, macs := s.newRecoveryCodes(owner)
 	f := db.Factor{Owner: owner, Kind: db.FactorTOTP, Name: CleanName(name), Secret: sealed, LastStep: step}
+	return s.Add(ctx, f, event, notices...)
+}
+
+// Add stores a second factor its owner has just proved (an app through
+// Confirm, a passkey once the browser registered it), with event audited
+// and notices queued. When it is the owner's first factor, fresh recovery
+// codes are stored too and returned (shown once: only their MACs are
+// kept); otherwise codes is nil.
+func (s *Service) Add(ctx context.Context, f db.Factor, event db.AuditEvent, notices ...db.OutboxMessage) (codes []string, err error) {
+	codes, macs := s.newRecoveryCodes(f.Owner)
 	_, stored, err := s.DB.AddFactor(ctx, f, macs, event, s.Now().UTC(), notices...)
 	if err != nil {
 		return nil, err

@@ -124,6 +124,10 @@ const (
 	// RecoveryCode MACs a second factor's single-use recovery code, with
 	// its owner in the MACed value.
 	RecoveryCode Domain = "recovery:"
+	// PasskeyHandle MACs an owner's name ("account:12") into the user
+	// handle its passkeys carry: stable for the owner, so nothing needs
+	// storing, and revealing neither the id nor the realm to the device.
+	PasskeyHandle Domain = "passkey-handle:"
 	// KeyCheck MACs nothing: the result, stored at first start, tells
 	// whether a key file is the one the database was written with.
 	KeyCheck Domain = "fse key check v1"

@@ -321,7 +321,7 @@ func TestMAC(t *testing.T) {
 		t.Error("MAC does not depend on the input")
 	}
 	seen := map[string]Domain{}
-	for _, d := range []Domain{ActivationCode, SMSCode, EmailToken, RecoveryCode, KeyCheck} {
+	for _, d := range []Domain{ActivationCode, SMSCode, EmailToken, RecoveryCode, PasskeyHandle, KeyCheck} {
 		m := string(k1.MAC(d, "123456"))
 		if other, ok := seen[m]; ok {
 			t.Errorf("domains %q and %q give the same MAC", d, other)
@@ -331,8 +331,9 @@ func TestMAC(t *testing.T) {
 }
 
 // Every MAC already stored (slip codes, SMS codes, email tokens, the key
-// check) must still match after an upgrade: these values pin the domains'
-// bytes and the key derivation.
+// check) or held by a device (a passkey's user handle) must still match
+// after an upgrade: these values pin the domains' bytes and the key
+// derivation.
 func TestMACIsStableAcrossReleases(t *testing.T) {
 	k := testKeys(t, 7)
 	for _, tt := range []struct {
@@ -343,6 +344,7 @@ func TestMACIsStableAcrossReleases(t *testing.T) {
 		{SMSCode, "K7PM3QXR9HVE", "7fbea7221af6566947268faee90deb13bab0a0d99199ea5484ab17b9258358a1"},
 		{EmailToken, "K7PM3QXR9HVE", "00f857b1b848934332d99fc5750d8f577bddb94212f1aab7eb2f5f67790ad8f6"},
 		{RecoveryCode, "K7PM3QXR9HVE", "e8a63663c50ea5691a014d4326770348e58b68138696e7285f6d30ba3612a423"},
+		{PasskeyHandle, "K7PM3QXR9HVE", "d13811ab3f6ba172128c3a88f5384024f0518fc334405058b6b9f34a703047ac"},
 		{KeyCheck, "", "9ee652dfca4ac3e5c591689f2676a67aaa5a21727064cfd156d6621416dba48e"},
 	} {
 		if got := hex.EncodeToString(k.MAC(tt.domain, tt.input)); got != tt.want {

@@ -45,6 +45,19 @@ func New(origin string) *Authenticator { return &Authenticator{Origin: origin} }
 // Len is how many passkeys the authenticator holds.
 func (a *Authenticator) Len() int { return len(a.keys) }
 
+// Copy is a clone of the authenticator, keys and signature counters
+// included, as a copied security key would be: from now on the two count
+// apart, so the portal can see one of them going backwards.
+func (a *Authenticator) Copy() *Authenticator {
+	c := *a
+	c.keys = nil
+	for _, k := range a.keys {
+		dup := *k
+		c.keys = append(c.keys, &dup)
+	}
+	return &c
+}
+
 type creationOptions struct {
 	PublicKey struct {
 		Challenge string `json:"challenge"`

@@ -1,0 +1,93 @@
+package views
+
+import (
+	"fmt"
+	"time"
+
+	"fse/db"
+)
+
+// SharePage asks what to share with a doctor and for how long.
+type SharePage struct {
+	PChrome
+	Link db.DossierLink
+	// Report is the one report to share; nil for the whole dossier.
+	Report *db.Document
+	Form   Form
+	// HasProtected is set when the patient's own dossier holds protected
+	// reports, which a whole-dossier share leaves out unless asked.
+	HasProtected bool
+}
+
+// Action is where the form posts.
+func (p SharePage) Action() string {
+	return fmt.Sprintf("/fascicolo/%d/condividi", p.Link.Patient.ID)
+}
+
+// ShareLifetimes are the choices of a share's lifetime, value and label.
+var ShareLifetimes = []struct{ Value, Label string }{
+	{"1h", "1 ora"}, {"1d", "1 giorno"}, {"3d", "3 giorni"}, {"7d", "7 giorni"}, {"14d", "14 giorni"},
+}
+
+// ShareCreatedPage shows a new share code, once: only its MAC is stored.
+type ShareCreatedPage struct {
+	PChrome
+	Link      db.DossierLink
+	Report    *db.Document
+	Share     db.Share
+	Code      string
+	DoctorURL string
+}
+
+// SharesPage lists the account's shares.
+type SharesPage struct {
+	PChrome
+	Shares []db.Share
+	Now    time.Time
+}
+
+// State says in Italian where a share stands.
+func (p SharesPage) State(s db.Share) string {
+	switch {
+	case !s.RevokedAt.IsZero():
+		return "revocata il " + DateTime(s.RevokedAt)
+	case !s.Active(p.Now):
+		return "scaduta il " + DateTime(s.ExpiresAt)
+	}
+	return "attiva fino al " + DateTime(s.ExpiresAt)
+}
+
+// What says what a share shows.
+func (p SharesPage) What(s db.Share) string {
+	switch {
+	case s.DocumentID == 0:
+		return "tutto il fascicolo"
+	case s.DocumentTitle == "":
+		return "un referto non più online"
+	}
+	return "il referto «" + s.DocumentTitle + "»"
+}
+
+// DoctorLoginPage is the doctor's form: share code and birth date.
+type DoctorLoginPage struct {
+	PChrome
+	Form Form
+}
+
+// DoctorReportsPage is what a share shows the doctor, read-only.
+type DoctorReportsPage struct {
+	PChrome
+	Share   db.Share
+	Reports []db.DossierReport
+	// PatientName is "" for a PDF-only share.
+	PatientName string
+}
+
+// Label names a shared report: its title, or only its place in the list
+// for a PDF-only share.
+func (p DoctorReportsPage) Label(i int, r db.DossierReport) string {
+	if p.Share.PDFOnly {
+		return fmt.Sprintf("Documento %d", i+1)
+	}
+	return r.Title
+}
