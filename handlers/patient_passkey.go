@@ -167,7 +167,7 @@ func (h *Handler) resetPasskeyStep(c echo.Context) error {
 	return passkeyRedirect(c, "/accedi")
 }
 
-// passkeyEnrolment is a passkey being added by the logged-in patient: the
+// accountPasskeyEnrolment is a passkey being added by the logged-in patient: the
 // device shows their email (or mobile) and name.
 func (h *Handler) accountPasskeyEnrolment(c echo.Context) passkeyEnrolment {
 	a := currentAccount(c)
