@@ -62,7 +62,7 @@ func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, s
 	case errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrCodeReused):
 		refused := fc.audit
 		refused.At, refused.Outcome, refused.Detail = h.now(), db.OutcomeFailed, "wrong code"
-		status, msg = http.StatusUnprocessableEntity, "Il codice non è corretto. Controlla l'app e riprova."
+		status, msg = http.StatusUnprocessableEntity, "Il codice non è corretto. Controlla il codice dell'app o quello di recupero e riprova."
 		if errors.Is(err, mfa.ErrCodeReused) {
 			refused.Detail = "code already used"
 			msg = "Questo codice è già stato usato. Aspetta che l'app ne mostri uno nuovo e scrivi quello."
