@@ -54,10 +54,12 @@ func cmdBackup(ctx context.Context, args []string, e env) error {
 // cmdRestore puts a checked backup in place of the database, keeping the
 // one it replaces.
 func cmdRestore(ctx context.Context, args []string, e env) error {
-	fs := newFlags("restore", "restore [--db FILE] [--key-file FILE] BACKUP", e)
+	fs := newFlags("restore", "restore [--db FILE] [--key-file FILE] BACKUP\n       fse restore --from REPLICA_URL [--timestamp T] [--db FILE] [--key-file FILE]", e)
 	path := dbFlag(fs)
 	var keyFile string
 	fs.StringVar(&keyFile, "key-file", "", "master key file the backup must match (default: next to the db, NAME.key)")
+	var fromReplica replicaRestore
+	fromReplica.addFlags(fs)
 	var backup string
 	if len(args) > 0 && !isHelp(args[0]) && args[0] != "" && args[0][0] != '-' {
 		backup, args = args[0], args[1:]
@@ -65,13 +67,22 @@ func cmdRestore(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
+	if keyFile == "" {
+		keyFile = defaultKeyFile(*path)
+	}
+	if fromReplica.from != "" {
+		if backup != "" || fs.NArg() != 0 {
+			return usagef("restore either a backup file or --from a replica, not both")
+		}
+		return restoreFromReplica(ctx, fromReplica, *path, keyFile, e)
+	}
+	if fromReplica.timestamp != "" {
+		return usagef("--timestamp needs --from")
+	}
 	if backup == "" && fs.NArg() == 1 {
 		backup = fs.Arg(0)
 	} else if backup == "" || fs.NArg() != 0 {
 		return usagef("want exactly one backup file")
-	}
-	if keyFile == "" {
-		keyFile = defaultKeyFile(*path)
 	}
 	info, err := db.CheckCopy(ctx, backup)
 	if err != nil {
@@ -86,6 +97,9 @@ func cmdRestore(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("%w: stop fse serve (and any other fse command on it) first (nothing was changed)", err)
 	}
 	if err != nil {
+		return err
+	}
+	if err := dropReplicaState(*path); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "restored %s to %s (integrity ok, schema version %d; %s).\n", backup, *path, info.Version, holds(info))

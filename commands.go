@@ -15,6 +15,7 @@ import (
 	"fse/internal/demo"
 	"fse/internal/intake"
 	"fse/internal/notify"
+	"fse/internal/sealbox"
 	"fse/jobs"
 )
 
@@ -195,6 +196,7 @@ func cmdJobs(ctx context.Context, args []string, e env) error {
 	sc.addFlags(fs)
 	var rc rightsConfig
 	baseURL := rc.addJobFlags(fs)
+	keyFile := fs.String("key-file", "", "master key file, for deliver to encrypt the reports sent by email (default: next to the db)")
 	if err := parseFlags(fs, args[2:], e); err != nil {
 		return err
 	}
@@ -210,6 +212,14 @@ func cmdJobs(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
+	if *keyFile == "" {
+		*keyFile = defaultKeyFile(*path)
+	}
+	// Without the key, reports by email stay unsent (and are retried).
+	if keys, err := sealbox.LoadKeyFile(*keyFile); err == nil {
+		d.SetSealer(keys)
+		senders.Reports = jobs.ReportAttacher{DB: d, Keys: keys, Now: time.Now}
+	}
 	job, err := jobs.Find(append(jobs.All(d, time.Now, e.log, senders), jobs.Rights(d, time.Now, e.log, rc.jobs(*baseURL))...), args[1])
 	if err != nil {
 		return usageError{err.Error()}

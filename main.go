@@ -42,7 +42,7 @@ func commands() []command {
 		{"migrate", "create or upgrade the database schema", cmdMigrate},
 		{"staff", "manage staff accounts: staff add|set-password|reset-mfa --username U", cmdStaff},
 		{"backup", "write a consistent copy of the database: backup DEST", cmdBackup},
-		{"restore", "put a backup in place of the database (the server stopped): restore BACKUP", cmdRestore},
+		{"restore", "put a backup or a replica in place of the database (the server stopped): restore BACKUP, restore --from URL", cmdRestore},
 		{"jobs", "run a scheduled job now: jobs run NAME", cmdJobs},
 		{"integration", "manage the clinic systems that deliver: integration add|list|revoke", cmdIntegration},
 		{"import", "import a hot folder of report PDFs once: import DIR --integration NAME", cmdImport},

@@ -103,6 +103,7 @@ type serverConfig struct {
 	tls                            tlsSettings
 	observe                        observeConfig
 	rights                         rightsConfig
+	replicate                      replicateConfig
 	// built is set by demo, which prints messages on the console instead.
 	built *jobs.Senders
 }
@@ -299,6 +300,7 @@ func serveFlags(fs *flag.FlagSet) *serverConfig {
 	c.rights.addFlags(fs)
 	c.tls.addFlags(fs)
 	c.observe.addFlags(fs)
+	c.replicate.addFlags(fs)
 	return &c
 }
 
@@ -321,6 +323,9 @@ func (c *serverConfig) settle(fs *flag.FlagSet) error {
 		return err
 	}
 	if err := c.observe.validate(c.addr); err != nil {
+		return err
+	}
+	if err := c.replicate.validate(); err != nil {
 		return err
 	}
 	if c.keyFile == "" {
@@ -353,16 +358,26 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err := refuseEmptyWithKey(ctx, c.dbPath, c.keyFile); err != nil {
 		return err
 	}
+	if err := c.replicate.checkReplicator(); err != nil {
+		return err
+	}
 	d, err := db.Open(ctx, c.dbPath, db.Options{SynchronousFull: c.syncFull})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	// The replicator stops after the database is closed (see startReplication).
+	stopReplication := func() {}
+	defer func() { d.Close(); stopReplication() }()
 	warnExposedFiles(d.Path, e)
 	keys, err := loadOrCreateKeys(ctx, c.keyFile, d, e)
 	if err != nil {
 		return err
 	}
+	stop, err := startReplication(c.replicate, d, e.log)
+	if err != nil {
+		return err
+	}
+	stopReplication = stop
 	return serveUntilSignal(ctx, *c, d, keys, e)
 }
 
@@ -450,6 +465,7 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	d.SetProtectedReports(c.rights.policy())
 	hc := c.handlerConfig()
 	hc.Settings = append(hc.Settings, c.rights.settings()...)
+	hc.Settings = append(hc.Settings, c.replicate.adminSettings()...)
 	hc.ExpiryReminderDays = c.rights.expiryReminderDays
 	hc.SMSConfigured, hc.EmailConfigured = senders.SMS != nil, senders.Email != nil
 	hc.APIRatePerSecond = c.intake.apiRate
@@ -477,12 +493,21 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	// WAL back inside their commits, and deletions never wait on readers.
 	ckCtx, stopCheckpointer := context.WithCancel(context.Background())
 	ckDone := make(chan struct{})
-	go func() { d.RunCheckpointer(ckCtx, time.Second, lowprio.Run, e.log); close(ckDone) }()
+	go func() {
+		if c.replicate.enabled() {
+			// Litestream owns checkpoints; deleted data still leaves the WAL.
+			d.RunBesideReplicator(ckCtx, time.Second, lowprio.Run, e.log)
+		} else {
+			d.RunCheckpointer(ckCtx, time.Second, lowprio.Run, e.log)
+		}
+		close(ckDone)
+	}()
 	defer func() { stopCheckpointer(); <-ckDone }()
 	diskCtx, stopDiskWatch := context.WithCancel(context.Background())
 	diskDone := make(chan struct{})
 	go func() { mon.Watch(diskCtx, time.Minute); close(diskDone) }()
 	defer func() { stopDiskWatch(); <-diskDone }()
+	noticeSenders.Reports = jobs.ReportAttacher{DB: d, Keys: keys, Now: now}
 	all := append(jobs.All(d, now, e.log, noticeSenders), jobs.Rights(d, now, e.log, c.rights.jobs(hc.BaseURL))...)
 	sched, err := jobs.Start(context.Background(), observedJobs(m, all), e.log)
 	if err != nil {

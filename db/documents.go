@@ -129,6 +129,10 @@ type Notice struct {
 	SMS          string
 	EmailSubject string
 	EmailBody    string
+	// AttachedSubject and AttachedBody are the email that carries the
+	// report itself, encrypted, to an account that asked for it: it says
+	// only that a document is attached. Empty: no such email.
+	AttachedSubject, AttachedBody string
 }
 
 // PublishVisit publishes every uploaded, unpublished document of the visit
@@ -207,7 +211,13 @@ func publishDocuments(ctx context.Context, tx *sql.Tx, visitID int64, ids []int6
 		now.UTC(), visitID); err != nil {
 		return err
 	}
-	return queueReportNotices(ctx, tx, visitID, notice, now)
+	if err := queueReportNotices(ctx, tx, visitID, notice, now); err != nil {
+		return err
+	}
+	if notice.AttachedBody == "" {
+		return nil
+	}
+	return queueEmailedReports(ctx, tx, visitID, Notice{EmailSubject: notice.AttachedSubject, EmailBody: notice.AttachedBody}, now)
 }
 
 // WithdrawDocument removes a wrongly uploaded report for good (row and

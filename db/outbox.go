@@ -37,6 +37,9 @@ type OutboxMessage struct {
 	AccountID int64
 	// PatientID is the dossier a report notice is about, 0 when none.
 	PatientID int64
+	// DocumentID is the report the message carries as an attachment,
+	// encrypted when it is sent; 0 when none.
+	DocumentID int64
 	// CreatedAt is when the message was queued.
 	CreatedAt time.Time
 	// Attempts counts failed delivery attempts.
@@ -52,17 +55,17 @@ type OutboxMessage struct {
 }
 
 const outboxCols = `id, channel, recipient, subject, body, kind, coalesce(account_id, 0), created_at,
-	attempts, next_attempt_at, last_error, sent_at, failed_at`
+	attempts, next_attempt_at, last_error, sent_at, failed_at, coalesce(patient_id, 0), coalesce(document_id, 0)`
 
 // outboxColsNoBody is outboxCols with the body replaced by an empty string.
 const outboxColsNoBody = `id, channel, recipient, subject, '', kind, coalesce(account_id, 0), created_at,
-	attempts, next_attempt_at, last_error, sent_at, failed_at`
+	attempts, next_attempt_at, last_error, sent_at, failed_at, coalesce(patient_id, 0), coalesce(document_id, 0)`
 
 func scanOutbox(s interface{ Scan(...any) error }) (OutboxMessage, error) {
 	var m OutboxMessage
 	var sent, failed sql.NullTime
 	err := s.Scan(&m.ID, &m.Channel, &m.Recipient, &m.Subject, &m.Body, &m.Kind, &m.AccountID, &m.CreatedAt,
-		&m.Attempts, &m.NextAttemptAt, &m.LastError, &sent, &failed)
+		&m.Attempts, &m.NextAttemptAt, &m.LastError, &sent, &failed, &m.PatientID, &m.DocumentID)
 	m.SentAt, m.FailedAt = sent.Time, failed.Time
 	return m, mapErr(err)
 }
@@ -80,17 +83,20 @@ func insertOutbox(ctx context.Context, ex execer, m OutboxMessage, now time.Time
 	if m.Recipient == "" {
 		return fmt.Errorf("queue %s %s message: no recipient", m.Kind, m.Channel)
 	}
-	var accountID, patientID any
+	var accountID, patientID, documentID any
 	if m.AccountID != 0 {
 		accountID = m.AccountID
 	}
 	if m.PatientID != 0 {
 		patientID = m.PatientID
 	}
+	if m.DocumentID != 0 {
+		documentID = m.DocumentID
+	}
 	_, err := ex.ExecContext(ctx, `INSERT INTO outbox
-		(channel, recipient, subject, body, kind, account_id, patient_id, created_at, attempts, next_attempt_at, last_error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '')`,
-		m.Channel, m.Recipient, m.Subject, m.Body, m.Kind, accountID, patientID, now.UTC(), now.UTC())
+		(channel, recipient, subject, body, kind, account_id, patient_id, created_at, attempts, next_attempt_at, last_error, document_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', ?)`,
+		m.Channel, m.Recipient, m.Subject, m.Body, m.Kind, accountID, patientID, now.UTC(), now.UTC(), documentID)
 	if err != nil {
 		return fmt.Errorf("queue %s %s message: %w", m.Kind, m.Channel, mapErr(err))
 	}

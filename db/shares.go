@@ -215,7 +215,7 @@ func (d *DB) ActiveShare(ctx context.Context, id int64, now time.Time) (Share, e
 const (
 	sharedReports = visibleReports + ` JOIN shares s ON s.account_id = l.account_id AND s.patient_id = l.patient_id`
 	sharedAt      = `s.revoked_at IS NULL AND s.expires_at > ?
-		AND (s.document_id = d.id OR s.document_id IS NULL)
+		AND (s.document_id = d.id OR (s.document_id IS NULL AND d.published_at <= s.created_at))
 		AND (NOT ` + protectedDoc + ` OR s.include_protected)`
 )
 

@@ -61,6 +61,9 @@ func (h *Handler) apiWithdrawReport(c echo.Context) error {
 		pathParam(c, "report_id")); err != nil {
 		return err
 	}
+	// The withdrawn report's bytes are zeroed in the database; the WAL's
+	// copy goes with the next truncation.
+	h.DB.NoteDeletion()
 	return c.NoContent(http.StatusNoContent)
 }
 

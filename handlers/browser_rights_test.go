@@ -7,9 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"fse/db"
+	"fse/internal/pdfcrypt"
+	"fse/jobs"
 )
 
 // Browser tests of issue 10: protected reports, hiding from relatives,
@@ -131,5 +134,115 @@ func TestBrowserProtectedAndHiddenReports(t *testing.T) {
 	}
 	if text := browserText(t, mario, `main`); strings.Contains(strings.ToLower(text), "nascost") {
 		t.Errorf("Mario's page tells that something is hidden: %q", text)
+	}
+}
+
+// TestBrowserShareWithADoctor: the patient makes a share code; a doctor,
+// in a second browser context without an account, opens it with the birth
+// date, sees and downloads the report; the patient's access history shows
+// it.
+func TestBrowserShareWithADoctor(t *testing.T) {
+	ctx := browserContext(t)
+	a := newRightsApp(t, db.ProtectedPaper, nil)
+	srv := httptest.NewServer(a.e)
+	defer srv.Close()
+	a.h.Config.BaseURL = srv.URL
+	f := rfSetup(t, a)
+	echo, pdf := publishReport(t, f.desk, f.ownVisit, "Ecografia")
+	publishReport(t, f.desk, f.ownVisit, "Esami del sangue")
+
+	giulia := otherBrowser(t, ctx)
+	browserPatientLogin(t, giulia, srv.URL, rfGiuliaPhone)
+	browserDo(t, giulia, "share the echo",
+		chromedp.Navigate(fmt.Sprintf("%s/fascicolo/%d/condividi?referto=%d", srv.URL, f.patient, echo)),
+		chromedp.Click(bcss(`input[name=lifetime][value="3d"]`)),
+		chromedp.Submit(bcss(`input[name=lifetime][value="3d"]`)),
+		chromedp.WaitVisible(bcss(`[data-testid=share-code]`)),
+	)
+	code := browserText(t, giulia, `[data-testid=share-code]`)
+	if !codePattern.MatchString(code) {
+		t.Fatalf("share code %q", code)
+	}
+
+	doctor := otherBrowser(t, ctx)
+	browserDo(t, doctor, "the doctor opens the share",
+		chromedp.Navigate(srv.URL+"/condivisi"),
+		chromedp.SendKeys(bcss(`#f-code`), code),
+		chromedp.SetValue(bcss(`#f-birth_date`), rfGiuliaBirth),
+		chromedp.Submit(bcss(`#f-code`)),
+		chromedp.WaitVisible(bcss(`[data-testid=shared-reports]`)),
+	)
+	if got := browserReportTitles(t, doctor); strings.Join(got, ",") != "Ecografia" {
+		t.Errorf("the doctor sees %q, want only Ecografia", got)
+	}
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(doctor, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads,
+		BrowserContextID: chromedp.FromContext(doctor).BrowserContextID}); err != nil {
+		t.Fatal(err)
+	}
+	browserDo(t, doctor, "the doctor downloads it", chromedp.Click(bcss(`[data-testid=shared-reports] a[download]`)))
+	if got := waitDownloads(t, downloads, 1); got[0] != sha(pdf) {
+		t.Error("the doctor's download differs from the report")
+	}
+
+	browserDo(t, giulia, "Giulia's access history",
+		chromedp.Navigate(srv.URL+"/fascicolo/accessi"),
+		chromedp.WaitVisible(bcss(`table`)),
+	)
+	history := browserText(t, giulia, `table`)
+	for _, want := range []string{"Medico con un codice di condivisione", "Scaricamento di un referto condiviso da parte di un medico"} {
+		if !strings.Contains(history, want) {
+			t.Errorf("Giulia's access history lacks %q", want)
+		}
+	}
+}
+
+// TestBrowserReportByEmail: the patient asks, in the browser, for the
+// dossier's reports by email with a password of their choice; the next
+// report arrives at the test SMTP server as an encrypted PDF that opens
+// with that password and not without it.
+func TestBrowserReportByEmail(t *testing.T) {
+	ctx := browserContext(t)
+	a := newRightsApp(t, db.ProtectedPaper, nil)
+	srv := httptest.NewServer(a.e)
+	defer srv.Close()
+	f := rfSetup(t, a)
+	edGiveEmail(t, a, f.giulia, rfGiuliaPhone, edEmail)
+
+	giulia := otherBrowser(t, ctx)
+	browserPatientLogin(t, giulia, srv.URL, rfGiuliaPhone)
+	browserDo(t, giulia, "ask for reports by email",
+		chromedp.Navigate(fmt.Sprintf("%s/fascicolo/%d/email", srv.URL, f.patient)),
+		chromedp.SendKeys(bcss(`#f-password`), edPassword),
+		chromedp.SendKeys(bcss(`#f-password2`), edPassword),
+		chromedp.SendKeys(bcss(`#f-current`), patientPassword),
+		chromedp.Submit(bcss(`#f-current`)),
+		chromedp.WaitVisible(bcss(`section[aria-label="Fascicolo di Giulia Verdi"]`)),
+	)
+	if flash := browserText(t, giulia, `.flash`); !strings.Contains(flash, "per email") {
+		t.Errorf("after opting in the page says %q", flash)
+	}
+
+	publishReport(t, f.desk, f.ownVisit, "Ecografia addome")
+	server, sender := pdStartSMTP(t)
+	if err := (jobs.Deliver{DB: a.db, Email: sender, Now: a.Now, Log: a.logs.Logger(),
+		Attach: jobs.ReportAttacher{DB: a.db, Keys: a.keys, Now: a.Now}}).RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var file []byte
+	for _, m := range server.received() {
+		if _, f, _ := edAttachment(t, m.data); f != nil {
+			file = f
+		}
+	}
+	if file == nil {
+		t.Fatal("no email with the report reached the SMTP server")
+	}
+	if _, err := pdfcrypt.Decrypt(file, edPassword); err != nil {
+		t.Errorf("the emailed PDF does not open with the password: %v", err)
+	}
+	if _, err := pdfcrypt.Decrypt(file, ""); err == nil {
+		t.Error("the emailed PDF opens without a password")
 	}
 }

@@ -130,7 +130,7 @@ func TestAcceptFiscalCodeValidation(t *testing.T) {
 		{name: "birth year differs from code", set: []string{"birth_date", "1986-12-10"}, errField: "birth_date", errMsg: "non corrisponde al codice fiscale"},
 		{name: "sex F for a man's code", set: []string{"sex", "F"}, errField: "sex", errMsg: "sesso non corrisponde al codice fiscale"},
 		{name: "sex M for a woman's code", set: []string{"fiscal_code", maria, "first_name", "Maria", "sex", "M"}, errField: "sex", errMsg: "sesso non corrisponde al codice fiscale"},
-		{name: "sex missing", set: []string{"sex", ""}, errField: "sex", errMsg: "Indica il sesso"},
+		{name: "sex left empty is read from the code", set: []string{"sex", ""}, wantCF: rossiCF, wantSex: "M"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

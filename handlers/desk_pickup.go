@@ -52,8 +52,8 @@ func (h *Handler) uncollected(c echo.Context) error {
 	}
 	if f, err := strconv.ParseInt(c.QueryParam("facility"), 10, 64); err == nil {
 		page.FacilityID = f
-	} else if len(facilities) > 0 {
-		page.FacilityID = facilities[0].ID
+	} else if page.FacilityID, err = h.defaultFacility(c, facilities); err != nil {
+		return err
 	}
 	if page.FacilityID == 0 {
 		return h.render(c, http.StatusOK, views.DeskUncollected(page))

@@ -238,27 +238,82 @@ func TestUploadClientFileNameIgnored(t *testing.T) {
 	}
 }
 
-func TestUploadAllOrNothing(t *testing.T) {
+// One bad file no longer throws away the good ones of its submission: they
+// are stored as reports to publish, and the bad one's error sits at its row
+// with its title kept, so the desk fixes only that row.
+func TestUploadKeepsTheGoodFilesOfABatch(t *testing.T) {
 	a := newApp(t)
 	c := a.deskClient()
 	visitID, _ := c.accept(a.acceptForm())
+	blood, glucose := samplePDF(t, "Esami"), samplePDF(t, "Glicemia")
 	rec := c.upload(visitID,
-		file{"Esami del sangue", "referto.pdf", samplePDF(t, "Esami")},
+		file{"Esami del sangue", "referto.pdf", blood},
 		file{"Radiografia", "rx.pdf", []byte("<!doctype html><html><body>no</body></html>")},
+		file{"Glicemia", "g.pdf", glucose},
 	)
 	if got, want := rec.Code, http.StatusUnsupportedMediaType; got != want {
 		t.Errorf("status: got %d, want %d", got, want)
 	}
-	if got, want := flashError(t, rec.Body.String()), "«Radiografia» non è un file PDF"; !strings.Contains(got, want) {
+	doc := parseHTML(t, rec.Body.String())
+	if got, want := flashError(t, rec.Body.String()), "2 referti caricati e da pubblicare; gli altri no: «Radiografia» non è un file PDF"; !strings.Contains(got, want) {
 		t.Errorf(".flash.error: got %q, want it to contain %q", got, want)
 	}
+	if got, want := strings.TrimSpace(doc.Find("#e-file1").Text()), "«Radiografia» non è un file PDF"; !strings.Contains(got, want) {
+		t.Errorf("row 2 error #e-file1: got %q, want it to contain %q", got, want)
+	}
+	if inv, _ := doc.Find("#file1").Attr("aria-invalid"); inv != "true" {
+		t.Errorf("#file1 aria-invalid: got %q, want true", inv)
+	}
+	if by, _ := doc.Find("#file1").Attr("aria-describedby"); by != "e-file1" {
+		t.Errorf("#file1 aria-describedby: got %q, want e-file1", by)
+	}
+	for _, row := range []string{"#e-file0", "#e-file2"} {
+		if doc.Find(row).Length() != 0 {
+			t.Errorf("%s: a stored file's row shows an error %q", row, doc.Find(row).Text())
+		}
+	}
+	// The refused row keeps its title; the stored rows are free again.
+	for id, want := range map[string]string{"#title0": "", "#title1": "Radiografia", "#title2": ""} {
+		if got, _ := doc.Find(id).Attr("value"); got != want {
+			t.Errorf("%s value: got %q, want %q", id, got, want)
+		}
+	}
+	rows := repVisitRows(t, c, visitID)
+	if len(rows) != 2 || rows["Esami del sangue"] != "da pubblicare" || rows["Glicemia"] != "da pubblicare" {
+		t.Errorf("visit page lists %v, want the two good files, to publish", rows)
+	}
+	docs, err := a.db.VisitDocuments(context.Background(), visitID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{"Esami del sangue": blood, "Glicemia": glucose}
+	for _, d := range docs {
+		if rec, _ := repFetchFile(c, d.ID); !bytes.Equal(rec.Body.Bytes(), want[d.Title]) {
+			t.Errorf("file of %q does not match its upload", d.Title)
+		}
+	}
+	if got := repAudit(a, "report.upload"); len(got) != 2 {
+		t.Errorf("report.upload audit rows: got %d, want 2", len(got))
+	}
+}
+
+// A fault of the whole submission (here: the visit takes no reports
+// online) stops it: nothing is stored.
+func TestUploadToADeclinedVisitIsRefusedWhole(t *testing.T) {
+	a := newApp(t)
+	c := a.deskClient()
+	form := a.acceptForm()
+	form.Set("online_declined", "1")
+	visitID, _ := c.accept(form)
+	pdf := samplePDF(t, "Esami")
+	rec := c.upload(visitID, file{"Esami del sangue", "a.pdf", pdf}, file{"Glicemia", "b.pdf", pdf})
+	if got, want := rec.Code, http.StatusConflict; got != want {
+		t.Errorf("status: got %d, want %d", got, want)
+	}
+	if want := "rifiutato la consegna online"; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("the page does not say %q", want)
+	}
 	repAssertNothingStored(t, a)
-	if got := repAudit(a, "report.upload"); len(got) != 0 {
-		t.Errorf("report.upload audit rows: got %d, want 0", len(got))
-	}
-	if got := repVisitRows(t, c, visitID); len(got) != 0 {
-		t.Errorf("visit page lists %v, want no documents", got)
-	}
 }
 
 func TestUploadMultipleDocuments(t *testing.T) {

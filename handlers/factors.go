@@ -26,11 +26,11 @@ const keyEnrolment = "totp_enrolment"
 // The refusals of an app's first code, on the enrolment pages.
 const (
 	// msgEnrolCode explains a wrong first code of a new app.
-	msgEnrolCode = "Il codice non è corretto: scrivi il codice di 6 cifre che l'app mostra adesso."
+	msgEnrolCode = "Il codice non è corretto: scriva il codice di 6 cifre che l'app mostra adesso."
 	// msgEnrolExpired explains an enrolment the session no longer holds
 	// (it ended, or the form was sent from another browser): the page
 	// shows a new QR code.
-	msgEnrolExpired = "La pagina era scaduta: nell'app togli la voce appena aggiunta, inquadra di nuovo il codice QR qui sopra e scrivi il nuovo codice."
+	msgEnrolExpired = "La pagina era scaduta: nell'app tolga la voce appena aggiunta, inquadri di nuovo il codice QR qui sopra e scriva il nuovo codice."
 )
 
 // factorCheck is a typed second-factor code to check for owner.
@@ -55,17 +55,17 @@ func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, s
 	if mins, err := h.claimLocks(c, locks, fc.audit); err != nil {
 		return res, 0, "", err
 	} else if mins > 0 {
-		return res, http.StatusTooManyRequests, fmt.Sprintf("Troppi codici sbagliati. Riprova tra %s.", minutes(mins)), nil
+		return res, http.StatusTooManyRequests, fmt.Sprintf("Troppi codici sbagliati. Riprovi tra %s.", minutes(mins)), nil
 	}
 	res, err = h.factors.Check(ctx, fc.owner, fc.typed, fc.recovery, fc.notices...)
 	switch {
 	case errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrCodeReused):
 		refused := fc.audit
 		refused.At, refused.Outcome, refused.Detail = h.now(), db.OutcomeFailed, "wrong code"
-		status, msg = http.StatusUnprocessableEntity, "Il codice non è corretto. Controlla il codice dell'app o quello di recupero e riprova."
+		status, msg = http.StatusUnprocessableEntity, "Il codice non è corretto. Controlli il codice dell'app o quello di recupero e riprovi."
 		if errors.Is(err, mfa.ErrCodeReused) {
 			refused.Detail = "code already used"
-			msg = "Questo codice è già stato usato. Aspetta che l'app ne mostri uno nuovo e scrivi quello."
+			msg = "Questo codice è già stato usato. Aspetti che l'app ne mostri uno nuovo e scriva quello."
 		}
 		if aerr := h.DB.Audit(ctx, refused); aerr != nil {
 			return res, 0, "", aerr
@@ -145,9 +145,9 @@ func minutes(n int) string {
 // recoveryUsedFlash tells the person who logged in with a recovery code
 // how many are left, and what to do when few are.
 func recoveryUsedFlash(left int, securityPage string) string {
-	msg := fmt.Sprintf("Hai usato un codice di recupero: ora non vale più. Te ne restano %d.", left)
+	msg := "Ha usato un codice di recupero: ora non vale più. Le restano " + views.Count(left, "codice", "codici") + "."
 	if left <= 3 {
-		msg += " Crea nuovi codici nella pagina Sicurezza (" + securityPage + ")."
+		msg += " Crei nuovi codici nella pagina Sicurezza (" + securityPage + ")."
 	}
 	return msg
 }

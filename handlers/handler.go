@@ -160,7 +160,8 @@ func New(h *Handler) *echo.Echo {
 
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			h.Log.Error("panic", "path", c.Path(), "err", err, "stack", string(stack))
+			h.Log.Error("panic", "path", c.Path(), "err", err, "stack", string(stack),
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 			return err
 		},
 	}))

@@ -25,7 +25,9 @@ func (a *app) setNow(t time.Time) {
 }
 
 // rome is a wall-clock moment in Rome.
-func rome(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, db.Rome) }
+func rome(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, db.Rome)
+}
 
 // mjChild is a parent (Mario) managing the dossier of a child born on
 // birth, registered at the desk with his mobile.

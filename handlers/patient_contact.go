@@ -140,7 +140,7 @@ func (h *Handler) changeEmail(c echo.Context, a *db.Account, email string) (stri
 	}
 	h.queueSecurityNotice(c, *a, "è stato chiesto di usare un nuovo indirizzo email per il suo account. Se non è stato lei, "+
 		"contatti subito la struttura.")
-	return "Ti abbiamo inviato un'email a " + email + ": apri il collegamento per confermare l'indirizzo.", nil
+	return "Le abbiamo inviato un'email a " + email + ": apra il collegamento per confermare l'indirizzo.", nil
 }
 
 // startMobileChange sends the code that proves the new mobile and moves
@@ -226,7 +226,8 @@ func (h *Handler) contactCode(c echo.Context) error {
 	}
 	err = h.DB.SetContact(ctx, a.ID, page.Mobile, a.Email, patientActor(c, a.ID), h.now())
 	if errors.Is(err, db.ErrConflict) {
-		return h.renderCode(c, http.StatusConflict, page, "Il numero o l'email sono stati registrati da un altro account nel frattempo.")
+		page.Error = "Il numero o l'email sono stati registrati da un altro account nel frattempo."
+		return h.renderCode(c, http.StatusConflict, page, "")
 	}
 	if err != nil {
 		return err

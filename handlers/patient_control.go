@@ -47,8 +47,8 @@ func (h *Handler) dossierConfirmPage(c echo.Context, l db.DossierLink, action st
 	case "disattiva":
 		page.Heading = "Disattivare il servizio online per il fascicolo di " + name + "?"
 		page.Lines = []string{
-			"Il consenso alla consultazione online sarà revocato: i prossimi referti saranno consegnati solo su carta, non riceverai avvisi e i referti già online non saranno più visibili.",
-			"Potrai riattivare il servizio quando vuoi, dando di nuovo il consenso.",
+			"Il consenso alla consultazione online sarà revocato: i prossimi referti saranno consegnati solo su carta, non riceverà avvisi e i referti già online non saranno più visibili.",
+			"Potrà riattivare il servizio quando vuole, dando di nuovo il consenso.",
 		}
 		page.Button = "Disattiva"
 	case "riattiva":
@@ -60,18 +60,18 @@ func (h *Handler) dossierConfirmPage(c echo.Context, l db.DossierLink, action st
 		page.Heading = "Togliere agli altri account l'accesso al fascicolo di " + name + "?"
 		page.Lines = []string{
 			"Gli altri account che vedono questo fascicolo (per esempio quello di un genitore) non lo vedranno più e non riceveranno più avvisi.",
-			"Il tuo accesso non cambia.",
+			"Il suo accesso non cambia.",
 		}
 		page.Button = "Togli l'accesso agli altri"
 	case "scollega":
-		page.Heading = "Scollegare il fascicolo di " + name + " dal tuo account?"
+		page.Heading = "Scollegare il fascicolo di " + name + " dal suo account?"
 		page.Lines = []string{
-			"Non vedrai più questo fascicolo e non riceverai avvisi. I referti restano per il paziente e per gli altri account autorizzati, e su carta.",
+			"Non vedrà più questo fascicolo e non riceverà avvisi. I referti restano per il paziente e per gli altri account autorizzati, e su carta.",
 			"Per vederlo di nuovo servirà un nuovo codice di attivazione.",
 		}
 		if l.OthersSeeOwnDossier() {
-			page.Lines = append(page.Lines, "Attenzione: altri account vedono questo fascicolo e, senza il tuo account, potranno "+
-				"riattivare il servizio o eliminarne i referti. Se non vuoi, prima togli loro l'accesso.")
+			page.Lines = append(page.Lines, "Attenzione: altri account vedono questo fascicolo e, senza il suo account, potranno "+
+				"riattivare il servizio o eliminarne i referti. Se non vuole, prima tolga loro l'accesso.")
 		}
 		page.Button = "Scollega"
 	case "azzera":
@@ -129,7 +129,7 @@ func (h *Handler) resetDossier(c echo.Context) error {
 		return notPatient(err)
 	}
 	h.checkpoint()
-	h.pflash(c, "Storico azzerato: "+itoa(int64(n))+" referti eliminati definitivamente.")
+	h.pflash(c, "Storico azzerato: "+views.Count(n, "referto eliminato", "referti eliminati")+" definitivamente.")
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }
 
@@ -179,11 +179,11 @@ func (h *Handler) deleteReport(c echo.Context) error {
 }
 
 func (h *Handler) deleteAccountPage() views.ConfirmPage {
-	return views.ConfirmPage{Heading: "Eliminare il tuo account?",
+	return views.ConfirmPage{Heading: "Eliminare il suo account?",
 		Lines: []string{
-			"Saranno eliminati il tuo account, i familiari collegati, i consensi e le preferenze. Tutti gli accessi aperti saranno chiusi.",
+			"Saranno eliminati il suo account, i familiari collegati, i consensi e le preferenze. Tutti gli accessi aperti saranno chiusi.",
 			"I referti online dei fascicoli che nessun altro account gestisce saranno cancellati definitivamente; restano ritirabili su carta.",
-			"Potrai registrarti di nuovo con lo stesso cellulare.",
+			"Potrà registrarsi di nuovo con lo stesso cellulare.",
 		},
 		Action: "/profilo/elimina", Button: "Elimina il mio account", Back: "/profilo", Password: true,
 		Form: views.Form{Values: map[string]string{}, Errors: map[string]string{}}}
@@ -215,7 +215,7 @@ func (h *Handler) deleteAccount(c echo.Context) error {
 	if err := h.patientSessions.Destroy(ctx); err != nil {
 		return err
 	}
-	h.pflash(c, "Il tuo account è stato eliminato.")
+	h.pflash(c, "Il suo account è stato eliminato.")
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
@@ -227,7 +227,7 @@ func (h *Handler) checkpoint() { h.DB.NoteDeletion() }
 func notPatient(err error) error {
 	if errors.Is(err, db.ErrNotPatient) {
 		return echo.NewHTTPError(http.StatusForbidden, "Il paziente gestisce il proprio fascicolo con un suo account: "+
-			"solo lui può riattivare il servizio o eliminarne i referti.")
+			"solo il paziente può riattivare il servizio o eliminarne i referti.")
 	}
 	return err
 }
@@ -247,7 +247,7 @@ func (h *Handler) revokeOthers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.pflash(c, "Accesso tolto a "+itoa(int64(n))+" altri account.")
+	h.pflash(c, "Accesso tolto a "+views.Count(n, "altro account", "altri account")+".")
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }
 
@@ -262,6 +262,6 @@ func (h *Handler) unlinkDossier(c echo.Context) error {
 	if err := h.DB.UnlinkDossier(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Fascicolo scollegato dal tuo account.")
+	h.pflash(c, "Fascicolo scollegato dal suo account.")
 	return c.Redirect(http.StatusSeeOther, "/fascicolo")
 }

@@ -20,31 +20,44 @@ import (
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (h *Handler) activateForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, views.Activate(views.ActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo"),
+	return h.render(c, http.StatusOK, views.Activate(views.ActivatePage{PChrome: h.pchrome(c, "Attivazione del fascicolo"),
 		Form: views.Form{Values: map[string]string{}}}))
 }
 
 // activate links the holder's own dossier.
 func (h *Handler) activate(c echo.Context) error {
-	form, status, msg, err := h.runActivation(c, 0)
-	if err != nil || status == 0 {
+	form, res, err := h.runActivation(c, 0)
+	if err != nil {
 		return err
 	}
-	if status == http.StatusSeeOther {
-		h.pflash(c, "Fascicolo attivato. Qui troverai i referti appena saranno pronti.")
+	if res.done {
+		h.pflash(c, "Fascicolo attivato. Qui troverà i referti appena saranno pronti.")
 		return c.Redirect(http.StatusSeeOther, "/fascicolo")
 	}
-	page := views.ActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo"), Form: form}
-	page.Error = msg
-	return h.render(c, status, views.Activate(page))
+	page := views.ActivatePage{PChrome: h.pchrome(c, "Attivazione del fascicolo"), Form: form}
+	page.Error, page.Help = res.msg, res.help
+	return h.render(c, res.status, views.Activate(page))
+}
+
+// activation is how an activation went: done, or refused with a status,
+// the page's message (the fields' own are in the form) and the help
+// page's question that explains it.
+type activation struct {
+	done   bool
+	status int
+	msg    string
+	help   string
+	// separateAccount: the relative was registered with another mobile,
+	// so the page offers an account of the relative's own.
+	separateAccount bool
 }
 
 // runActivation checks the activation form and links the dossier of the
 // slip's patient to the account, for the holder (relativeID 0) or for a
 // registered relative. Five failures for one codice fiscale, or for one
 // account, lock activation for 15 minutes, even with the right code; every
-// attempt is audited. It answers 303 on success, or a status and message.
-func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, int, string, error) {
+// attempt is audited. A wrong code or codice fiscale is told at its field.
+func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, activation, error) {
 	ctx := h.pctx(c)
 	a := currentAccount(c)
 	now := h.now()
@@ -53,6 +66,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 		"code":        strings.TrimSpace(c.FormValue("code")),
 		"consent":     c.FormValue("consent"),
 	}, Errors: map[string]string{}}
+	refused := func(status int, help string) activation { return activation{status: status, help: help} }
 	if form.Values["consent"] != "1" {
 		form.Errors["consent"] = "Per attivare il fascicolo online occorre il consenso all'informativa."
 	}
@@ -62,17 +76,19 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 	}
 	code := actcode.Normalize(form.Values["code"])
 	if !actcode.Valid(code) {
-		form.Errors["code"] = "Il codice di attivazione ha 12 caratteri (lettere e cifre), come stampato sul modulo di ritiro."
+		form.Errors["code"] = "Il codice di attivazione ha 12 caratteri (lettere e cifre), come stampato sul modulo per il ritiro referti."
 	}
 	if form.HasErrors() {
-		return form, http.StatusUnprocessableEntity, "", nil
+		return form, refused(http.StatusUnprocessableEntity, ""), nil
 	}
 	keys := []string{"activate-cf:" + cf.String(), "activate-account:" + itoa(a.ID)}
 	denied := db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate}
 	if mins, err := h.claimAttempts(c, activationThrottle, denied, keys...); err != nil {
-		return form, 0, "", err
+		return form, activation{}, err
 	} else if mins > 0 {
-		return form, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprova tra %d minuti.", mins), nil
+		res := refused(http.StatusTooManyRequests, views.HelpCodes)
+		res.msg = fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprovi tra %d minuti.", mins)
+		return form, res, nil
 	}
 	_, err := h.DB.ActivateDossier(ctx, db.Activation{AccountID: a.ID, FiscalCode: cf.String(), CodeMAC: h.Keys.MAC(sealbox.ActivationCode, code),
 		PrivacyVersion: DossierPrivacyVersion, RelativeID: relativeID}, patientActor(c, a.ID), now)
@@ -80,39 +96,46 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, i
 	case err == nil:
 		for _, k := range keys {
 			if err := h.DB.ClearFailures(ctx, k); err != nil {
-				return form, 0, "", err
+				return form, activation{}, err
 			}
 		}
-		return form, http.StatusSeeOther, "", nil
+		return form, activation{done: true}, nil
 	case errors.Is(err, db.ErrAlreadyLinked), errors.Is(err, db.ErrSelfLinked):
-		msg, reason := "Questo fascicolo è già attivo sul tuo account.", "dossier already active on the account"
+		res := refused(http.StatusConflict, "")
+		res.msg, res.help = "Questo fascicolo è già attivo sul suo account.", views.HelpNoReport
+		reason := "dossier already active on the account"
 		if errors.Is(err, db.ErrSelfLinked) {
-			msg = "Hai già attivato il tuo fascicolo. Per il fascicolo di un familiare usa «Familiari» nel tuo profilo."
+			res.msg, res.help = "Ha già attivato il suo fascicolo. Per il fascicolo di un familiare usi «Familiari» nel suo profilo.", views.HelpRelatives
 			reason = "account already has its own dossier"
 		}
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeFailed,
 			Detail: reason})
-		return form, http.StatusConflict, msg, nil
+		return form, res, nil
 	case errors.Is(err, db.ErrActivationInvalid), errors.Is(err, db.ErrMobileMismatch), errors.Is(err, db.ErrNotRelative):
 		reason := "invalid code or codice fiscale"
-		msg := "Codice fiscale o codice di attivazione non validi. Controlla il modulo di ritiro: il codice potrebbe essere scaduto, già usato o sostituito da una ristampa."
+		res := refused(http.StatusUnprocessableEntity, views.HelpCodes)
 		switch {
 		case errors.Is(err, db.ErrNotRelative):
 			reason = "codice fiscale is not the relative's"
-			msg = "Il codice fiscale non è quello del familiare registrato nel tuo profilo."
+			form.Errors["fiscal_code"] = "Il codice fiscale non è quello del familiare registrato nel suo profilo."
+			res.help = views.HelpRelatives
 		case errors.Is(err, db.ErrMobileMismatch) && relativeID != 0:
 			reason = "mobile differs from the desk's"
-			msg = views.FamilyMobileMismatch
+			res.msg, res.help, res.separateAccount = views.FamilyMobileMismatch, views.HelpRelatives, true
 		case errors.Is(err, db.ErrMobileMismatch):
 			reason = "mobile differs from the desk's"
-			msg = "Il numero di cellulare registrato in accettazione per questo paziente è diverso da quello del tuo account. " +
-				"Chiedi allo sportello della struttura di correggere il numero, poi riprova."
+			res.msg = "Il numero di cellulare registrato in accettazione per questo paziente è diverso da quello del suo account. " +
+				"Chieda allo sportello della struttura di correggere il numero, poi riprovi."
+			res.help = views.HelpMobile
+		default:
+			form.Errors["code"] = "Codice fiscale o codice di attivazione non validi. Controlli il modulo per il ritiro referti: " +
+				"il codice potrebbe essere scaduto, già usato o sostituito da una ristampa."
 		}
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeFailed,
 			Detail: reason})
-		return form, http.StatusUnprocessableEntity, msg, nil
+		return form, res, nil
 	}
-	return form, 0, "", err
+	return form, activation{}, err
 }
 
 // dossier shows one of the account's dossiers (?p=patient id, default the

@@ -55,7 +55,7 @@ func (h *Handler) startEmailVerification(c echo.Context, a db.Account, email str
 	link := h.Config.BaseURL + "/verifica-email?t=" + token
 	sendCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	err := h.Email.Send(sendCtx, notify.Message{To: email, Subject: "Referti online: conferma il tuo indirizzo email",
+	err := h.Email.Send(sendCtx, notify.Message{To: email, Subject: "Referti online: conferma dell'indirizzo email",
 		Body: "Gentile utente,\n\nl'account di Referti online con cellulare " + views.MaskMobile(a.Mobile) + " chiede di usare questo " +
 			"indirizzo. Se è il suo account, apra il collegamento qui sotto entro 24 ore e prema «Conferma»:\n\n" + link +
 			"\n\nSe non ha chiesto lei di usare questo indirizzo, ignori il messaggio: l'indirizzo non sarà collegato a nessun account.\n"})
@@ -73,9 +73,9 @@ func (h *Handler) startEmailVerification(c echo.Context, a db.Account, email str
 func emailMessage(err error) (int, string, bool) {
 	switch {
 	case errors.Is(err, errEmailUnavailable):
-		return http.StatusServiceUnavailable, "Al momento non è possibile inviare l'email di conferma. Riprova più tardi.", true
+		return http.StatusServiceUnavailable, "Al momento non è possibile inviare l'email di conferma. Riprovi più tardi.", true
 	case errors.Is(err, errEmailLimit):
-		return http.StatusTooManyRequests, "Hai già chiesto troppe email di conferma oggi. Riprova domani.", true
+		return http.StatusTooManyRequests, "Ha già chiesto troppe email di conferma oggi. Riprovi domani.", true
 	}
 	return 0, "", false
 }
@@ -93,11 +93,11 @@ func (h *Handler) emailConfirm(c echo.Context) error {
 	status := http.StatusOK
 	switch {
 	case err == nil:
-		page.Flash = "Indirizzo email confermato: ora puoi usarlo per accedere e per ricevere gli avvisi."
+		page.Flash = "Indirizzo email confermato: ora può usarlo per accedere e per ricevere gli avvisi."
 	case errors.Is(err, db.ErrNotFound):
 		status, page.Error = http.StatusNotFound, "Il collegamento non è valido o è già stato usato."
 	case errors.Is(err, db.ErrTokenExpired):
-		status, page.Error = http.StatusGone, "Il collegamento è scaduto: chiedi una nuova email di conferma da «Il mio profilo»."
+		status, page.Error = http.StatusGone, "Il collegamento è scaduto: chieda una nuova email di conferma da «Il mio profilo»."
 	case errors.Is(err, db.ErrConflict):
 		status, page.Error = http.StatusConflict, "Questo indirizzo è già collegato a un altro account."
 	default:

@@ -42,13 +42,13 @@ func (h *Handler) addRelative(c echo.Context) error {
 	id, err := h.DB.CreateRelative(h.pctx(c), db.Relative{AccountID: a.ID, FiscalCode: p.FiscalCode, FirstName: p.FirstName,
 		LastName: p.LastName, BirthDate: p.BirthDate, BirthPlace: p.BirthPlace, Sex: p.Sex}, patientActor(c, a.ID), h.now())
 	if errors.Is(err, db.ErrConflict) {
-		form.Errors["fiscal_code"] = "Questo familiare è già nel tuo profilo."
+		form.Errors["fiscal_code"] = "Questo familiare è già nel suo profilo."
 		return h.familyPage(c, http.StatusConflict, form)
 	}
 	if err != nil {
 		return err
 	}
-	h.pflash(c, p.FirstName+" è stato aggiunto ai familiari. Ora attiva il suo fascicolo con il codice del suo modulo di ritiro.")
+	h.pflash(c, "Familiare aggiunto: "+p.FirstName+" "+p.LastName+". Ora attivi il suo fascicolo con il codice del suo modulo per il ritiro referti.")
 	return c.Redirect(http.StatusSeeOther, "/profilo/familiari/"+itoa(id)+"/attiva")
 }
 
@@ -65,7 +65,7 @@ func (h *Handler) relativeActivateForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, views.RelativeActivate(views.RelativeActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo del familiare"),
+	return h.render(c, http.StatusOK, views.RelativeActivate(views.RelativeActivatePage{PChrome: h.pchrome(c, "Attivazione del fascicolo del familiare"),
 		Relative: r, Form: views.Form{Values: map[string]string{"fiscal_code": r.FiscalCode}}}))
 }
 
@@ -77,11 +77,11 @@ func (h *Handler) relativeActivate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, status, msg, err := h.runActivation(c, r.ID)
-	if err != nil || status == 0 {
+	form, res, err := h.runActivation(c, r.ID)
+	if err != nil {
 		return err
 	}
-	if status == http.StatusSeeOther {
+	if res.done {
 		h.pflash(c, "Fascicolo di "+r.FirstName+" attivato.")
 		linked, err := h.DB.Relative(h.pctx(c), r.AccountID, r.ID)
 		if err != nil {
@@ -89,9 +89,10 @@ func (h *Handler) relativeActivate(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(linked.PatientID))
 	}
-	page := views.RelativeActivatePage{PChrome: h.pchrome(c, "Attiva il fascicolo del familiare"), Relative: r, Form: form}
-	page.Error = msg
-	return h.render(c, status, views.RelativeActivate(page))
+	page := views.RelativeActivatePage{PChrome: h.pchrome(c, "Attivazione del fascicolo del familiare"), Relative: r, Form: form,
+		SeparateAccount: res.separateAccount}
+	page.Error, page.Help = res.msg, res.help
+	return h.render(c, res.status, views.RelativeActivate(page))
 }
 
 func (h *Handler) removeRelativeForm(c echo.Context) error {
@@ -101,7 +102,7 @@ func (h *Handler) removeRelativeForm(c echo.Context) error {
 	}
 	return h.render(c, http.StatusOK, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, "Rimuovi familiare"),
 		Heading: "Rimuovere " + r.FirstName + " " + r.LastName + " dai familiari?",
-		Lines:   []string{"Non potrai più vedere il suo fascicolo da questo account. I suoi referti restano disponibili su carta e per gli altri account autorizzati."},
+		Lines:   []string{"Non potrà più vedere il fascicolo del familiare da questo account. I referti restano disponibili su carta e per gli altri account autorizzati."},
 		Action:  "/profilo/familiari/" + itoa(r.ID) + "/rimuovi", Button: "Rimuovi", Back: "/profilo/familiari"}))
 }
 
@@ -114,6 +115,6 @@ func (h *Handler) removeRelative(c echo.Context) error {
 	if err := h.DB.RemoveRelative(h.pctx(c), a.ID, r.ID, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, r.FirstName+" è stato rimosso dai familiari.")
+	h.pflash(c, "Familiare rimosso: "+r.FirstName+" "+r.LastName+".")
 	return c.Redirect(http.StatusSeeOther, "/profilo/familiari")
 }

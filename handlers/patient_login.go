@@ -56,8 +56,14 @@ func (h *Handler) login(c echo.Context) error {
 		return h.render(c, status, views.Login(page))
 	}
 	pw := c.FormValue("password")
-	if identifier == "" || pw == "" {
-		return fail(http.StatusUnprocessableEntity, "Inserisci cellulare (o email) e password.")
+	if identifier == "" {
+		form.Errors["identifier"] = "Inserisca il cellulare o l'email con cui si è registrato."
+	}
+	if pw == "" {
+		form.Errors["password"] = "Inserisca la password."
+	}
+	if form.HasErrors() {
+		return fail(http.StatusUnprocessableEntity, "")
 	}
 	a, key, err := h.findAccount(c, identifier)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
@@ -69,7 +75,7 @@ func (h *Handler) login(c echo.Context) error {
 	if mins, err := h.claimAttempts(c, patientThrottle, db.AuditEvent{Actor: actor, Action: db.ActionAccountLogin}, key); err != nil {
 		return err
 	} else if mins > 0 {
-		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %d minuti, oppure usa «Password dimenticata».", mins))
+		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprovi tra %d minuti, oppure usi «Password dimenticata».", mins))
 	}
 	ok, rehash, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
 	if err != nil {
@@ -77,7 +83,10 @@ func (h *Handler) login(c echo.Context) error {
 	}
 	if !ok {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeFailed})
-		return fail(http.StatusUnauthorized, msgBadPatientLogin)
+		// The message sits at the password: which of the two was wrong is
+		// not told.
+		form.Errors["password"] = msgBadPatientLogin
+		return fail(http.StatusUnauthorized, "")
 	}
 	// A second factor (a passkey, an app's code) replaces the SMS code.
 	withApp, err := h.DB.HasFactor(ctx, db.AccountOwner(a.ID))
@@ -206,6 +215,6 @@ func (h *Handler) logout(c echo.Context) error {
 	if err := h.patientSessions.Destroy(ctx); err != nil {
 		return err
 	}
-	h.pflash(c, "Sei uscito dal portale.")
+	h.pflash(c, "Ha chiuso la sessione. Per tornare ai suoi referti acceda di nuovo.")
 	return c.Redirect(http.StatusSeeOther, "/accedi")
 }

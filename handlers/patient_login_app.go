@@ -25,7 +25,7 @@ const noticePasswordReset = "la password del suo account è stata cambiata e ogn
 
 // The answers of a reset's second step.
 const (
-	msgResetExpired = "Il codice ricevuto via SMS non vale più: chiedine uno nuovo."
+	msgResetExpired = "Il codice ricevuto via SMS non vale più: ne chieda uno nuovo."
 	msgResetDone    = "Password cambiata. Accedi con la nuova password."
 )
 
@@ -94,7 +94,10 @@ func (h *Handler) appCodePage(c echo.Context, a db.Account, reset bool, errMsg s
 	if reset {
 		p.Title, p.Action, p.Reset = "Nuova password", "/password-dimenticata/app", true
 	}
-	p.Error = errMsg
+	if errMsg != "" {
+		p.Form = views.Form{Errors: map[string]string{"code": errMsg}}
+		p.Help = views.HelpCodes
+	}
 	var err error
 	p.Step, err = h.secondStep(h.pctx(c), db.AccountOwner(a.ID), p.Action+"/passkey")
 	return p, err

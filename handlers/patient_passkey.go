@@ -199,7 +199,7 @@ func (h *Handler) addPasskey(c echo.Context) error {
 	if msg != "" {
 		return passkeyError(c, status, msg)
 	}
-	h.pflash(c, "Passkey aggiunta: da ora puoi entrare con «Accedi con passkey», senza password.")
+	h.pflash(c, "Passkey aggiunta: da ora può entrare con «Accedi con passkey», senza password.")
 	if codes != nil {
 		h.holdRecoveryCodes(db.AccountOwner(currentAccount(c).ID), codes)
 		return passkeyRedirect(c, "/profilo/sicurezza/codici")

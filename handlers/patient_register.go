@@ -32,13 +32,14 @@ const (
 )
 
 func (h *Handler) registerConsentForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, views.RegisterConsent(views.RegisterPage{PChrome: h.pchrome(c, "Registrati")}))
+	return h.render(c, http.StatusOK, views.RegisterConsent(views.RegisterPage{PChrome: h.pchrome(c, "Registrazione")}))
 }
 
 func (h *Handler) registerConsent(c echo.Context) error {
 	if c.FormValue("consent") != "1" {
-		page := views.RegisterPage{PChrome: h.pchrome(c, "Registrati")}
-		page.Error = "Per usare il servizio online occorre dare il consenso. Se non vuoi, il referto resta ritirabile su carta."
+		page := views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"), Form: views.Form{Errors: map[string]string{
+			"consent": "Per usare il servizio online occorre dare il consenso. Se non vuole, il referto resta ritirabile su carta."}}}
+		page.Help = views.HelpPaper
 		return h.render(c, http.StatusUnprocessableEntity, views.RegisterConsent(page))
 	}
 	putSessionTime(h.patientSessions, h.pctx(c), keyRegConsentAt, h.now())
@@ -49,7 +50,7 @@ func (h *Handler) registerProfileForm(c echo.Context) error {
 	if sessionTime(h.patientSessions, h.pctx(c), keyRegConsentAt).IsZero() {
 		return c.Redirect(http.StatusSeeOther, "/registrati")
 	}
-	return h.render(c, http.StatusOK, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"),
+	return h.render(c, http.StatusOK, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"),
 		Form: views.Form{Values: map[string]string{}}}))
 }
 
@@ -83,7 +84,7 @@ func (h *Handler) registerProfile(c echo.Context) error {
 		"mobile":     strings.TrimSpace(c.FormValue("mobile")),
 		"email":      strings.TrimSpace(c.FormValue("email")),
 	}, Errors: map[string]string{}}
-	for _, f := range []struct{ name, msg string }{{"first_name", "Inserisci il nome."}, {"last_name", "Inserisci il cognome."}} {
+	for _, f := range []struct{ name, msg string }{{"first_name", "Inserisca il nome."}, {"last_name", "Inserisca il cognome."}} {
 		if v := form.Values[f.name]; v == "" {
 			form.Errors[f.name] = f.msg
 		} else if utf8.RuneCountInString(v) > 100 {
@@ -93,7 +94,7 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	mobile, err := phone.NormalizeMobile(form.Values["mobile"])
 	switch {
 	case form.Values["mobile"] == "":
-		form.Errors["mobile"] = "Inserisci il numero di cellulare dato in accettazione."
+		form.Errors["mobile"] = "Inserisca il numero di cellulare dato in accettazione."
 	case errors.Is(err, phone.ErrNotMobile):
 		form.Errors["mobile"] = "Questo numero non è un cellulare: serve un cellulare per ricevere il codice via SMS."
 	case err != nil:
@@ -108,7 +109,7 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"),
 		form.Values["first_name"], form.Values["last_name"], strings.TrimPrefix(mobile, "+39"), strings.Split(email, "@")[0])
 	if form.HasErrors() {
-		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}))
+		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"), Form: form}))
 	}
 	// The rules on sending come first (the number's country, the portal's
 	// daily budget, the number's limit): past them, no code and no notice
@@ -118,7 +119,7 @@ func (h *Handler) registerProfile(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
+		page := views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"), Form: form}
 		if errors.As(err, new(smscode.CountryError)) {
 			form.Errors["mobile"] = msg
 		} else {
@@ -147,7 +148,7 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	}
 	id, err := h.codes.Issue(ctx, db.OTPRegister, mobile, 0, mode)
 	if status, msg, ok := h.otpSendMessage(err); ok {
-		page := views.RegisterPage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form}
+		page := views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"), Form: form}
 		page.Error = msg
 		return h.render(c, status, views.RegisterProfile(page))
 	} else if err != nil {
@@ -174,22 +175,27 @@ func (h *Handler) registerCodeForm(c echo.Context) error {
 }
 
 // resendCode sends a new code for the page's purpose, in the given mode,
-// and shows the form again.
+// and shows the form again; a code that cannot go is the page's error.
 func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string, mode smscode.Mode) error {
 	id, err := h.codes.Issue(h.pctx(c), purpose, page.Mobile, page.AccountID, mode)
 	if status, msg, ok := h.otpSendMessage(err); ok {
-		return h.renderCode(c, status, page, msg)
+		page.Error = msg
+		return h.renderCode(c, status, page, "")
 	} else if err != nil {
 		return err
 	}
 	h.patientSessions.Put(h.pctx(c), keyOTP, id)
-	page.Flash = "Ti abbiamo inviato un nuovo codice."
+	page.Flash = "Le abbiamo inviato un nuovo codice."
 	return h.renderCode(c, http.StatusOK, page, "")
 }
 
-// renderCode shows an SMS-code form with when the next resend is allowed.
-func (h *Handler) renderCode(c echo.Context, status int, page views.CodePage, errMsg string) error {
-	page.Error = errMsg
+// renderCode shows an SMS-code form with when the next resend is allowed;
+// codeErr, when set, explains at the code's field why the code was refused.
+func (h *Handler) renderCode(c echo.Context, status int, page views.CodePage, codeErr string) error {
+	if codeErr != "" {
+		page.Form = views.Form{Errors: map[string]string{"code": codeErr}}
+		page.Help = views.HelpCodes
+	}
 	next, err := h.codes.NextSend(h.pctx(c), page.Purpose, page.Mobile, page.AccountID)
 	if err != nil {
 		return err
@@ -228,7 +234,9 @@ func (h *Handler) registerCode(c echo.Context) error {
 	}, c.RealIP(), now)
 	if errors.Is(err, db.ErrConflict) {
 		// Registered by someone else meanwhile: no detail, as for enumeration.
-		return h.renderCode(c, http.StatusConflict, page, "Non è stato possibile completare la registrazione. Accedi o usa «Password dimenticata».")
+		page.Error = "Non è stato possibile completare la registrazione. Acceda con la sua password o usi «Password dimenticata»."
+		page.Help = views.HelpPassword
+		return h.renderCode(c, http.StatusConflict, page, "")
 	}
 	if err != nil {
 		return err
@@ -240,18 +248,18 @@ func (h *Handler) registerCode(c echo.Context) error {
 	if err := h.signIn(c, id); err != nil {
 		return err
 	}
-	msg := "Registrazione completata. Ora attiva il tuo fascicolo con il codice del modulo di ritiro."
+	msg := "Registrazione completata. Ora attivi il suo fascicolo con il codice del modulo per il ritiro referti."
 	if email != "" && h.Email != nil {
 		acct, err := h.DB.Account(ctx, id)
 		if err != nil {
 			return err
 		}
 		if err := h.startEmailVerification(c, acct, email); errors.Is(err, errEmailUnavailable) || errors.Is(err, errEmailLimit) {
-			msg += " Non è stato possibile inviare l'email di conferma: potrai riprovare da «Il mio profilo»."
+			msg += " Non è stato possibile inviare l'email di conferma: potrà riprovare da «Il mio profilo»."
 		} else if err != nil {
 			return err
 		} else {
-			msg += " Ti abbiamo inviato un'email per confermare l'indirizzo."
+			msg += " Le abbiamo inviato un'email per confermare l'indirizzo."
 		}
 	}
 	h.pflash(c, msg)

@@ -29,7 +29,7 @@ func (h *Handler) forgot(c echo.Context) error {
 	identifier := strings.TrimSpace(c.FormValue("identifier"))
 	form := views.Form{Values: map[string]string{"identifier": identifier}, Errors: map[string]string{}}
 	if identifier == "" {
-		form.Errors["identifier"] = "Inserisci il cellulare o l'email con cui ti sei registrato."
+		form.Errors["identifier"] = "Inserisca il cellulare o l'email con cui si è registrato."
 		return h.render(c, http.StatusUnprocessableEntity, views.Forgot(views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata"), Form: form}))
 	}
 	a, _, err := h.findAccount(c, identifier)
@@ -94,9 +94,14 @@ func (h *Handler) reset(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
 	}
 	form := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
-	renderErr := func(status int, msg string) error {
+	// renderErr shows the form again; codeErr explains at the code's
+	// field why the code was refused.
+	renderErr := func(status int, codeErr string) error {
 		page := views.RegisterPage{PChrome: h.pchrome(c, "Nuova password"), Form: form}
-		page.Error = msg
+		if codeErr != "" {
+			form.Errors["code"] = codeErr
+			page.Help = views.HelpCodes
+		}
 		return h.render(c, status, views.Reset(page))
 	}
 	accountID := sm.GetInt64(ctx, keyResetAccount)

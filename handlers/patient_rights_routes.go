@@ -28,4 +28,8 @@ func (h *Handler) patientRightsRoutes(pub *routeGroup, auth, codeLimit echo.Midd
 	pub.GET("/condivisi/referti/:id", h.doctorDownload("attachment"))
 	pub.GET("/condivisi/referti/:id/apri", h.doctorDownload("inline"))
 	pub.POST("/condivisi/esci", h.doctorExit)
+
+	pub.GET("/fascicolo/:id/email", h.emailDeliveryForm, auth)
+	pub.POST("/fascicolo/:id/email", h.startEmailDelivery, auth)
+	pub.POST("/fascicolo/:id/email/disattiva", h.stopEmailDelivery, auth)
 }

@@ -106,7 +106,7 @@ func (h *Handler) enrol(c echo.Context) error {
 		return err
 	}
 	h.patientSessions.Remove(ctx, keyEnrolment)
-	h.pflash(c, "App di autenticazione aggiunta: da ora, all'accesso, ti chiederemo il codice dell'app invece dell'SMS.")
+	h.pflash(c, "App di autenticazione aggiunta: da ora, all'accesso, le chiederemo il codice dell'app invece dell'SMS.")
 	if codes != nil {
 		h.holdRecoveryCodes(owner, codes)
 		return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza/codici")
@@ -143,13 +143,13 @@ func removalOf(f db.Factor) factorRemoval {
 	id := itoa(f.ID)
 	if f.Kind == db.FactorPasskey {
 		return factorRemoval{title: "Togli la passkey", heading: "Togliere la passkey «" + f.Name + "»?", button: "Togli la passkey",
-			lines: []string{"Non potrai più entrare con questa passkey. Sul telefono o sul computer puoi cancellarla anche dalle impostazioni delle password.",
-				"Se è il tuo unico secondo fattore, anche i codici di recupero smettono di valere: potrai aggiungere una passkey in qualsiasi momento."},
+			lines: []string{"Non potrà più entrare con questa passkey. Sul telefono o sul computer può cancellarla anche dalle impostazioni delle password.",
+				"Se è il suo unico secondo fattore, anche i codici di recupero smettono di valere: potrà aggiungere una passkey in qualsiasi momento."},
 			flash: "Passkey tolta.", notice: noticePasskeyRemoved, path: "/profilo/sicurezza/passkey/" + id + "/rimuovi"}
 	}
 	return factorRemoval{title: "Togli l'app", heading: "Togliere l'app «" + f.Name + "»?", button: "Togli l'app",
-		lines: []string{"All'accesso non ti chiederemo più il codice di questa app.",
-			"Se è il tuo unico secondo fattore, anche i codici di recupero smettono di valere: potrai aggiungere un'app in qualsiasi momento."},
+		lines: []string{"All'accesso non le chiederemo più il codice di questa app.",
+			"Se è il suo unico secondo fattore, anche i codici di recupero smettono di valere: potrà aggiungere un'app in qualsiasi momento."},
 		flash: "App di autenticazione tolta.", notice: noticeFactorRemoved, path: "/profilo/sicurezza/app/" + id + "/rimuovi"}
 }
 
@@ -218,7 +218,7 @@ func (h *Handler) regenerateCodes(c echo.Context) error {
 		Action: db.ActionAccountRecoveryCodes, ObjectType: "account", ObjectID: a.ID}, securityNotices(*a, noticeNewRecovery)...)
 	if errors.Is(err, db.ErrNotFound) {
 		return h.securityPage(c, http.StatusConflict, views.Form{Errors: map[string]string{
-			"password": "I codici di recupero servono a chi ha una passkey o un'app di autenticazione: aggiungine prima una."}})
+			"password": "I codici di recupero servono a chi ha una passkey o un'app di autenticazione: ne aggiunga prima una."}})
 	}
 	if err != nil {
 		return err

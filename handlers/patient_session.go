@@ -55,7 +55,7 @@ func (h *Handler) requirePatient(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			// The account is gone or its sessions were ended (password reset).
 			_ = sm.Destroy(ctx)
-			return h.toLogin(c, "La sessione è terminata: accedi di nuovo.")
+			return h.toLogin(c, "La sessione è terminata: acceda di nuovo.")
 		}
 		if sm.GetInt64(ctx, keyPendingAccount) != 0 {
 			return c.Redirect(http.StatusSeeOther, h.pendingLoginPath(c))
@@ -74,7 +74,7 @@ func (h *Handler) toLogin(c echo.Context, flash string) error {
 	if c.Request().Method == http.MethodGet {
 		return c.Redirect(http.StatusSeeOther, "/accedi")
 	}
-	return echo.NewHTTPError(http.StatusUnauthorized, "Sessione scaduta: accedi di nuovo.")
+	return echo.NewHTTPError(http.StatusUnauthorized, "Sessione scaduta: acceda di nuovo.")
 }
 
 func currentAccount(c echo.Context) *db.Account {
@@ -160,15 +160,15 @@ func (h *Handler) otpSendMessage(err error) (int, string, bool) {
 	switch {
 	case errors.As(err, &country):
 		return http.StatusUnprocessableEntity, "Non possiamo inviare il codice via SMS a questo numero: i codici vanno solo ai cellulari con prefisso " +
-			country.AllowedText() + ". Per un altro numero rivolgiti allo sportello della struttura.", true
+			country.AllowedText() + ". Per un altro numero si rivolga allo sportello della struttura.", true
 	case errors.As(err, &budget):
-		return http.StatusServiceUnavailable, "Oggi il portale ha già inviato il numero massimo di codici via SMS. Potrai chiederne uno " +
-			views.When(budget.Until, h.now()) + "; se hai urgenza, rivolgiti allo sportello della struttura.", true
+		return http.StatusServiceUnavailable, "Oggi il portale ha già inviato il numero massimo di codici via SMS. Potrà chiederne uno " +
+			views.When(budget.Until, h.now()) + "; se ha urgenza, si rivolga allo sportello della struttura.", true
 	case errors.As(err, &lim):
-		return http.StatusTooManyRequests, "Sono già stati inviati troppi codici a questo numero. Potrai chiederne un altro " +
+		return http.StatusTooManyRequests, "Sono già stati inviati troppi codici a questo numero. Potrà chiederne un altro " +
 			views.When(lim.Next, h.now()) + ".", true
 	case errors.Is(err, smscode.ErrUnavailable):
-		return http.StatusServiceUnavailable, "Al momento non è possibile inviare SMS. Riprova tra qualche minuto.", true
+		return http.StatusServiceUnavailable, "Al momento non è possibile inviare SMS. Riprovi tra qualche minuto.", true
 	}
 	return 0, "", false
 }
@@ -177,13 +177,13 @@ func (h *Handler) otpSendMessage(err error) (int, string, bool) {
 func otpCheckMessage(err error) (int, string, bool) {
 	switch {
 	case errors.Is(err, db.ErrOTPWrong):
-		return http.StatusUnprocessableEntity, "Il codice non è corretto. Controlla l'SMS e riprova.", true
+		return http.StatusUnprocessableEntity, "Il codice non è corretto. Controlli l'SMS e riprovi.", true
 	case errors.Is(err, db.ErrOTPExpired):
-		return http.StatusUnprocessableEntity, "Il codice è scaduto. Chiedi un nuovo codice.", true
+		return http.StatusUnprocessableEntity, "Il codice è scaduto. Chieda un nuovo codice.", true
 	case errors.Is(err, db.ErrOTPExhausted):
-		return http.StatusUnprocessableEntity, "Troppi tentativi sbagliati: questo codice non è più valido. Chiedi un nuovo codice.", true
+		return http.StatusUnprocessableEntity, "Troppi tentativi sbagliati: questo codice non è più valido. Chieda un nuovo codice.", true
 	case errors.Is(err, db.ErrOTPUsed), errors.Is(err, db.ErrNotFound):
-		return http.StatusUnprocessableEntity, "Il codice non è più valido. Chiedi un nuovo codice.", true
+		return http.StatusUnprocessableEntity, "Il codice non è più valido. Chieda un nuovo codice.", true
 	}
 	return 0, "", false
 }

@@ -52,6 +52,9 @@ type Deliver struct {
 	// MaxAttempts is how many failed attempts make a message fail for good;
 	// 0 means 10.
 	MaxAttempts int
+	// Attach builds the attachment of a message that carries a report (a
+	// report by email); nil fails such messages.
+	Attach Attacher
 }
 
 // Backoff is the wait after the n-th failed attempt (n >= 1; smaller n count
@@ -116,7 +119,7 @@ func (j Deliver) RunOnce(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("deliver: stopped after %d messages: %w", attempted-1, err)
 			}
-			sendErr := send(ctx, senders[m.Channel], m)
+			sendErr := j.send(ctx, senders[m.Channel], m)
 			if sendErr != nil && ctx.Err() != nil {
 				// Shutting down: the attempt was cut short, it does not count.
 				return fmt.Errorf("deliver: stopped after %d messages: %w", attempted-1, ctx.Err())
@@ -131,11 +134,20 @@ func (j Deliver) RunOnce(ctx context.Context) error {
 					return fmt.Errorf("deliver: %w", err)
 				}
 				sent++
+				if m.DocumentID != 0 {
+					if err := j.DB.Audit(ctx, db.AuditEvent{At: now, Actor: db.Actor{Kind: db.ActorSystem, Name: "deliver"},
+						Action: db.ActionReportEmailed, ObjectType: "document", ObjectID: m.DocumentID,
+						Detail: fmt.Sprintf("account %d", m.AccountID)}); err != nil {
+						return fmt.Errorf("deliver: %w", err)
+					}
+				}
 				continue
 			}
 			errText := scrub(sendErr.Error(), m)
 			attempt := m.Attempts + 1
-			isFinal := attempt >= maxAttempts
+			// A report no longer to be sent (gone, or the patient turned
+			// the email off) is not retried.
+			isFinal := attempt >= maxAttempts || errors.Is(sendErr, db.ErrNotFound)
 			if err := j.DB.MarkAttemptFailed(ctx, m.ID, errText, now.Add(Backoff(attempt)), isFinal, now); err != nil {
 				if errors.Is(err, db.ErrNotFound) {
 					log.Debug("deliver: message vanished", "id", m.ID, "channel", m.Channel)
@@ -164,9 +176,9 @@ func (j Deliver) RunOnce(ctx context.Context) error {
 	return nil
 }
 
-// send delivers m with its own timeout; a panicking sender is one failed
-// message, not a crashed run.
-func send(ctx context.Context, s notify.Sender, m db.OutboxMessage) (err error) {
+// send delivers m with its own timeout, with the report it carries
+// attached; a panicking sender is one failed message, not a crashed run.
+func (j Deliver) send(ctx context.Context, s notify.Sender, m db.OutboxMessage) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	defer func() {
@@ -174,7 +186,16 @@ func send(ctx context.Context, s notify.Sender, m db.OutboxMessage) (err error) 
 			err = fmt.Errorf("sender panicked: %v", r)
 		}
 	}()
-	return s.Send(ctx, notify.Message{To: m.Recipient, Subject: m.Subject, Body: m.Body})
+	msg := notify.Message{To: m.Recipient, Subject: m.Subject, Body: m.Body}
+	if m.DocumentID != 0 {
+		if j.Attach == nil {
+			return errNoAttacher
+		}
+		if msg.Attachments, err = j.Attach.Attach(ctx, m); err != nil {
+			return fmt.Errorf("attach the report: %w", err)
+		}
+	}
+	return s.Send(ctx, msg)
 }
 
 // scrub removes the message's recipient, subject and body from an error

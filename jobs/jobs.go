@@ -113,13 +113,16 @@ func (j Optimize) RunOnce(ctx context.Context) error { return j.DB.Optimize(ctx)
 // one leaves its messages queued.
 type Senders struct {
 	SMS, Email notify.Sender
+	// Reports encrypts the reports emailed to the accounts that asked for
+	// them; nil fails those messages (no key file in this process).
+	Reports Attacher
 }
 
 // All returns fse's jobs with their schedules (Europe/Rome time).
 func All(d *db.DB, now func() time.Time, log *slog.Logger, s Senders) []Scheduled {
 	return []Scheduled{
 		{Name: "expire", Spec: "*/15 * * * *", Job: Expire{DB: d, Now: now, Log: log}},
-		{Name: "deliver", Spec: "* * * * *", Job: Deliver{DB: d, SMS: s.SMS, Email: s.Email, Now: now, Log: log}},
+		{Name: "deliver", Spec: "* * * * *", Job: Deliver{DB: d, SMS: s.SMS, Email: s.Email, Now: now, Log: log, Attach: s.Reports}},
 		{Name: "optimize", Spec: "30 3 * * *", Job: Optimize{DB: d}},
 	}
 }

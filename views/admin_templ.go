@@ -128,7 +128,7 @@ func AdminStaff(p StaffPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if s.Factors > 0 {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<span class=\"tag ok\">app configurata</span> ")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<span class=\"tag ok\">configurato</span> ")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -162,9 +162,9 @@ func AdminStaff(p StaffPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var8 string
-					templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs("Azzerare il secondo fattore di " + s.Username + "? Le sue sessioni terminano e al prossimo accesso dovrà configurare di nuovo l'app.")
+					templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs("Azzerare il secondo fattore di " + s.Username + "? Le sue sessioni terminano e al prossimo accesso dovrà configurare di nuovo un'app o una passkey.")
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin.templ`, Line: 37, Col: 159}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin.templ`, Line: 37, Col: 174}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 					if templ_7745c5c3_Err != nil {

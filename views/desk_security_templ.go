@@ -60,7 +60,7 @@ func DeskLoginCode(p DeskLoginCodePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = factorCodeForm("/desk/login/code", p.Step.App).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = factorCodeForm("/desk/login/code", p.Step.App, Form{}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -34,11 +34,15 @@ func (p SlipPage) MaskedMobile() string { return MaskMobile(p.Patient.Mobile) }
 func (p SlipPage) CodeExpires() string { return Date(p.Visit.CodeExpiresAt) }
 
 // HelpContacts reports whether the slip has any help contact to print.
-func (p SlipPage) HelpContacts() bool { return p.Contacts.HelpPhone != "" || p.Contacts.HelpEmail != "" }
+func (p SlipPage) HelpContacts() bool {
+	return p.Contacts.HelpPhone != "" || p.Contacts.HelpEmail != ""
+}
 
 // MemberFacility returns the id, as the form sends it, of member s's
 // facility; "0" for none.
-func (p StaffPage) MemberFacility(s db.Staff) string { return strconv.FormatInt(p.FacilityOf[s.ID], 10) }
+func (p StaffPage) MemberFacility(s db.Staff) string {
+	return strconv.FormatInt(p.FacilityOf[s.ID], 10)
+}
 
 // ReportCount says how many reports, in Italian.
 func ReportCount(n int) string {

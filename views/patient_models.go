@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"fse/db"
 )
 
@@ -26,7 +28,40 @@ type PChrome struct {
 	// EmailAvailable is false when the portal has no mail server: email
 	// addresses cannot be confirmed, so they are not asked.
 	EmailAvailable bool
+	// Description is the page's meta description; public pages without
+	// their own get DefaultDescription.
+	Description string
+	// Errors are the fields' errors of a refused form, in the page's
+	// order, for the error summary (WithErrors).
+	Errors []FieldError
+	// Help is the help page's question (an anchor, HelpNoReport...) that
+	// the page's error links to.
+	Help string
 }
+
+// DefaultDescription describes the portal to search engines and link
+// previews, on public pages.
+const DefaultDescription = "Referti online: scarichi da casa, in modo sicuro, i referti delle prestazioni eseguite nelle nostre strutture. " +
+	"Il servizio è facoltativo: il referto resta sempre ritirabile su carta."
+
+// MetaDescription is the page's meta description: its own, or the
+// portal's on a public page; none behind login.
+func (c PChrome) MetaDescription() string {
+	if c.Description != "" || c.Account != nil {
+		return c.Description
+	}
+	return DefaultDescription
+}
+
+// WithErrors is the frame of a form page: the form's field errors go to
+// the error summary at the top, in the order of the fields named.
+func (c PChrome) WithErrors(f Form, order ...string) PChrome {
+	c.Errors = f.ErrorList(order...)
+	return c
+}
+
+// HasErrors reports whether the page shows the error summary.
+func (c PChrome) HasErrors() bool { return c.Error != "" || len(c.Errors) > 0 }
 
 // LandingPage is the public landing page.
 type LandingPage struct {
@@ -56,6 +91,18 @@ type CodePage struct {
 	// NextSend is when another code may be requested; zero means now.
 	NextSend time.Time
 	Now      time.Time
+	// Form carries the refused code's error, at the code's field.
+	Form Form
+}
+
+// codeAttrs are the code field's attributes: the focus goes to it unless
+// the page shows an error (the summary takes the focus then).
+func (p CodePage) codeAttrs() templ.Attributes {
+	a := templ.Attributes{"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "12", "required": true}
+	if !p.HasErrors() && !p.Form.HasErrors() {
+		a["autofocus"] = true
+	}
+	return a
 }
 
 // MaskedMobile shows only the last digits of the number the code went to.
@@ -118,6 +165,19 @@ type ProfilePage struct {
 	PendingEmail string
 }
 
+// NotifyChoices are the channels the patient may choose for notices: SMS,
+// and email when the portal can send it.
+func (p ProfilePage) NotifyChoices() []Choice {
+	c := []Choice{{"sms", "SMS"}}
+	if p.EmailAvailable {
+		c = append(c, Choice{"email", "Email"}, Choice{"both", "SMS ed email"})
+	}
+	return c
+}
+
+// SexChoices are the sexes of the codice fiscale.
+var SexChoices = []Choice{{"M", "Maschio"}, {"F", "Femmina"}}
+
 // NotifyChoice is the account's notification channel as the form shows it.
 func (p ProfilePage) NotifyChoice() string {
 	a := p.Account
@@ -143,7 +203,7 @@ func (p AccessLogPage) AccessActor(e db.AuditEvent) string {
 		return "Personale della struttura (" + e.Actor.Name + ")"
 	case "patient":
 		if p.Account != nil && e.Actor.ID == p.Account.ID {
-			return "Tu"
+			return "Lei (questo account)"
 		}
 		return "Un altro account autorizzato al fascicolo"
 	case "system":
@@ -170,10 +230,10 @@ func contactForm(p ProfilePage) Form {
 
 // FamilyMobileMismatch explains the leaflet's rule when a relative was
 // registered at the desk with another mobile than the holder's.
-const FamilyMobileMismatch = "Il familiare è stato registrato in accettazione con un numero di cellulare diverso dal tuo: " +
-	"per questo non puoi attivare il suo fascicolo dal tuo account. Puoi farlo creando un account distinto, registrato con i dati " +
-	"del familiare: il codice di verifica arriverà via SMS al cellulare del familiare. In alternativa chiedi allo sportello di " +
-	"registrare il tuo numero per il familiare."
+const FamilyMobileMismatch = "Il familiare è stato registrato in accettazione con un numero di cellulare diverso dal suo: " +
+	"per questo non può attivare il suo fascicolo dal suo account. Può farlo creando un account distinto, registrato con i dati " +
+	"del familiare: il codice di verifica arriverà via SMS al cellulare del familiare. In alternativa chieda allo sportello di " +
+	"registrare il suo numero per il familiare."
 
 // ConfirmPage asks the patient to confirm a serious action.
 type ConfirmPage struct {
@@ -203,6 +263,9 @@ type RelativeActivatePage struct {
 	PChrome
 	Relative db.Relative
 	Form     Form
+	// SeparateAccount offers to register an account for the relative:
+	// the desk registered the relative with another mobile.
+	SeparateAccount bool
 }
 
 // dossierURL is the address of an action on a dossier.

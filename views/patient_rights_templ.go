@@ -158,7 +158,20 @@ func dossierRights(d Dossier) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\">Condividi con un medico</a>: un codice che il medico usa con la data di nascita, per il tempo che scegli.</li><li><a href=\"/fascicolo/condivisioni\">Le mie condivisioni</a>: chi può vedere i referti, e per quanto; revocale quando vuoi.</li>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\">Condividi con un medico</a>: un codice che il medico usa con la data di nascita, per il tempo che scegli.</li><li><a href=\"/fascicolo/condivisioni\">Le mie condivisioni</a>: chi può vedere i referti, e per quanto; revocale quando vuoi.</li><li><a href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var8 templ.SafeURL
+		templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(dossierURL(d, "email")))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `patient_rights.templ`, Line: 38, Col: 52}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\">Ricevi i referti per email</a>: un PDF protetto da una password che scegli tu.</li>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -3,6 +3,8 @@ package views
 import (
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"fse/db"
 )
 
@@ -99,6 +101,19 @@ type FactorLoginPage struct {
 	Action string
 	// Reset is set on the password reset's step.
 	Reset bool
+	// Form carries a refused code's error, at the code's field.
+	Form Form
+}
+
+// factorCodeAttrs are the code field's attributes at a login's second
+// step: the focus goes to the app's code, unless an error summary takes
+// it.
+func factorCodeAttrs(app bool, f Form) templ.Attributes {
+	a := templ.Attributes{"autocomplete": "one-time-code", "maxlength": "20", "required": true, "autocapitalize": "characters", "spellcheck": "false"}
+	if app && !f.HasErrors() {
+		a["autofocus"] = true
+	}
+	return a
 }
 
 // DeskSecurityPage is a staff member's Sicurezza page.

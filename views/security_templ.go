@@ -46,12 +46,12 @@ func SecurityView(p SecurityPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Sicurezza dell'accesso</h1><p>Oltre alla password puoi proteggere il tuo account con una passkey o con un'app di autenticazione: chi scopre la tua password, senza il tuo telefono non entra.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Sicurezza dell'accesso</h1><p>Oltre alla password può proteggere il suo account con una passkey o con un'app di autenticazione: chi scopre la sua password, senza il suo telefono non entra.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if p.Security.ShowsPasskeys() {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<section class=\"card\" data-testid=\"passkeys-section\"><h2>Passkey</h2><p>Con una passkey entri senza scrivere la password: il telefono o il computer ti chiede l'impronta, il volto o il PIN dello schermo, e basta. È il modo più semplice e più sicuro.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<section class=\"card\" data-testid=\"passkeys-section\"><h2>Passkey</h2><p>Con una passkey entra senza scrivere la password: il telefono o il computer le chiede l'impronta, il volto o il PIN dello schermo, e basta. È il modo più semplice e più sicuro.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -100,14 +100,14 @@ func SecurityView(p SecurityPage) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</p><p><a href=\"")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</p><p><a class=\"button destructive\" href=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var6 templ.SafeURL
 						templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL("/profilo/sicurezza/passkey/" + strconv.FormatInt(f.ID, 10) + "/rimuovi"))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `security.templ`, Line: 23, Col: 108}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `security.templ`, Line: 23, Col: 135}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 						if templ_7745c5c3_Err != nil {
@@ -134,7 +134,7 @@ func SecurityView(p SecurityPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " <section class=\"card\"><h2>App di autenticazione</h2><p>Un'app di autenticazione sul telefono (per esempio Google Authenticator, Microsoft Authenticator o FreeOTP, gratuite) mostra ogni 30 secondi un codice di 6 cifre. Se la aggiungi, quando accedi ti chiediamo quel codice al posto del codice via SMS.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " <section class=\"card\"><h2>App di autenticazione</h2><p>Un'app di autenticazione sul telefono (per esempio Google Authenticator, Microsoft Authenticator o FreeOTP, gratuite) mostra ogni 30 secondi un codice di 6 cifre. Se la aggiunge, quando accede le chiediamo quel codice al posto del codice via SMS.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -183,14 +183,14 @@ func SecurityView(p SecurityPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</p><p><a href=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</p><p><a class=\"button destructive\" href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var10 templ.SafeURL
 					templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL("/profilo/sicurezza/app/" + strconv.FormatInt(f.ID, 10) + "/rimuovi"))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `security.templ`, Line: 42, Col: 103}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `security.templ`, Line: 42, Col: 130}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 					if templ_7745c5c3_Err != nil {
@@ -211,45 +211,45 @@ func SecurityView(p SecurityPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Security.HasFactor() {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p>Con una passkey o un'app non ti mandiamo più il codice via SMS quando accedi.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p>Con una passkey o un'app non le mandiamo più il codice via SMS quando accede.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else if p.LoginSMS {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<p>Oggi, a ogni accesso, ti mandiamo un codice via SMS.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<p>Oggi, a ogni accesso, le mandiamo un codice via SMS.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p>Se non hai una passkey o un'app, puoi ricevere un codice via SMS a ogni accesso: lo scegli in <a href=\"/profilo\">Il mio profilo</a>.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p>Se non ha una passkey o un'app, può ricevere un codice via SMS a ogni accesso: lo sceglie in <a href=\"/profilo\">Il mio profilo</a>.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<p class=\"hint\">Una passkey o un'app è più sicura dell'SMS: un SMS può essere letto da altri, o arrivare a chi si fa dare un duplicato della tua scheda telefonica.</p></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<p class=\"hint\">Una passkey o un'app è più sicura dell'SMS: un SMS può essere letto da altri, o arrivare a chi si fa dare un duplicato della sua scheda telefonica.</p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if p.Security.HasFactor() {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<section class=\"card\"><h2>Codici di recupero</h2><p>Se perdi il telefono con la passkey o con l'app, puoi accedere con uno dei codici di recupero che hai conservato. Ogni codice vale una volta sola.</p><p data-testid=\"recovery-left\">Ti restano <strong>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<section class=\"card\"><h2>Codici di recupero</h2><p>Se perde il telefono con la passkey o con l'app, può accedere con uno dei codici di recupero che ha conservato. Ogni codice vale una volta sola.</p><p data-testid=\"recovery-left\">Le restano <strong>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 string
-				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(p.Security.RecoveryLeft))
+				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(Count(p.Security.RecoveryLeft, "codice", "codici"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `security.templ`, Line: 65, Col: 63}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `security.templ`, Line: 65, Col: 76}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</strong> codici. ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</strong>. ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				if p.Security.FewRecoveryCodes() {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "Sono pochi: crea nuovi codici.")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "Sono pochi: crei nuovi codici.")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -258,7 +258,7 @@ func SecurityView(p SecurityPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = field(p.Form, "password", "La tua password", "password", "(per creare nuovi codici; quelli di prima non varranno più)", templ.Attributes{"autocomplete": "current-password", "required": true}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = field(p.Form, "password", "La sua password", "password", "(per creare nuovi codici; quelli di prima non varranno più)", templ.Attributes{"autocomplete": "current-password", "required": true}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -267,13 +267,13 @@ func SecurityView(p SecurityPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, " <p><a href=\"/profilo\">Torna a Il mio profilo</a></p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, " <p><a class=\"tap\" href=\"/profilo\">Torna a Il mio profilo</a></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Patient(p.PChrome).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Patient(p.PChrome.WithErrors(p.Form, "password")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -324,7 +324,7 @@ func Enrol(p EnrolPage) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Patient(p.PChrome).Render(templ.WithChildren(ctx, templ_7745c5c3_Var13), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Patient(p.PChrome.WithErrors(p.Form, "code", "name", "password")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var13), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -355,7 +355,7 @@ func enrolSteps(e EnrolView, f Form, action, back string) templ.Component {
 			templ_7745c5c3_Var14 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<ol class=\"steps\"><li>Installa sul telefono un'app di autenticazione, per esempio Google Authenticator, Microsoft Authenticator o FreeOTP: sono gratuite.</li><li>Nell'app scegli «Aggiungi» e inquadra questo codice QR.<div class=\"qrbox\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<ol class=\"steps\"><li>Installi sul telefono un'app di autenticazione, per esempio Google Authenticator, Microsoft Authenticator o FreeOTP: sono gratuite.</li><li>Nell'app scelga «Aggiungi» e inquadri questo codice QR.<div class=\"qrbox\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -363,7 +363,7 @@ func enrolSteps(e EnrolView, f Form, action, back string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</div>Se non puoi inquadrarlo, scegli «Inserisci una chiave» e scrivi questa chiave:<p class=\"secret\" data-testid=\"totp-secret\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</div>Se non può inquadrarlo, scelga «Inserisci una chiave» e scriva questa chiave:<p class=\"secret\" data-testid=\"totp-secret\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -376,7 +376,7 @@ func enrolSteps(e EnrolView, f Form, action, back string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</p></li><li>Scrivi qui sotto il codice di 6 cifre che l'app mostra per «Referti online».</li></ol><form method=\"post\" action=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</p></li><li>Scriva qui sotto il codice di 6 cifre che l'app mostra per «Referti online».</li></ol><form method=\"post\" action=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -401,7 +401,7 @@ func enrolSteps(e EnrolView, f Form, action, back string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = field(f, "password", "La tua password", "password", "(per conferma)", templ.Attributes{"autocomplete": "current-password", "required": true}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = field(f, "password", "La sua password", "password", "(per conferma)", templ.Attributes{"autocomplete": "current-password", "required": true}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -459,7 +459,7 @@ func RecoveryCodes(p RecoveryCodesPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<h1>I tuoi codici di recupero</h1>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<h1>I suoi codici di recupero</h1>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -503,7 +503,7 @@ func recoveryCodeList(codes []string) templ.Component {
 			templ_7745c5c3_Var20 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<section class=\"card\"><p>Servono se perdi il telefono con la passkey o con l'app: quando accedi, al posto della passkey o del codice dell'app scrivi uno di questi codici. <strong>Ogni codice vale una volta sola.</strong></p><p>Stampali o scrivili su un foglio e tienili in un posto sicuro, lontano dal telefono. <strong>Non te li mostreremo più.</strong></p><ol class=\"recovery-codes\" data-testid=\"recovery-codes\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<section class=\"card\"><p>Servono se perde il telefono con la passkey o con l'app: quando accede, al posto della passkey o del codice dell'app scriva uno di questi codici. <strong>Ogni codice vale una volta sola.</strong></p><p>Li stampi o li scriva su un foglio e li tenga in un posto sicuro, lontano dal telefono. <strong>Non li mostreremo più.</strong></p><ol class=\"recovery-codes\" data-testid=\"recovery-codes\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -577,12 +577,12 @@ func FactorLogin(p FactorLoginPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if p.Step.App {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<p>Il tuo account è protetto da un'app di autenticazione: per cambiare la password scrivi anche il codice dell'app.</p>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<p>Il suo account è protetto da un'app di autenticazione: per cambiare la password scriva anche il codice dell'app.</p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<p>Il tuo account è protetto da una passkey: per cambiare la password conferma con la passkey, oppure scrivi un codice di recupero.</p>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<p>Il suo account è protetto da una passkey: per cambiare la password confermi con la passkey, oppure scriva un codice di recupero.</p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -602,7 +602,7 @@ func FactorLogin(p FactorLoginPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = factorCodeForm(p.Action, p.Step.App).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = factorCodeForm(p.Action, p.Step.App, p.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -612,7 +612,7 @@ func FactorLogin(p FactorLoginPage) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Patient(p.PChrome).Render(templ.WithChildren(ctx, templ_7745c5c3_Var23), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Patient(p.PChrome.WithErrors(p.Form, "code")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var23), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -621,8 +621,8 @@ func FactorLogin(p FactorLoginPage) templ.Component {
 }
 
 // factorCodeForm asks for an app's code or a recovery code, in one field;
-// without an app, for a recovery code.
-func factorCodeForm(action string, app bool) templ.Component {
+// without an app, for a recovery code. A refused code is explained at it.
+func factorCodeForm(action string, app bool, f Form) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -661,32 +661,22 @@ func factorCodeForm(action string, app bool) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if app {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<label for=\"f-code\">Codice dell'app <span class=\"hint\">(le 6 cifre che l'app mostra per «Referti online»)</span></label> ")
+			templ_7745c5c3_Err = field(f, "code", "Codice dell'app", "text", "(le 6 cifre che l'app mostra per «Referti online»)", factorCodeAttrs(app, f)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<label for=\"f-code\">Codice di recupero <span class=\"hint\">(uno dei codici che hai conservato su carta)</span></label> ")
+			templ_7745c5c3_Err = field(f, "code", "Codice di recupero", "text", "(uno dei codici conservati su carta)", factorCodeAttrs(app, f)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "<input id=\"f-code\" name=\"code\" type=\"text\" autocomplete=\"one-time-code\" maxlength=\"20\" required")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<div class=\"actions\"><button type=\"submit\">Conferma</button></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if app {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, " autofocus")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, " autocapitalize=\"characters\" spellcheck=\"false\"><div class=\"actions\"><button type=\"submit\">Conferma</button></div></form>")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		if app {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "<p class=\"hint\">Hai perso il telefono? Al posto del codice scrivi uno dei codici di recupero che hai conservato.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<p class=\"hint\">Ha perso il telefono? Al posto del codice scriva uno dei codici di recupero che ha conservato.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -91,3 +91,22 @@ func (p DoctorReportsPage) Label(i int, r db.DossierReport) string {
 	}
 	return r.Title
 }
+
+// EmailDeliveryPage asks for a dossier's reports by email, protected.
+type EmailDeliveryPage struct {
+	PChrome
+	Link db.DossierLink
+	// Since is when the account asked; zero while it does not get them.
+	Since time.Time
+	Form  Form
+	// MailConfigured is false when the portal has no mail server.
+	MailConfigured bool
+}
+
+// Active tells whether the account gets the dossier's reports by email.
+func (p EmailDeliveryPage) Active() bool { return !p.Since.IsZero() }
+
+// Action is where the form posts.
+func (p EmailDeliveryPage) Action() string {
+	return fmt.Sprintf("/fascicolo/%d/email", p.Link.Patient.ID)
+}

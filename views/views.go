@@ -45,19 +45,6 @@ func BirthDate(t time.Time) string { return t.UTC().Format("02/01/2006") }
 // Phone shows an E.164 number the way Italians write it.
 func Phone(e164 string) string { return phone.Display(e164) }
 
-// Size formats a byte count for people.
-func Size(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d kB", n/(1<<10))
-	}
-	return fmt.Sprintf("%d byte", n)
-}
-
 // Chrome is what every staff page's frame needs.
 type Chrome struct {
 	Title string
@@ -133,13 +120,10 @@ func joinExams(exams []string) string { return strings.Join(exams, " · ") }
 // daysLeft says in Italian how many days remain before t.
 func daysLeft(t, now time.Time) string {
 	d := int(math.Ceil(t.Sub(now).Hours() / 24))
-	switch {
-	case d <= 0:
+	if d <= 0 {
 		return "scade oggi"
-	case d == 1:
-		return "ancora 1 giorno"
 	}
-	return fmt.Sprintf("ancora %d giorni", d)
+	return "ancora " + Count(d, "giorno", "giorni")
 }
 
 func uploadTitle(f Form, i int) string { return f.Values[fmt.Sprintf("title%d", i)] }

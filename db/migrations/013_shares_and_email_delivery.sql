@@ -23,3 +23,21 @@ CREATE TABLE shares (
 CREATE INDEX shares_account ON shares(account_id);
 CREATE INDEX shares_patient ON shares(patient_id);
 CREATE INDEX shares_expiry ON shares(expires_at);
+
+-- Reports by email, protected (opt-in per dossier, per account): each new
+-- report goes to the account's email as a PDF encrypted with AES-256 under
+-- a password the patient chose, which never travels with it. The password
+-- is kept only sealed under the master key and bound to the account and
+-- dossier (sealbox.SealValue), because encrypting a PDF needs it.
+CREATE TABLE email_deliveries (
+    account_id      INTEGER NOT NULL,
+    patient_id      INTEGER NOT NULL,
+    password_sealed BLOB NOT NULL,
+    created_at      TIMESTAMP NOT NULL,
+    PRIMARY KEY (account_id, patient_id),
+    FOREIGN KEY (account_id, patient_id) REFERENCES dossier_links(account_id, patient_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- The report a queued message carries as an attachment: the deliver job
+-- encrypts it at sending time, so no copy of it waits in the queue.
+ALTER TABLE outbox ADD COLUMN document_id INTEGER;

@@ -16,14 +16,14 @@ var loginSteps = map[string][2]string{
 // reportEvents maps the audit actions of a report's life, when they
 // succeed, to their counter (and its label, if any).
 var reportEvents = map[string]series{
-	db.ActionReportPublish:         {desc: published},
-	db.ActionReportCorrect:         {desc: corrected},
-	db.ActionReportDownload:        {desc: downloaded, l1: "patient"},
-	db.ActionReportViewOnline:      {desc: downloaded, l1: "patient"},
-	db.ActionReportView:            {desc: downloaded, l1: "staff"},
-	db.ActionReportExpire:          {desc: expired},
-	db.ActionReportWithdraw:        {desc: withdrawn},
-	db.ActionReportDeleteByPatient: {desc: deletedByPatient},
+	db.ActionReportPublish:         seriesOf0(published),
+	db.ActionReportCorrect:         seriesOf0(corrected),
+	db.ActionReportDownload:        seriesOf1(downloaded, "patient"),
+	db.ActionReportViewOnline:      seriesOf1(downloaded, "patient"),
+	db.ActionReportView:            seriesOf1(downloaded, "staff"),
+	db.ActionReportExpire:          seriesOf0(expired),
+	db.ActionReportWithdraw:        seriesOf0(withdrawn),
+	db.ActionReportDeleteByPatient: seriesOf0(deletedByPatient),
 }
 
 // knownActions keeps the action label to the actions fse writes.
@@ -35,9 +35,9 @@ var knownActions = func() map[string]bool {
 	return m
 }()
 
-// seriesOf says which counters a count of audit events adds to: none for
+// countersOf says which counters a count of audit events adds to: none for
 // the events no metric follows.
-func seriesOf(c db.AuditCount) []series {
+func countersOf(c db.AuditCount) []series {
 	outcome := c.Outcome
 	if outcome != db.OutcomeOK && outcome != db.OutcomeFailed && outcome != db.OutcomeDenied {
 		outcome = "other"
@@ -48,16 +48,16 @@ func seriesOf(c db.AuditCount) []series {
 	}
 	var out []series
 	if rs, ok := loginSteps[c.Action]; ok {
-		out = append(out, series{logins, rs[0], rs[1], outcome})
+		out = append(out, seriesOf3(logins, rs[0], rs[1], outcome))
 	}
 	if c.LockedOut {
-		out = append(out, series{desc: lockedOut, l1: action})
+		out = append(out, seriesOf1(lockedOut, action))
 	}
 	if s, ok := reportEvents[c.Action]; ok && outcome == db.OutcomeOK {
 		out = append(out, s)
 	}
 	if c.ActorKind == db.ActorIntegration {
-		out = append(out, series{desc: intake, l1: action, l2: outcome})
+		out = append(out, seriesOf2(intake, action, outcome))
 	}
 	return out
 }

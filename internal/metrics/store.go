@@ -35,15 +35,15 @@ func (m *Metrics) WatchStore(ctx context.Context, d *db.DB, now func() time.Time
 	for _, realm := range []string{"staff", "patient"} {
 		for _, step := range []string{"password", "second_factor"} {
 			for _, outcome := range []string{db.OutcomeOK, db.OutcomeFailed, db.OutcomeDenied} {
-				c.counts[series{logins, realm, step, outcome}] = 0
+				c.counts[seriesOf3(logins, realm, step, outcome)] = 0
 			}
 		}
 	}
 	for _, by := range []string{"patient", "staff"} {
-		c.counts[series{downloaded, by, "", ""}] = 0
+		c.counts[seriesOf1(downloaded, by)] = 0
 	}
 	for _, d := range []*prometheus.Desc{published, corrected, expired, withdrawn, deletedByPatient} {
-		c.counts[series{desc: d}] = 0
+		c.counts[seriesOf0(d)] = 0
 	}
 	return m.reg.Register(c)
 }
@@ -89,10 +89,25 @@ var (
 		"Free space on the disk holding the database, for fse's user.", nil, nil)
 )
 
-// series is one counter with its label values.
+// series is one counter with its label values (as many as its desc has).
 type series struct {
-	desc       *prometheus.Desc
-	l1, l2, l3 string
+	desc   *prometheus.Desc
+	labels [3]string
+	n      int
+}
+
+func seriesOf0(d *prometheus.Desc) series { return series{desc: d} }
+
+func seriesOf1(d *prometheus.Desc, a string) series {
+	return series{desc: d, labels: [3]string{a}, n: 1}
+}
+
+func seriesOf2(d *prometheus.Desc, a, b string) series {
+	return series{desc: d, labels: [3]string{a, b}, n: 2}
+}
+
+func seriesOf3(d *prometheus.Desc, a, b, c string) series {
+	return series{desc: d, labels: [3]string{a, b, c}, n: 3}
 }
 
 type storeCollector struct {
@@ -132,19 +147,13 @@ func (c *storeCollector) collectEvents(ctx context.Context, ch chan<- prometheus
 	} else {
 		c.after = last
 		for _, n := range counts {
-			for _, s := range seriesOf(n) {
+			for _, s := range countersOf(n) {
 				c.counts[s] += float64(n.N)
 			}
 		}
 	}
 	for s, v := range c.counts {
-		var labels []string
-		for _, l := range []string{s.l1, s.l2, s.l3} {
-			if l != "" {
-				labels = append(labels, l)
-			}
-		}
-		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, v, labels...)
+		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, v, s.labels[:s.n]...)
 	}
 }
 

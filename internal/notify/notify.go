@@ -20,6 +20,18 @@ type Message struct {
 	To      string // E.164 mobile for SMS, email address for email
 	Subject string // email only
 	Body    string // plain text
+	// Attachments are files sent with an email (a report, encrypted); an
+	// SMS sender refuses a message that has any.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to an email.
+type Attachment struct {
+	// Name is the file name the recipient sees: it must say nothing about
+	// the content (no exam, no patient).
+	Name        string
+	ContentType string
+	Data        []byte
 }
 
 // Sender delivers one message or returns an error; it never logs recipients or bodies.
@@ -64,6 +76,9 @@ func (c Console) Send(ctx context.Context, m Message) error {
 	b.WriteString(m.Body)
 	if !strings.HasSuffix(m.Body, "\n") {
 		b.WriteByte('\n')
+	}
+	for _, a := range m.Attachments {
+		fmt.Fprintf(&b, "[attachment %s, %s, %d bytes]\n", a.Name, a.ContentType, len(a.Data))
 	}
 	// One Write call keeps blocks from concurrent sends from interleaving
 	// line by line.

@@ -42,6 +42,9 @@ func (g *SMSGateway) Send(ctx context.Context, m Message) error {
 	if m.To == "" {
 		return errNoRecipient
 	}
+	if len(m.Attachments) > 0 {
+		return errors.New("notify: an SMS cannot carry an attachment")
+	}
 	u, err := url.Parse(g.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		// url.Parse errors quote the whole URL, secrets included.

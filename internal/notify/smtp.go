@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -148,6 +149,11 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	msg.SetDate()
 	msg.SetMessageIDWithValue(s.messageID())
 	msg.SetBodyString(mail.TypeTextPlain, m.Body)
+	for _, a := range m.Attachments {
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), mail.WithFileContentType(mail.ContentType(a.ContentType))); err != nil {
+			return redact("notify: attaching a file", err, secrets...)
+		}
+	}
 
 	var (
 		conn net.Conn

@@ -13,5 +13,9 @@ func ReportNotice(baseURL string) db.Notice {
 		EmailSubject: "Referti online: nuovo documento disponibile",
 		EmailBody: "Gentile utente,\n\nnel tuo fascicolo di Referti online è disponibile un nuovo documento.\n" +
 			"Per consultarlo accedi da " + link + "\n\nQuesto messaggio è inviato automaticamente: non rispondere.\n",
+		AttachedSubject: "Referti online: documento allegato",
+		AttachedBody: "Gentile utente,\n\nin allegato trovi un documento del tuo fascicolo di Referti online, come hai chiesto.\n" +
+			"Per aprirlo usa la password che hai scelto sul portale: non è in questo messaggio.\n\n" +
+			"Questo messaggio è inviato automaticamente: non rispondere.\n",
 	}
 }

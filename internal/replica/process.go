@@ -138,6 +138,8 @@ func (s *Supervisor) spawn(conf []byte) (*exec.Cmd, *logForwarder, error) {
 	logs := &logForwarder{log: s.Log}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = childAttr()
+	// Once it exited, a grandchild holding its output open does not hold us.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("start %s: %w", s.Bin, err)
 	}

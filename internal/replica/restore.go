@@ -33,7 +33,7 @@ func Restore(ctx context.Context, bin string, s Settings, dbPath, out string, at
 	}
 	args := []string{"restore", "-no-expand-env", "-config", "/dev/stdin", "-o", out}
 	if !at.IsZero() {
-		args = append(args, "-timestamp", at.UTC().Format(time.RFC3339))
+		args = append(args, "-timestamp", at.UTC().Format(time.RFC3339Nano))
 	}
 	cmd := exec.CommandContext(ctx, bin, append(args, abs)...)
 	cmd.Stdin = bytes.NewReader(conf)

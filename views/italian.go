@@ -1,0 +1,76 @@
+package views
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Italian number and word forms shown to people. Every count, size and
+// notice version a page or a message shows goes through here, so the rules
+// (plural, decimal comma) live in one place and a translation has one
+// place to change.
+
+// SiteName is the portal's name, shown in titles and the header.
+const SiteName = "Referti online"
+
+// Count writes n with its noun in the right number: Count(1, "referto",
+// "referti") is "1 referto", Count(2, ...) is "2 referti", Count(0, ...)
+// is "0 referti".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// Size formats a byte count the Italian way: "20 MB", "1,5 MB", "512 kB",
+// "300 byte". One decimal at most, and none when it is zero.
+func Size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return decimal(float64(n)/(1<<30)) + " GB"
+	case n >= 1<<20:
+		return decimal(float64(n)/(1<<20)) + " MB"
+	case n >= 1<<10:
+		return decimal(float64(n)/(1<<10)) + " kB"
+	}
+	return strconv.FormatInt(n, 10) + " byte"
+}
+
+// decimal writes f with one decimal, a comma, and no ",0".
+func decimal(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 1, 64)
+	s = strings.TrimSuffix(s, ".0")
+	return strings.Replace(s, ".", ",", 1)
+}
+
+// pageTitle is the document's title: the page's own, then the portal's
+// name, which is never repeated ("Referti online", not "Referti online ·
+// Referti online").
+func pageTitle(title string) string {
+	if title == "" || title == SiteName {
+		return SiteName
+	}
+	return title + " · " + SiteName
+}
+
+// italianMonths names the months, January first.
+var italianMonths = [...]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
+	"agosto", "settembre", "ottobre", "novembre", "dicembre"}
+
+// NoticeEdition says which edition of a privacy notice a page shows, in
+// words a patient reads ("aggiornata a novembre 2026"), from the version
+// consents record ("servizio-2026-11"). A version of another shape is
+// shown as it is.
+func NoticeEdition(version string) string {
+	i := strings.LastIndexByte(version, '-')
+	if i < 5 {
+		return version
+	}
+	month, err := strconv.Atoi(version[i+1:])
+	year := version[i-4 : i]
+	if _, yerr := strconv.Atoi(year); err != nil || yerr != nil || month < 1 || month > 12 || version[i-5] != '-' {
+		return version
+	}
+	return "aggiornata a " + italianMonths[month-1] + " " + year
+}
