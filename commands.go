@@ -215,7 +215,8 @@ func cmdJobs(ctx context.Context, args []string, e env) error {
 	if *keyFile == "" {
 		*keyFile = defaultKeyFile(*path)
 	}
-	// Without the key, reports by email stay unsent (and are retried).
+	// Without the key, a report by email cannot be encrypted: its attempt
+	// fails and is retried with the usual backoff.
 	if keys, err := sealbox.LoadKeyFile(*keyFile); err == nil {
 		d.SetSealer(keys)
 		senders.Reports = jobs.ReportAttacher{DB: d, Keys: keys, Now: time.Now}

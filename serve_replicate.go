@@ -81,8 +81,19 @@ func (r replicateConfig) adminSettings() []views.Setting {
 	}
 	least, most := replica.NewSchedule(r.retention).RestoreWindow()
 	return []views.Setting{{Name: "Replica continua del database", Value: replica.Redacted(r.url),
-		Note: fmt.Sprintf("--replicate; i dati cancellati spariscono dalla replica entro %s (--replica-retention); ripristino a un istante passato fino a %s–%s prima",
-			r.retention, least, most)}}
+		Note: fmt.Sprintf("--replicate; i dati cancellati spariscono dalla replica entro %s (--replica-retention); un ripristino può tornare indietro di %s (a volte di %s)",
+			italianDuration(r.retention), italianDuration(least), italianDuration(most))}}
+}
+
+// italianDuration writes a duration as the settings page shows it.
+func italianDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d ore", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minuti", d/time.Minute)
+	}
+	return fmt.Sprintf("%d secondi", d/time.Second)
 }
 
 // startReplication starts Litestream beside fse serve when --replicate is

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,17 +31,5 @@ func (h *Handler) readFiscalCode(c echo.Context) error {
 		return c.JSON(http.StatusOK, fiscalCodeReading{Summary: acceptance.FiscalCodeProblem(err).IT})
 	}
 	d := acceptance.Derive(cf, h.now())
-	birth, _ := time.Parse(time.DateOnly, d.BirthDate)
-	born := "Nato il "
-	if d.Sex == "F" {
-		born = "Nata il "
-	}
-	where := ""
-	if p := d.Place; p != nil && p.Foreign() {
-		where = " in " + p.Name + " (stato estero)"
-	} else if p != nil {
-		where = " a " + p.String()
-	}
-	summary := born + birth.Format("02/01/2006") + where
-	return c.JSON(http.StatusOK, fiscalCodeReading{BirthDate: d.BirthDate, Sex: d.Sex, Summary: summary + ".", Valid: true})
+	return c.JSON(http.StatusOK, fiscalCodeReading{BirthDate: d.BirthDate, Sex: d.Sex, Summary: d.Summary(), Valid: true})
 }

@@ -96,7 +96,7 @@ func TestUploadRefusals(t *testing.T) {
 		{"html renamed pdf", []file{{"Esami del sangue", "referto.pdf", html}}, http.StatusUnsupportedMediaType, "non è un file PDF"},
 		{"missing header", []file{{"Esami del sangue", "referto.pdf", pdf[5:]}}, http.StatusUnsupportedMediaType, "non è un file PDF"},
 		{"truncated", []file{{"Esami del sangue", "referto.pdf", pdf[:len(pdf)/2]}}, http.StatusUnprocessableEntity, "PDF incompleto o danneggiato"},
-		{"over size", []file{{"Esami del sangue", "referto.pdf", big}}, http.StatusRequestEntityTooLarge, "supera il limite di 1.0 MB"},
+		{"over size", []file{{"Esami del sangue", "referto.pdf", big}}, http.StatusRequestEntityTooLarge, "supera il limite di 1 MB"},
 		{"one byte over size", []file{{"Esami del sangue", "referto.pdf", repPDFOfSize(t, pdf, 1<<20+1)}}, http.StatusRequestEntityTooLarge, "supera il limite"},
 		{"empty title", []file{{"", "referto.pdf", pdf}}, http.StatusUnprocessableEntity, "deve avere un titolo"},
 		{"blank title", []file{{"   ", "referto.pdf", pdf}}, http.StatusUnprocessableEntity, "deve avere un titolo"},

@@ -90,9 +90,9 @@ func TestLowDiskDegradesHealthzAndWarnsAdmins(t *testing.T) {
 	}{
 		{"plenty of room", 10 * gib, http.StatusOK, "ok", ""},
 		{"below twice the minimum", 3 * gib / 2, http.StatusOK, "ok",
-			"Spazio su disco in esaurimento: restano 1.5 GB liberi sul disco del database."},
+			"Spazio su disco in esaurimento: restano 1,5 GB liberi sul disco del database."},
 		{"below the minimum", gib / 2, http.StatusServiceUnavailable, "degraded",
-			"Spazio su disco esaurito: restano 512.0 MB liberi sul disco del database, meno del minimo di 1.0 GB."},
+			"Spazio su disco esaurito: restano 512 MB liberi sul disco del database, meno del minimo di 1 GB."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

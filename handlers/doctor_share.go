@@ -19,11 +19,6 @@ import (
 // keyShare holds, in the browser's session, the share a doctor opened.
 const keyShare = "share_id"
 
-// shareThrottle is the lockout on share codes, as for activation codes:
-// five wrong code or birth date pairs, from one address or on one code,
-// lock for 15 minutes.
-var shareThrottle = db.Throttle{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
-
 // msgShareInvalid is the doctor's one answer to a wrong code or birth date.
 const msgShareInvalid = "Codice o data di nascita non validi. Il codice potrebbe essere scaduto o revocato dal paziente."
 
@@ -47,7 +42,7 @@ func (h *Handler) doctorOpen(c echo.Context) error {
 	}
 	birth, err := time.Parse(time.DateOnly, form.Values["birth_date"])
 	if err != nil {
-		form.Errors["birth_date"] = "Indica la data di nascita del paziente."
+		form.Errors["birth_date"] = "Indichi la data di nascita del paziente."
 	}
 	if form.HasErrors() {
 		return h.render(c, http.StatusUnprocessableEntity, views.DoctorLogin(page))
@@ -58,7 +53,7 @@ func (h *Handler) doctorOpen(c echo.Context) error {
 	if mins, err := h.claimAttempts(c, shareThrottle, denied, keys...); err != nil {
 		return err
 	} else if mins > 0 {
-		page.Error = fmt.Sprintf("Troppi tentativi non riusciti: per sicurezza riprova tra %d minuti.", mins)
+		page.Error = fmt.Sprintf("Troppi tentativi non riusciti: per sicurezza riprovi tra %d minuti.", mins)
 		return h.render(c, http.StatusTooManyRequests, views.DoctorLogin(page))
 	}
 	share, err := h.DB.OpenShare(ctx, mac, birth, c.RealIP(), now)

@@ -90,20 +90,27 @@ func TestReportByEmail(t *testing.T) {
 		policy    db.ProtectedPolicy
 		protected bool
 		// after opting in, before publishing.
-		before   func(t *testing.T, f *rfFamily)
+		before func(t *testing.T, f *rfFamily)
+		// after publishing, before the deliver job.
+		after    func(t *testing.T, f *rfFamily, doc int64)
 		wantMail bool
 	}{
-		{"opted in: the report arrives encrypted, with a body that says only that", db.ProtectedPaper, false, nil, true},
-		{"never a protected report", db.ProtectedSelf, true, nil, false},
+		{"opted in: the report arrives encrypted, with a body that says only that", db.ProtectedPaper, false, nil, nil, true},
+		{"never a protected report", db.ProtectedSelf, true, nil, nil, false},
+		{"the report deleted before it was sent: it is not sent", db.ProtectedPaper, false, nil, func(t *testing.T, f *rfFamily, doc int64) {
+			if rec := f.giulia.post(fmt.Sprintf("/fascicolo/referti/%d/elimina", doc), nil); rec.Code != http.StatusSeeOther {
+				t.Fatalf("delete: %d", rec.Code)
+			}
+		}, false},
 		{"turned off: nothing more is sent", db.ProtectedPaper, false, func(t *testing.T, f *rfFamily) {
 			if rec := f.giulia.post(fmt.Sprintf("/fascicolo/%d/email/disattiva", f.patient), nil); rec.Code != http.StatusSeeOther {
 				t.Fatalf("turn off: %d", rec.Code)
 			}
-		}, false},
+		}, nil, false},
 		{"the service turned off and on again: the choice stays", db.ProtectedPaper, false, func(t *testing.T, f *rfFamily) {
 			f.giulia.post(fmt.Sprintf("/fascicolo/%d/disattiva", f.patient), nil)
 			f.giulia.post(fmt.Sprintf("/fascicolo/%d/riattiva", f.patient), url.Values{"consent": {"1"}})
-		}, true},
+		}, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +126,10 @@ func TestReportByEmail(t *testing.T) {
 			if tt.protected {
 				visit = f.visit(t, true)
 			}
-			_, pdf := publishReport(t, f.desk, visit, "Ecografia addome")
+			doc, pdf := publishReport(t, f.desk, visit, "Ecografia addome")
+			if tt.after != nil {
+				tt.after(t, f, doc)
+			}
 
 			server, sender := pdStartSMTP(t)
 			if err := (jobs.Deliver{DB: f.a.db, Email: sender, Now: f.a.Now, Log: slog.New(slog.DiscardHandler),

@@ -178,7 +178,7 @@ func New(h *Handler) *echo.Echo {
 		h.Log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte("Richiesta rifiutata: proviene da un altro sito. Torna al portale e riprova.\n"))
+		_, _ = w.Write([]byte("Richiesta rifiutata: proviene da un altro sito. Torni al portale e riprovi.\n"))
 	}))
 	crossOrigin := echo.WrapMiddleware(cop.Handler)
 
@@ -223,6 +223,7 @@ func newSessionManager(h *Handler, realm, name string, idle, lifetime time.Durat
 func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	e.GET("/healthz", h.healthz)
 	e.GET("/static/*", staticHandler())
+	h.siteFileRoutes(e)
 
 	loginLimit := perIPLimit(30)
 
@@ -271,6 +272,7 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	pub.GET("/", h.landing)
 	pub.GET("/informativa", h.notice(false))
 	pub.GET("/informativa-fascicolo", h.notice(true))
+	pub.GET(views.HelpPath, h.help)
 	pub.GET("/registrati", h.registerConsentForm)
 	pub.POST("/registrati", h.registerConsent)
 	pub.GET("/registrati/profilo", h.registerProfileForm)
@@ -336,7 +338,7 @@ func perIPLimit(perMinute int) echo.MiddlewareFunc {
 			Rate: rate.Limit(float64(perMinute) / 60), Burst: perMinute, ExpiresIn: 15 * time.Minute,
 		}),
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			return echo.NewHTTPError(http.StatusTooManyRequests, "Troppe richieste da questo indirizzo. Attendi qualche minuto e riprova.")
+			return echo.NewHTTPError(http.StatusTooManyRequests, "Troppe richieste da questo indirizzo. Attenda qualche minuto e riprovi.")
 		},
 	})
 }
@@ -345,7 +347,9 @@ func (h *Handler) landing(c echo.Context) error {
 	if h.patientSessions.GetInt64(h.pctx(c), keyAccount) != 0 {
 		return c.Redirect(http.StatusSeeOther, "/fascicolo")
 	}
-	return h.render(c, http.StatusOK, views.Landing(views.LandingPage{PChrome: h.pchrome(c, "Referti online")}))
+	page := views.LandingPage{PChrome: h.pchrome(c, views.SiteName)}
+	page.Description = views.LandingDescription
+	return h.render(c, http.StatusOK, views.Landing(page))
 }
 
 func (h *Handler) notice(dossier bool) echo.HandlerFunc {
@@ -376,7 +380,7 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		return
 	}
 	status := http.StatusInternalServerError
-	msg := "Si è verificato un errore. Riprova tra poco."
+	msg := "Si è verificato un errore. Riprovi tra poco."
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
@@ -407,11 +411,11 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		_ = c.JSON(status, map[string]string{"status": "error"})
 		return
 	}
-	back := "/"
-	if strings.HasPrefix(c.Request().URL.Path, "/desk") {
-		back = "/desk"
+	page := views.ErrorPage(status, msg, "/desk")
+	if !strings.HasPrefix(c.Request().URL.Path, "/desk") {
+		page = views.PatientErrorPage(h.errorPageModel(c, status, msg))
 	}
-	if rerr := h.render(c, status, views.ErrorPage(status, msg, back)); rerr != nil {
+	if rerr := h.render(c, status, page); rerr != nil {
 		_ = c.String(status, msg)
 	}
 }
@@ -421,7 +425,7 @@ func defaultMessage(status int) string {
 	case http.StatusNotFound:
 		return "Pagina non trovata."
 	case http.StatusForbidden:
-		return "Non hai i permessi per questa pagina."
+		return "Non ha i permessi per questa pagina."
 	case http.StatusMethodNotAllowed:
 		return "Operazione non consentita."
 	case http.StatusRequestEntityTooLarge:
@@ -429,12 +433,12 @@ func defaultMessage(status int) string {
 	case http.StatusConflict:
 		return "L'operazione è in conflitto con dati già presenti."
 	case http.StatusTooManyRequests:
-		return "Troppi tentativi. Riprova tra qualche minuto."
+		return "Troppi tentativi. Riprovi tra qualche minuto."
 	case http.StatusBadRequest:
 		return "Richiesta non valida."
 	}
 	if status >= 500 {
-		return "Si è verificato un errore. Riprova tra poco."
+		return "Si è verificato un errore. Riprovi tra poco."
 	}
 	return http.StatusText(status)
 }

@@ -51,10 +51,12 @@ func paSMSCount(a *app) int {
 	return len(a.inbox)
 }
 
-// paAlert is the text of the page's error banner.
+// paAlert is the text of the page's errors: the error summary at the top
+// of a patient page (the page's message and the fields' messages), or a
+// staff page's banner.
 func paAlert(t *testing.T, rec *httptest.ResponseRecorder) string {
 	t.Helper()
-	return strings.TrimSpace(parseHTML(t, rec.Body.String()).Find(`[role=alert]`).Text())
+	return strings.TrimSpace(parseHTML(t, rec.Body.String()).Find(`[data-error-summary], [role=alert]`).Text())
 }
 
 // paFieldErr is the text of the error shown under field name (#e-name).

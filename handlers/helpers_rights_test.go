@@ -134,6 +134,3 @@ func rfChildCF(t testing.TB, first string, birth time.Time) string {
 	}
 	return cf
 }
-
-// smsCount is how many SMS the gateway received for mobile.
-func (a *app) smsCount(mobile string) int { return len(a.smsTo(mobile)) }

@@ -24,6 +24,10 @@ var (
 	// names its owner only once it is checked, so the address is what
 	// failures count on.
 	passkeyThrottle = db.Throttle{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// Share codes typed by a doctor with the patient's birth date, as for
+	// activation codes: five wrong pairs from one address, or on one code,
+	// lock for 15 minutes.
+	shareThrottle = db.Throttle{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 )
 
 // claimAttempts counts an attempt on every key before the attempt is

@@ -143,7 +143,7 @@ func TestMinorsComeOfAge(t *testing.T) {
 				t.Errorf("notices to %v, %d audit events; want one each, to Mario", notices, len(audits))
 			}
 			body := authBody(t, m.a, `SELECT body FROM outbox WHERE kind = 'dossier_ended'`)
-			if body != "Referti online: un fascicolo che gestivi non è più accessibile dal tuo account." {
+			if body != "Referti online: un fascicolo che gestiva non è più accessibile dal suo account." {
 				t.Errorf("notice = %q", body)
 			}
 			if rec := m.mario.get(fmt.Sprintf("/fascicolo?p=%d", m.patientID)); rec.Code == http.StatusOK {

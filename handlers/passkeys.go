@@ -42,13 +42,13 @@ const maxPasskeyAnswer = 64 << 10
 
 // The Italian answers of the passkey ceremonies, shown by the page's script.
 const (
-	msgPasskeyExpired   = "La pagina era scaduta. Riprova."
-	msgPasskeyRefused   = "La passkey non è stata accettata. Riprova, oppure entra in un altro modo."
-	msgPasskeyCopied    = "Per sicurezza questa passkey non è stata accettata: sembra che ne esista una copia. Entra in un altro modo e avvisa la struttura."
-	msgPasskeyNotAdded  = "La passkey non è stata aggiunta. Riprova."
+	msgPasskeyExpired   = "La pagina era scaduta. Riprovi."
+	msgPasskeyRefused   = "La passkey non è stata accettata. Riprovi, oppure entri in un altro modo."
+	msgPasskeyCopied    = "Per sicurezza questa passkey non è stata accettata: sembra che ne esista una copia. Entri in un altro modo e avvisi la struttura."
+	msgPasskeyNotAdded  = "La passkey non è stata aggiunta. Riprovi."
 	msgPasskeyDuplicate = "Questa passkey è già registrata."
-	msgPasskeyNone      = "Non hai una passkey: usa un codice."
-	msgStepExpired      = "La pagina era scaduta: accedi di nuovo."
+	msgPasskeyNone      = "Non ha una passkey: usi un codice."
+	msgStepExpired      = "La pagina era scaduta: acceda di nuovo."
 	// defaultPasskeyName names a passkey its owner did not name.
 	defaultPasskeyName = "Passkey"
 )
@@ -214,7 +214,7 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 	if mins, err := h.claimLocks(c, pc.locks, pc.refused); err != nil {
 		return f, 0, "", err
 	} else if mins > 0 {
-		return f, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprova tra %s.", minutes(mins)), nil
+		return f, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprovi tra %s.", minutes(mins)), nil
 	}
 	state, answer, err := passkeyAnswer(c, pc.sm, keyPasskeyLogin)
 	if err != nil {

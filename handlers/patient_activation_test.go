@@ -97,7 +97,7 @@ func TestPDActivationRules(t *testing.T) {
 		{name: "code one character long", attempt: ok(same, func(s string) string { return s + "A" }),
 			wantStatus: []int{422}, wantErrID: "e-code", wantAudit: []string{}},
 		{name: "valid code with another valid codice fiscale", attempt: ok(func(string) string { return otherCF }, same),
-			wantStatus: []int{422}, wantMsg: generic, wantAudit: []string{"failed"}},
+			wantStatus: []int{422}, wantErrID: "e-code", wantMsg: generic, wantAudit: []string{"failed"}},
 		{name: "code replaced by a reprint",
 			attempt: func(t *testing.T, a *app, desk, c *client, visitID int64, code string) *httptest.ResponseRecorder {
 				rec := desk.post(fmt.Sprintf("/desk/visits/%d/reprint", visitID), nil)
@@ -111,19 +111,19 @@ func TestPDActivationRules(t *testing.T) {
 				}
 				return c.activate(rossiCF, code)
 			},
-			wantStatus: []int{422}, wantMsg: generic, wantAudit: []string{"failed"}},
+			wantStatus: []int{422}, wantErrID: "e-code", wantMsg: generic, wantAudit: []string{"failed"}},
 		{name: "code expired (90 days, nothing published)",
 			attempt: func(t *testing.T, a *app, desk, c *client, visitID int64, code string) *httptest.ResponseRecorder {
 				a.advance(db.ActivationCodeLifetime + time.Minute)
 				return c.activate(rossiCF, code)
 			},
-			wantStatus: []int{422}, wantMsg: generic, wantAudit: []string{"failed"}},
+			wantStatus: []int{422}, wantErrID: "e-code", wantMsg: generic, wantAudit: []string{"failed"}},
 		{name: "code already used",
 			attempt: func(t *testing.T, a *app, desk, c *client, visitID int64, code string) *httptest.ResponseRecorder {
 				pdActivate(t, c, rossiCF, code)
 				return c.activate(rossiCF, code)
 			},
-			wantStatus: []int{409, 422}, wantLinks: 1, wantAudit: []string{"ok", "failed"}},
+			wantStatus: []int{422}, wantErrID: "e-code", wantLinks: 1, wantAudit: []string{"ok", "failed"}},
 		{name: "another unused code of an already active dossier",
 			attempt: func(t *testing.T, a *app, desk, c *client, visitID int64, code string) *httptest.ResponseRecorder {
 				pdActivate(t, c, rossiCF, code)

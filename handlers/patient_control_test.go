@@ -504,6 +504,7 @@ func TestPatientOwnsTheirDossier(t *testing.T) {
 	luca.Set("fiscal_code", lucaCF)
 	luca.Set("first_name", "Luca")
 	luca.Set("birth_date", "2005-06-03")
+	luca.Set("birth_place", "Mantova")
 	lucaVisit, parentCode := desk.accept(luca) // registered with the father's mobile
 	desk.upload(lucaVisit, file{"Visita", "v.pdf", samplePDF(t, "Visita")})
 	desk.post("/desk/visits/"+itoa(lucaVisit)+"/publish", nil)

@@ -169,7 +169,7 @@ func TestPDDossierEmptyState(t *testing.T) {
 		t.Fatalf("reports = %v, want none", pdTitles(reports))
 	}
 	empty := strings.Join(strings.Fields(page.Find("p.empty").Text()), " ")
-	for _, want := range []string{"vuoto finché nessun documento è pronto", "Ti avviseremo via SMS"} {
+	for _, want := range []string{"vuoto finché nessun documento è pronto", "La avviseremo via SMS"} {
 		if !strings.Contains(empty, want) {
 			t.Errorf("empty state %q does not say %q", empty, want)
 		}
@@ -418,7 +418,7 @@ func TestPatientAccessLog(t *testing.T) {
 		t.Fatalf("access log: %d", rec.Code)
 	}
 	body := parseHTML(t, rec.Body.String()).Find("tbody").Text()
-	for _, want := range []string{"Scaricamento di un referto", "Tu", "Consultazione di un referto da parte del personale",
+	for _, want := range []string{"Scaricamento di un referto", "Lei (questo account)", "Consultazione di un referto da parte del personale",
 		"Personale della struttura (sportello)", "Ritiro di un referto", "Pubblicazione di un referto online", "Attivazione del fascicolo"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("access log lacks %q", want)

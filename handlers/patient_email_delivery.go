@@ -55,7 +55,7 @@ func (h *Handler) startEmailDelivery(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, views.EmailDelivery(page))
 	}
 	if h.Email == nil || a.Email == "" {
-		form.Errors["password"] = "Per ricevere i referti per email serve un indirizzo email confermato nel tuo profilo."
+		form.Errors["password"] = "Per ricevere i referti per email serve un indirizzo email confermato nel suo profilo."
 		return refuse()
 	}
 	if msg, err := h.reauthenticate(c, a, c.FormValue("current")); err != nil {
@@ -69,7 +69,7 @@ func (h *Handler) startEmailDelivery(c echo.Context) error {
 	switch err := pwpolicy.Check(pw, a.FirstName, a.LastName, a.Mobile, a.Email, l.Patient.FirstName, l.Patient.LastName,
 		l.Patient.FiscalCode); {
 	case !pdfcrypt.PasswordChars(pw):
-		form.Errors["password"] = "Usa solo lettere senza accenti, cifre e simboli della tastiera (come - . _ ! ?), senza spazi: " +
+		form.Errors["password"] = "Usi solo lettere senza accenti, cifre e simboli della tastiera (come - . _ ! ?), senza spazi: " +
 			"così il PDF si apre con qualunque lettore, anche sul telefono."
 	case errors.As(err, &weak):
 		form.Errors["password"] = weak.Reason
@@ -84,7 +84,7 @@ func (h *Handler) startEmailDelivery(c echo.Context) error {
 	if same, _, err := h.Hasher.Verify(h.pctx(c), pwNormalize(pw), a.PasswordHash); err != nil {
 		return err
 	} else if same {
-		form.Errors["password"] = "Scegli una password diversa da quella con cui accedi al portale."
+		form.Errors["password"] = "Scelga una password diversa da quella con cui accede al portale."
 		return refuse()
 	}
 	sealed, err := h.Keys.SealValue(sealbox.ReportEmailPassword, db.EmailDeliveryOwner(a.ID, l.Patient.ID), []byte(pw))
@@ -94,7 +94,7 @@ func (h *Handler) startEmailDelivery(c echo.Context) error {
 	if err := h.DB.SetEmailDelivery(h.pctx(c), a.ID, l.Patient.ID, sealed, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Fatto: i prossimi referti arriveranno anche per email, in un PDF protetto dalla password che hai scelto.")
+	h.pflash(c, "Fatto: i prossimi referti arriveranno anche per email, in un PDF protetto dalla password che ha scelto.")
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }
 

@@ -115,7 +115,7 @@ func TestFamilyControlActivationRefused(t *testing.T) {
 			if rec.Code != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d, want 422\n%s", rec.Code, rec.Body.String())
 			}
-			msg := flashError(t, rec.Body.String())
+			msg := paAlert(t, rec)
 			for _, want := range tt.wantMsg {
 				if !strings.Contains(msg, want) {
 					t.Errorf("message %q does not say %q", msg, want)
@@ -233,7 +233,7 @@ func TestFamilyControlActivationLockout(t *testing.T) {
 	if rec.Code != http.StatusTooManyRequests {
 		t.Fatalf("right data after 5 failures: status %d, want 429", rec.Code)
 	}
-	if msg := flashError(t, rec.Body.String()); !strings.Contains(msg, "Troppi tentativi") {
+	if msg := paAlert(t, rec); !strings.Contains(msg, "Troppi tentativi") {
 		t.Errorf("lockout message %q", msg)
 	}
 	if n := authCount(t, a, `SELECT count(*) FROM dossier_links WHERE account_id = ?`, holderID); n != 0 {

@@ -28,9 +28,9 @@ func (h *Handler) hideReport(hidden bool) echo.HandlerFunc {
 			return err
 		}
 		if hidden {
-			h.pflash(c, "Referto nascosto: gli altri account che vedono il tuo fascicolo non lo vedono più.")
+			h.pflash(c, "Referto nascosto: gli altri account che vedono il suo fascicolo non lo vedono più.")
 		} else {
-			h.pflash(c, "Il referto è di nuovo visibile agli altri account che vedono il tuo fascicolo.")
+			h.pflash(c, "Il referto è di nuovo visibile agli altri account che vedono il suo fascicolo.")
 		}
 		return c.Redirect(http.StatusSeeOther, "/fascicolo")
 	}

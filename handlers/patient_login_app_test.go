@@ -127,7 +127,7 @@ func TestRecoveryCodeLogsInOnce(t *testing.T) {
 	typed := strings.ToLower(strings.Replace(codes[0], "-", " ", 1))
 	paWantRedirect(t, "a recovery code", l.post("/accedi/app", url.Values{"code": {typed}}), "/attiva")
 	rec := l.get("/attiva")
-	if got := parseHTML(t, rec.Body.String()).Find(`[role=status]`).Text(); !strings.Contains(got, "Te ne restano 9") {
+	if got := parseHTML(t, rec.Body.String()).Find(`[role=status]`).Text(); !strings.Contains(got, "Le restano 9 codici") {
 		t.Errorf("flash after a recovery code = %q, want how many are left", got)
 	}
 	if n := mfCount(a, db.ActionAccountRecoveryCodeUsed, db.OutcomeOK); n != 1 {

@@ -42,8 +42,9 @@ func TestLoginFailuresNeutral(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, rec := paLogin(a, "192.0.2."+itoa(int64(40+i)), tt.id, tt.pw)
 			paWantStatus(t, "login", rec, http.StatusUnauthorized)
-			if got, want := paAlert(t, rec), "Cellulare, email o password non corretti."; got != want {
-				t.Errorf("message: got %q, want %q", got, want)
+			// At the password, which of the two was wrong is not told.
+			if got, want := paFieldErr(t, rec, "password"), "Cellulare, email o password non corretti."; got != want {
+				t.Errorf("message at the password: got %q, want %q", got, want)
 			}
 			paWantRedirect(t, "GET /profilo", c.get("/profilo"), "/accedi")
 		})

@@ -93,7 +93,7 @@ func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (stri
 	if mins, err := h.claimAttempts(c, patientThrottle, denied, key); err != nil {
 		return "", err
 	} else if mins > 0 {
-		return fmt.Sprintf("Troppi tentativi con la password sbagliata: riprova tra %d minuti.", mins), nil
+		return fmt.Sprintf("Troppi tentativi con la password sbagliata: riprovi tra %d minuti.", mins), nil
 	}
 	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
 	if err != nil {

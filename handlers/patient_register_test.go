@@ -75,9 +75,9 @@ func TestRegisterProfileValidation(t *testing.T) {
 		field     string // the field whose error shows; "" for a valid form
 		wantInErr string
 	}{
-		{"missing first name", map[string]string{"first_name": "  "}, "first_name", "Inserisci il nome"},
-		{"missing last name", map[string]string{"last_name": ""}, "last_name", "Inserisci il cognome"},
-		{"missing mobile", map[string]string{"mobile": ""}, "mobile", "Inserisci il numero"},
+		{"missing first name", map[string]string{"first_name": "  "}, "first_name", "Inserisca il nome"},
+		{"missing last name", map[string]string{"last_name": ""}, "last_name", "Inserisca il cognome"},
+		{"missing mobile", map[string]string{"mobile": ""}, "mobile", "Inserisca il numero"},
 		{"bad mobile", map[string]string{"mobile": "12345"}, "mobile", "non valido"},
 		{"landline", map[string]string{"mobile": "02 1234 5678"}, "mobile", "non è un cellulare"},
 		{"bad email", map[string]string{"email": "mario.rossi@"}, "email", "non valido"},

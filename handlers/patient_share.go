@@ -93,7 +93,7 @@ func (h *Handler) createShare(c echo.Context) error {
 		"include_protected": c.FormValue("include_protected")}, Errors: map[string]string{}}
 	lifetime, ok := shareLifetimes[form.Values["lifetime"]]
 	if !ok {
-		form.Errors["lifetime"] = "Scegli per quanto tempo il medico potrà vedere i referti: da 1 ora a 14 giorni."
+		form.Errors["lifetime"] = "Scelga per quanto tempo il medico potrà vedere i referti: da 1 ora a 14 giorni."
 	}
 	req := db.ShareRequest{AccountID: a.ID, PatientID: l.Patient.ID, Lifetime: lifetime, PDFOnly: form.Values["pdf_only"] == "1",
 		IncludeProtected: form.Values["include_protected"] == "1"}
@@ -107,7 +107,7 @@ func (h *Handler) createShare(c echo.Context) error {
 		share, err = h.DB.CreateShare(h.pctx(c), req, patientActor(c, a.ID), h.now())
 		switch {
 		case errors.Is(err, db.ErrShareProtected):
-			form.Errors["include_protected"] = "Un referto riservato si condivide solo dal tuo account, confermandolo espressamente."
+			form.Errors["include_protected"] = "Un referto riservato si condivide solo dal suo account, confermandolo espressamente."
 		case errors.Is(err, db.ErrShareEmpty):
 			form.Errors["lifetime"] = "Nel fascicolo non ci sono referti da condividere."
 		case err != nil:

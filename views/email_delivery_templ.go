@@ -43,7 +43,7 @@ func EmailDelivery(p EmailDeliveryPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Referti per email</h1><p>Puoi ricevere ogni nuovo referto del fascicolo di ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Referti per email</h1><p>Può ricevere ogni nuovo referto del fascicolo di ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -69,12 +69,12 @@ func EmailDelivery(p EmailDeliveryPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " anche per email, come allegato PDF <strong>protetto da una password</strong> (cifratura AES-256) che scegli qui. La password non viaggia mai nell'email, che dice solo che c'è un documento allegato: conservala tu. I referti riservati non sono mai inviati per email.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " anche per email, come allegato PDF <strong>protetto da una password</strong> (cifratura AES-256) che sceglie qui. La password non viaggia mai nell'email, che dice solo che c'è un documento allegato: la conservi Lei. I referti riservati non sono mai inviati per email.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if !p.MailConfigured || p.Account == nil || p.Account.Email == "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p class=\"warn\">Per ricevere i referti per email serve un indirizzo email confermato: aggiungilo in <a href=\"/profilo\">Il mio profilo</a>.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p class=\"warn\">Per ricevere i referti per email serve un indirizzo email confermato: lo aggiunga in <a href=\"/profilo\">Il mio profilo</a>.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -119,7 +119,7 @@ func EmailDelivery(p EmailDeliveryPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" class=\"actions\"><button type=\"submit\" class=\"danger\">Non inviarli più per email</button></form><h2>Scegli una nuova password</h2>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" class=\"actions\"><button type=\"submit\" class=\"danger\">Non inviarli più per email</button></form><h2>Scelga una nuova password</h2>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

@@ -97,3 +97,17 @@ func helpQuestion(anchor string) string {
 	}
 	return HelpTitle
 }
+
+// HelpDescription is the help page's meta description.
+const HelpDescription = "Domande frequenti su Referti online: perché non vede un referto, quale cellulare usare, modulo perso, codici scaduti, familiari, cancellazione e ritiro su carta."
+
+// LandingDescription is the home page's meta description.
+const LandingDescription = DefaultDescription
+
+// HelpPage is the help page.
+type HelpPage struct {
+	PChrome
+}
+
+// Topics are the page's questions, with the portal's retention.
+func (p HelpPage) Topics() []HelpTopic { return HelpTopics(p.RetentionDays) }

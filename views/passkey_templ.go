@@ -141,7 +141,7 @@ func passkeyRegisterForm(action string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\" data-passkey-only hidden novalidate data-testid=\"passkey-add\"><label for=\"pk-name\">Nome della passkey <span class=\"hint\">(per riconoscerla: per esempio «Telefono» o «Computer di casa»)</span></label> <input id=\"pk-name\" name=\"name\" type=\"text\" maxlength=\"60\" autocomplete=\"off\"> <label for=\"pk-password\">La tua password <span class=\"hint\">(per conferma)</span></label> <input id=\"pk-password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\" data-passkey-only hidden novalidate data-testid=\"passkey-add\"><label for=\"pk-name\">Nome della passkey <span class=\"hint\">(per riconoscerla: per esempio «Telefono» o «Computer di casa»)</span></label> <input id=\"pk-name\" name=\"name\" type=\"text\" maxlength=\"60\" autocomplete=\"off\"> <label for=\"pk-password\">La sua password <span class=\"hint\">(per conferma)</span></label> <input id=\"pk-password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -149,7 +149,7 @@ func passkeyRegisterForm(action string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"actions\"><button type=\"submit\">Aggiungi una passkey</button></div></form><p class=\"hint\" data-passkey-missing>Questo browser non permette di usare le passkey. Puoi aggiungerne una da un telefono o da un computer aggiornato, con Chrome, Safari, Edge o Firefox.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"actions\"><button type=\"submit\">Aggiungi una passkey</button></div></form><p class=\"hint\" data-passkey-missing>Questo browser non permette di usare le passkey. Può aggiungerne una da un telefono o da un computer aggiornato, con Chrome, Safari, Edge o Firefox.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -180,7 +180,7 @@ func passkeyStep(s SecondStep) templ.Component {
 		}
 		ctx = templ.ClearChildren(ctx)
 		if s.PasskeyAction != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div data-passkey-only hidden><p>Conferma con la tua passkey: il telefono o il computer ti chiede l'impronta, il volto o il PIN dello schermo.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div data-passkey-only hidden><p>Confermi con la sua passkey: il telefono o il computer le chiede l'impronta, il volto o il PIN dello schermo.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -188,12 +188,12 @@ func passkeyStep(s SecondStep) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p class=\"hint\">Oppure scrivi un codice qui sotto.</p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p class=\"hint\">Oppure scriva un codice qui sotto.</p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if !s.App {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p class=\"hint\" data-passkey-missing>Questo browser non può usare la passkey: scrivi uno dei codici di recupero che hai conservato.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p class=\"hint\" data-passkey-missing>Questo browser non può usare la passkey: scriva uno dei codici di recupero che ha conservato.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -52,13 +52,13 @@ func reportRights(d Dossier, r db.DossierReport, p DossierPage) templ.Component 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " sarà rimosso dal portale. Scaricalo se vuoi conservarlo.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " sarà rimosso dal portale. Lo scarichi se vuole conservarlo.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
 		if r.Protected {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p><span class=\"tag protected\" data-testid=\"protected-tag\">riservato: lo vedi solo tu</span></p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p><span class=\"tag protected\" data-testid=\"protected-tag\">riservato: lo vede solo Lei</span></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -158,7 +158,7 @@ func dossierRights(d Dossier) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\">Condividi con un medico</a>: un codice che il medico usa con la data di nascita, per il tempo che scegli.</li><li><a href=\"/fascicolo/condivisioni\">Le mie condivisioni</a>: chi può vedere i referti, e per quanto; revocale quando vuoi.</li><li><a href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\">Condividi con un medico</a>: un codice che il medico usa con la data di nascita, per il tempo che sceglie.</li><li><a href=\"/fascicolo/condivisioni\">Le mie condivisioni</a>: chi può vedere i referti, e per quanto; le può revocare quando vuole.</li><li><a href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -171,7 +171,7 @@ func dossierRights(d Dossier) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\">Ricevi i referti per email</a>: un PDF protetto da una password che scegli tu.</li>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\">Ricevi i referti per email</a>: un PDF protetto da una password che sceglie Lei.</li>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

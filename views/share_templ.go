@@ -123,7 +123,7 @@ func ShareForm(p SharePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "Riceverai un codice da dare al medico: lo userà con la data di nascita del paziente, senza account, e vedrà solo ciò che condividi, in sola lettura. Puoi revocare la condivisione in qualsiasi momento.</p><form method=\"post\" action=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "Riceverà un codice da dare al medico: lo userà con la data di nascita del paziente, senza account, e vedrà solo ciò che condivide, in sola lettura. Può revocare la condivisione in qualsiasi momento.</p><form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -348,7 +348,7 @@ func ShareCreated(p ShareCreatedPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<h1>Codice per il medico</h1><section class=\"card\"><p>Dai al medico questo codice e la data di nascita del paziente. Il codice è mostrato <strong>solo ora</strong>: annotalo.</p><p class=\"code\" data-testid=\"share-code\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<h1>Codice per il medico</h1><section class=\"card\"><p>Dia al medico questo codice e la data di nascita del paziente. Il codice è mostrato <strong>solo ora</strong>: lo annoti.</p><p class=\"code\" data-testid=\"share-code\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -387,7 +387,7 @@ func ShareCreated(p ShareCreatedPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, ".</p><p><a href=\"/fascicolo/condivisioni\">Le mie condivisioni</a> (per revocarla)</p></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, ".</p><p><a href=\"/fascicolo/condivisioni\">Le mie condivisioni</a> (per revocarla quando vuole)</p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -607,7 +607,7 @@ func DoctorLogin(p DoctorLoginPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<h1>Referti condivisi da un paziente</h1><p>Inserisci il codice che il paziente ti ha dato e la sua data di nascita. Vedrai, in sola lettura, solo ciò che ha condiviso.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<h1>Referti condivisi da un paziente</h1><p>Inserisca il codice che il paziente le ha dato e la sua data di nascita. Vedrà, in sola lettura, solo ciò che ha condiviso.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

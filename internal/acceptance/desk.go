@@ -65,6 +65,28 @@ func Derive(cf codicefiscale.Code, now time.Time) Derived {
 	return d
 }
 
+// Summary says in Italian what the code says, for the desk to check at a
+// glance: "Nato il 10/12/1985 a San Giuliano Terme (PI)."
+func (d Derived) Summary() string {
+	s := "Nato il "
+	if d.Sex == "F" {
+		s = "Nata il "
+	}
+	if birth, err := time.Parse(time.DateOnly, d.BirthDate); err == nil {
+		s += birth.Format("02/01/2006")
+	}
+	switch p := d.Place; {
+	case p == nil:
+	case p.Foreign():
+		s += " in " + p.Name + " (stato estero)"
+	case p.Former():
+		s += " a " + p.String() + ", comune soppresso nel " + p.Ceased.Format("2006")
+	default:
+		s += " a " + p.String()
+	}
+	return s + "."
+}
+
 // BirthPlaceProblem compares the birth place typed with the place the
 // codice fiscale encodes (see codicefiscale.MatchesBirthPlace). There is
 // none when the code is invalid (its own problem says so), when no place

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fse/internal/codicefiscale"
 )
 
 func TestCheckAtDeskFillsWhatTheFiscalCodeSaysWhenLeftEmpty(t *testing.T) {
@@ -116,4 +118,21 @@ func checkChar15(s string) string {
 		sum += v
 	}
 	return string(rune('A' + sum%26))
+}
+
+func TestDerivedSummaryTellsTheDeskWhatTheCodeSays(t *testing.T) {
+	for _, tt := range []struct{ cf, want string }{
+		{"RSSMRA85T10A562S", "Nato il 10/12/1985 a San Giuliano Terme (PI)."},
+		{"RSSMRA85T50A562" + checkChar15("RSSMRA85T50A562"), "Nata il 10/12/1985 a San Giuliano Terme (PI)."},
+		{"RSSMRA50A01D005" + checkChar15("RSSMRA50A01D005"), "Nato il 01/01/1950 a Corigliano Calabro (CS), comune soppresso nel 2018."},
+		{"RSSMRA50A01Z129" + checkChar15("RSSMRA50A01Z129"), "Nato il 01/01/1950 in Romania (stato estero)."},
+	} {
+		cf, err := codicefiscale.Parse(tt.cf)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.cf, err)
+		}
+		if got := Derive(cf, now).Summary(); got != tt.want {
+			t.Errorf("Summary(%s) = %q, want %q", tt.cf, got, tt.want)
+		}
+	}
 }

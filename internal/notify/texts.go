@@ -9,13 +9,13 @@ import "fse/db"
 func ReportNotice(baseURL string) db.Notice {
 	link := baseURL + "/accedi"
 	return db.Notice{
-		SMS:          "Referti online: è disponibile un nuovo documento nel tuo fascicolo. Accedi da " + link,
+		SMS:          "Referti online: è disponibile un nuovo documento nel suo fascicolo. Acceda da " + link,
 		EmailSubject: "Referti online: nuovo documento disponibile",
-		EmailBody: "Gentile utente,\n\nnel tuo fascicolo di Referti online è disponibile un nuovo documento.\n" +
-			"Per consultarlo accedi da " + link + "\n\nQuesto messaggio è inviato automaticamente: non rispondere.\n",
+		EmailBody: "Gentile utente,\n\nnel suo fascicolo di Referti online è disponibile un nuovo documento.\n" +
+			"Per consultarlo acceda da " + link + "\n\nQuesto messaggio è inviato automaticamente: non risponda.\n",
 		AttachedSubject: "Referti online: documento allegato",
-		AttachedBody: "Gentile utente,\n\nin allegato trovi un documento del tuo fascicolo di Referti online, come hai chiesto.\n" +
-			"Per aprirlo usa la password che hai scelto sul portale: non è in questo messaggio.\n\n" +
-			"Questo messaggio è inviato automaticamente: non rispondere.\n",
+		AttachedBody: "Gentile utente,\n\nin allegato trova un documento del suo fascicolo di Referti online, come ha chiesto.\n" +
+			"Per aprirlo usi la password che ha scelto sul portale: non è in questo messaggio.\n\n" +
+			"Questo messaggio è inviato automaticamente: non risponda.\n",
 	}
 }

@@ -11,10 +11,10 @@ import (
 // message may be read by someone else than the account holder.
 func MajorityNotice() db.Notice {
 	return db.Notice{
-		SMS:          "Referti online: un fascicolo che gestivi non è più accessibile dal tuo account.",
+		SMS:          "Referti online: un fascicolo che gestiva non è più accessibile dal suo account.",
 		EmailSubject: "Referti online: un fascicolo non è più accessibile",
-		EmailBody: "Gentile utente,\n\nun fascicolo che gestivi non è più accessibile dal tuo account.\n\n" +
-			"Questo messaggio è inviato automaticamente: non rispondere.\n",
+		EmailBody: "Gentile utente,\n\nun fascicolo che gestiva non è più accessibile dal suo account.\n\n" +
+			"Questo messaggio è inviato automaticamente: non risponda.\n",
 	}
 }
 
@@ -25,9 +25,9 @@ func ExpiryNotice(baseURL string, expires time.Time) db.Notice {
 	day := expires.In(db.Rome).Format("02/01/2006")
 	link := baseURL + "/accedi"
 	return db.Notice{
-		SMS:          "Referti online: un documento nel tuo fascicolo sarà rimosso il " + day + ". Per scaricarlo accedi da " + link,
+		SMS:          "Referti online: un documento nel suo fascicolo sarà rimosso il " + day + ". Per scaricarlo acceda da " + link,
 		EmailSubject: "Referti online: un documento sarà rimosso il " + day,
-		EmailBody: "Gentile utente,\n\nun documento nel tuo fascicolo di Referti online sarà rimosso il " + day + ".\n" +
-			"Per scaricarlo accedi da " + link + "\n\nQuesto messaggio è inviato automaticamente: non rispondere.\n",
+		EmailBody: "Gentile utente,\n\nun documento nel suo fascicolo di Referti online sarà rimosso il " + day + ".\n" +
+			"Per scaricarlo acceda da " + link + "\n\nQuesto messaggio è inviato automaticamente: non risponda.\n",
 	}
 }

@@ -197,7 +197,7 @@ func (s *Service) Issue(ctx context.Context, purpose, mobile string, accountID i
 
 // Text is the SMS that carries a code: the code, its lifetime, a warning.
 func Text(code, purpose string) string {
-	return fmt.Sprintf("Referti online: il codice di verifica è %s. Scade tra %d minuti. Non comunicarlo a nessuno.",
+	return fmt.Sprintf("Referti online: il codice di verifica è %s. Scade tra %d minuti. Non lo comunichi a nessuno.",
 		code, int(TTL(purpose).Minutes()))
 }
 

@@ -34,6 +34,8 @@ function fseEnhance(root) {
   });
   root.querySelectorAll("form[data-read-fiscal-code]").forEach(fseReadFiscalCode);
   root.querySelectorAll("form[data-upload-progress]").forEach(fseUploadWithProgress);
+  root.querySelectorAll("button[data-reveal]").forEach(fseRevealPassword);
+  root.querySelectorAll("[data-error-summary]").forEach(fseErrorSummary);
 }
 
 // The acceptance form: once the codice fiscale has 16 characters, the
@@ -145,4 +147,37 @@ function fseShowAnswer(html, url) {
     focus.setAttribute("tabindex", "-1");
     focus.focus();
   }
+}
+
+// A password's "Mostra" button: it shows the password as plain text and
+// hides it again; the labels come from the page. The field is a password
+// again before the form goes, so browsers offer to save it as one.
+function fseRevealPassword(button) {
+  var input = document.getElementById(button.getAttribute("data-reveal"));
+  if (!input) { return; }
+  function set(shown) {
+    input.type = shown ? "text" : "password";
+    button.textContent = button.getAttribute(shown ? "data-hide" : "data-show");
+    button.setAttribute("aria-label", button.getAttribute(shown ? "data-hide-name" : "data-show-name"));
+  }
+  button.hidden = false;
+  button.addEventListener("click", function () { set(input.type === "password"); });
+  if (input.form) { input.form.addEventListener("submit", function () { set(false); }); }
+}
+
+// The error summary of a refused form: it has the focus (autofocus; here
+// too for browsers that ignore autofocus on it), and each link puts the
+// focus in its field, not only the page's scroll.
+function fseErrorSummary(summary) {
+  if (document.activeElement === document.body) { summary.focus(); }
+  summary.querySelectorAll("a[href^='#f-']").forEach(function (a) {
+    a.addEventListener("click", function (e) {
+      var field = document.getElementById(a.getAttribute("href").slice(1));
+      if (!field) { return; }
+      e.preventDefault();
+      var label = document.querySelector("label[for='" + field.id + "']") || field.closest("fieldset") || field;
+      label.scrollIntoView();
+      field.focus({ preventScroll: true });
+    });
+  });
 }

@@ -48,7 +48,7 @@
     if (type) { init.headers["Content-Type"] = type; }
     return fetch(url, init).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (j) {
-        if (!res.ok) { throw new Error(j.error || "Qualcosa non ha funzionato. Riprova."); }
+        if (!res.ok) { throw new Error(j.error || "Qualcosa non ha funzionato. Riprovi."); }
         return j;
       });
     });
@@ -62,12 +62,12 @@
   }
   function ceremonyError(e) {
     if (e && (e.name === "NotAllowedError" || e.name === "AbortError")) {
-      return "Operazione annullata o scaduta. Riprova quando il telefono o la chiave chiede di confermare.";
+      return "Operazione annullata o scaduta. Riprovi quando il telefono o la chiave chiede di confermare.";
     }
     if (e && e.name === "InvalidStateError") {
-      return "Questo dispositivo ha già una passkey per il tuo account.";
+      return "Questo dispositivo ha già una passkey per il suo account.";
     }
-    return (e && e.message) || "La passkey non ha funzionato. Riprova.";
+    return (e && e.message) || "La passkey non ha funzionato. Riprovi.";
   }
 
   document.addEventListener("DOMContentLoaded", function () {

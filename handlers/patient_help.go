@@ -1,0 +1,29 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"fse/views"
+)
+
+// help is the help page ("Domande frequenti"), public: the header, the
+// errors that need it and the slip link to its questions.
+func (h *Handler) help(c echo.Context) error {
+	page := views.HelpPage{PChrome: h.pchrome(c, views.HelpTitle)}
+	page.Description = views.HelpDescription
+	return h.render(c, http.StatusOK, views.Help(page))
+}
+
+// errorPageModel is the frame of a patient's error page. It reads no
+// session: an unknown address matches no route, so no session was loaded;
+// the account is known when the route's guard ran.
+func (h *Handler) errorPageModel(c echo.Context, status int, msg string) views.ErrorPageModel {
+	title := "Errore"
+	if status == http.StatusNotFound {
+		title = "Pagina non trovata"
+	}
+	return views.ErrorPageModel{PChrome: views.PChrome{Title: title, Account: currentAccount(c), RetentionDays: h.Config.RetentionDays,
+		EmailAvailable: h.Email != nil}, Status: status, Message: msg}
+}
