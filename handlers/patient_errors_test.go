@@ -146,7 +146,7 @@ func TestRefusedConsentIsToldAtTheCheckbox(t *testing.T) {
 
 func TestRadioGroupsCarryTheirErrors(t *testing.T) {
 	tr := newTour(t)
-	form := fcRelativeForm(pdBianchiCF(t))
+	form := fcRelativeForm(fcChildCF(t))
 	form.Del("sex")
 	rec := tr.rossi.post("/profilo/familiari", form)
 	assertFieldErrors(t, "relative without sex", rec, errWant{"sex", "sesso"})

@@ -1,0 +1,102 @@
+package views
+
+import (
+	"testing"
+	"time"
+)
+
+func TestCountAgreesWithTheNumber(t *testing.T) {
+	tests := []struct {
+		n    int
+		want string
+	}{{0, "0 referti"}, {1, "1 referto"}, {2, "2 referti"}, {21, "21 referti"}}
+	for _, tt := range tests {
+		if got := Count(tt.n, "referto", "referti"); got != tt.want {
+			t.Errorf("Count(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestSizeIsWrittenTheItalianWay(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{300, "300 byte"},
+		{2048, "2 kB"},
+		{1536, "1,5 kB"},
+		{20 << 20, "20 MB"},
+		{3 << 19, "1,5 MB"},
+		{3 << 29, "1,5 GB"},
+		{1<<20 + 1, "1 MB"},
+	}
+	for _, tt := range tests {
+		if got := Size(tt.n); got != tt.want {
+			t.Errorf("Size(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestDaysLeftAgreesWithTheNumber(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	for days, want := range map[int]string{0: "scade oggi", 1: "ancora 1 giorno", 2: "ancora 2 giorni"} {
+		if got := daysLeft(now.AddDate(0, 0, days), now); got != want {
+			t.Errorf("daysLeft(+%d) = %q, want %q", days, got, want)
+		}
+	}
+}
+
+func TestPageTitleNeverRepeatsThePortalsName(t *testing.T) {
+	for title, want := range map[string]string{"": "Referti online", "Referti online": "Referti online", "Accedi": "Accedi · Referti online"} {
+		if got := pageTitle(title); got != want {
+			t.Errorf("pageTitle(%q) = %q, want %q", title, got, want)
+		}
+	}
+}
+
+func TestNoticeEditionIsWordsNotAVersionCode(t *testing.T) {
+	for v, want := range map[string]string{
+		"fascicolo-2026-11": "aggiornata a novembre 2026",
+		"servizio-2027-01":  "aggiornata a gennaio 2027",
+		"altro":             "altro",
+		"servizio-2026-13":  "servizio-2026-13",
+	} {
+		if got := NoticeEdition(v); got != want {
+			t.Errorf("NoticeEdition(%q) = %q, want %q", v, got, want)
+		}
+	}
+	for _, v := range []string{ServicePrivacyVersion, DossierPrivacyVersion} {
+		if NoticeEdition(v) == v {
+			t.Errorf("the notice version %q is shown as a code", v)
+		}
+	}
+}
+
+func TestErrorListFollowsThePageOrder(t *testing.T) {
+	f := Form{Errors: map[string]string{"password": "p", "zeta": "z", "first_name": "n", "alpha": "a", "empty": ""}}
+	got := f.ErrorList("first_name", "mobile", "password")
+	want := []string{"first_name", "password", "alpha", "zeta"}
+	if len(got) != len(want) {
+		t.Fatalf("ErrorList = %+v, want fields %v", got, want)
+	}
+	for i, e := range got {
+		if e.Field != want[i] || e.Anchor() != "#f-"+want[i] {
+			t.Errorf("ErrorList[%d] = %+v, want %s", i, e, want[i])
+		}
+	}
+}
+
+func TestEveryHelpAnchorHasAQuestion(t *testing.T) {
+	seen := map[string]bool{}
+	for _, tp := range HelpTopics(60) {
+		if seen[tp.Anchor] || tp.Question == "" || len(tp.Answer) == 0 {
+			t.Errorf("help topic %q: duplicate or empty", tp.Anchor)
+		}
+		seen[tp.Anchor] = true
+	}
+	for _, a := range []string{HelpNoReport, HelpMobile, HelpLostSlip, HelpCodes, HelpRelatives, HelpDeletion, HelpPaper, HelpPassword} {
+		if !seen[a] || helpQuestion(a) == HelpTitle {
+			t.Errorf("anchor %q has no question", a)
+		}
+	}
+}
