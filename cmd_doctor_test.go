@@ -84,7 +84,8 @@ func TestDoctorWarnsWithoutFailing(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d, want 0 for warnings alone\n%s", r.code, r.stdout)
 	}
-	for _, want := range []string{"WARN  retention", "--retention-days 45", "WARN  staff", "--staff-mfa off"} {
+	for _, want := range []string{"WARN  retention", "--retention-days 45", "WARN  staff", "--staff-mfa off",
+		"WARN  replication", "no continuous replica"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, r.stdout)
 		}
@@ -150,6 +151,9 @@ func TestDoctorSaysWhatToFix(t *testing.T) {
 		{"a flag serve refuses", func(t *testing.T, dep *deployment) []string {
 			return []string{"--retention-days", "400"}
 		}, []string{"FIX   configuration", "--retention-days must be between 1 and 365"}},
+		{"replicating without Litestream", func(t *testing.T, dep *deployment) []string {
+			return []string{"--replicate", "file://" + filepath.Join(dep.dir, "replica"), "--litestream", filepath.Join(dep.dir, "no-litestream")}
+		}, []string{"FIX   replication", "litestream not found", "install Litestream"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

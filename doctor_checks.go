@@ -18,6 +18,7 @@ import (
 	"fse/db"
 	"fse/internal/clocksync"
 	"fse/internal/diskspace"
+	"fse/internal/replica"
 	"fse/internal/sealbox"
 )
 
@@ -42,6 +43,7 @@ func (d doctor) run(ctx context.Context) {
 	d.clock(ctx, opened)
 	d.staff(ctx, opened)
 	d.metrics()
+	d.replication()
 }
 
 // database checks the file: a whole fse database (SQLite's integrity
@@ -327,6 +329,22 @@ func (d doctor) metrics() {
 		d.r.warn("metrics", fmt.Sprintf("--metrics-addr %s listens on every interface", addr),
 			"use 127.0.0.1:PORT, or firewall the port to the Prometheus server")
 	}
+}
+
+// replication checks the replica's companion binary is there when
+// --replicate asks for one, and says when there is no replica at all.
+func (d doctor) replication() {
+	r := d.c.replicate
+	if !r.enabled() {
+		d.r.warn("replication", "no continuous replica: reports that arrive after the last backup are lost with the disk",
+			"--replicate file:///mnt/other-disk/fse (or sftp://, s3://), see the README's Replication section")
+		return
+	}
+	if err := r.checkReplicator(); err != nil {
+		d.r.mustFix("replication", err.Error(), "install Litestream "+replica.Version+" (README, Replication) or point --litestream at it")
+		return
+	}
+	d.r.ok("replication", "replicating to %s with Litestream %s", replica.Redacted(r.url), replica.Version)
 }
 
 // sizeOf prints a number of bytes as the size flags do.
