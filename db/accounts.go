@@ -24,19 +24,22 @@ type Account struct {
 	SessionsValidAfter time.Time
 	CreatedAt          time.Time
 	LastLoginAt        time.Time
+	// Factors counts the account's second factors (apps, passkeys).
+	Factors int
 }
 
 // FullName is "First Last" as the patient reads it.
 func (a Account) FullName() string { return a.FirstName + " " + a.LastName }
 
 const accountCols = `id, first_name, last_name, mobile, email, password_hash, login_otp, notify_sms, notify_email,
-	privacy_version, privacy_accepted_at, sessions_valid_after, created_at, last_login_at`
+	privacy_version, privacy_accepted_at, sessions_valid_after, created_at, last_login_at,
+	(SELECT count(*) FROM auth_factors f WHERE f.account_id = accounts.id)`
 
 func scanAccount(s interface{ Scan(...any) error }) (Account, error) {
 	var a Account
 	var last sql.NullTime
 	err := s.Scan(&a.ID, &a.FirstName, &a.LastName, &a.Mobile, &a.Email, &a.PasswordHash, &a.LoginOTP, &a.NotifySMS,
-		&a.NotifyEmail, &a.PrivacyVersion, &a.PrivacyAcceptedAt, &a.SessionsValidAfter, &a.CreatedAt, &last)
+		&a.NotifyEmail, &a.PrivacyVersion, &a.PrivacyAcceptedAt, &a.SessionsValidAfter, &a.CreatedAt, &last, &a.Factors)
 	a.LastLoginAt = last.Time
 	return a, mapErr(err)
 }

@@ -21,6 +21,10 @@ const (
 // presented again.
 var ErrStepUsed = errors.New("code of a time step already used")
 
+// ErrLastFactor means a removal would leave without a second factor an
+// owner who must keep one.
+var ErrLastFactor = errors.New("the last second factor is required")
+
 // Owner is whose second factors and recovery codes these are: a patient's
 // account or a staff member.
 type Owner struct {
@@ -169,8 +173,11 @@ func (d *DB) AddFactor(ctx context.Context, f Factor, firstCodes [][]byte, event
 
 // RemoveFactor deletes the owner's factor id (ErrNotFound when it is not
 // theirs), and the recovery codes with the last factor, audits event and
-// queues notices, in one transaction.
-func (d *DB) RemoveFactor(ctx context.Context, o Owner, id int64, event AuditEvent, now time.Time, notices ...OutboxMessage) error {
+// queues notices, in one transaction. With keepOne (a member the staff
+// policy obliges to have a factor) the last factor stays: ErrLastFactor.
+// It is counted in the same transaction, so two removals sent at once
+// cannot each leave the other's factor as the last and take both.
+func (d *DB) RemoveFactor(ctx context.Context, o Owner, id int64, keepOne bool, event AuditEvent, now time.Time, notices ...OutboxMessage) error {
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM auth_factors WHERE id = ? AND `+o.column()+` = ?`, id, o.ID)
 		if err != nil {
@@ -178,6 +185,15 @@ func (d *DB) RemoveFactor(ctx context.Context, o Owner, id int64, event AuditEve
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
+		}
+		if keepOne {
+			var left bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM auth_factors WHERE `+o.column()+` = ?)`, o.ID).Scan(&left); err != nil {
+				return err
+			}
+			if !left {
+				return ErrLastFactor
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE `+o.column()+` = ?
 			AND NOT EXISTS (SELECT 1 FROM auth_factors WHERE `+o.column()+` = ?)`, o.ID, o.ID); err != nil {
@@ -191,6 +207,24 @@ func (d *DB) RemoveFactor(ctx context.Context, o Owner, id int64, event AuditEve
 	})
 	if err != nil {
 		return fmt.Errorf("remove factor %d of %s: %w", id, o, err)
+	}
+	return nil
+}
+
+// EndSessions ends every session of the owner authenticated before now
+// (their sessions_valid_after): the caller stamps the session that goes on
+// after now. ErrNotFound when the owner does not exist.
+func (d *DB) EndSessions(ctx context.Context, o Owner, now time.Time) error {
+	table := "accounts"
+	if o.Staff {
+		table = "staff"
+	}
+	res, err := d.w.ExecContext(ctx, `UPDATE `+table+` SET sessions_valid_after = ? WHERE id = ?`, now.UTC(), o.ID)
+	if err != nil {
+		return fmt.Errorf("end sessions of %s: %w", o, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("end sessions of %s: %w", o, ErrNotFound)
 	}
 	return nil
 }

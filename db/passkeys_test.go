@@ -39,17 +39,17 @@ func TestPasskeysAreFoundByCredentialAndUnique(t *testing.T) {
 	}
 
 	used := t0.Add(time.Hour)
-	if err := f.d.UsePasskey(ctx, id, []byte(`{"signCount":1}`), used); err != nil {
+	if err := f.d.UsePasskey(ctx, id, []byte(`{"signCount":0}`), []byte(`{"signCount":1}`), used); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = f.d.PasskeyByCredential(ctx, []byte("cred-1"))
 	if !bytes.Equal(got.Credential, []byte(`{"signCount":1}`)) || !got.LastUsedAt.Equal(used) {
 		t.Errorf("after a login: record %s, last use %v", got.Credential, got.LastUsedAt)
 	}
-	if err := f.d.RemoveFactor(ctx, owner, id, db.AuditEvent{Actor: cli, Action: db.ActionAccountFactorRemove}, used); err != nil {
+	if err := f.d.RemoveFactor(ctx, owner, id, false, db.AuditEvent{Actor: cli, Action: db.ActionAccountFactorRemove}, used); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.d.UsePasskey(ctx, id, []byte(`{}`), used); !errors.Is(err, db.ErrNotFound) {
+	if err := f.d.UsePasskey(ctx, id, []byte(`{"signCount":1}`), []byte(`{}`), used); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("a removed passkey used: %v, want ErrNotFound", err)
 	}
 }

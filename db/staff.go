@@ -111,10 +111,15 @@ func (d *DB) ListStaff(ctx context.Context) ([]Staff, error) {
 }
 
 // SetStaffActive enables or disables a staff member. A disabled member's
-// sessions stop working at their next request.
+// sessions stop working at their next request, and end for good: enabling
+// the member again does not revive them.
 func (d *DB) SetStaffActive(ctx context.Context, id int64, active bool, by Actor, now time.Time) error {
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE staff SET active = ? WHERE id = ?`, active, id)
+		q, args := `UPDATE staff SET active = 0, sessions_valid_after = ? WHERE id = ?`, []any{now.UTC(), id}
+		if active {
+			q, args = `UPDATE staff SET active = 1 WHERE id = ?`, []any{id}
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -145,16 +150,19 @@ func (d *DB) RecordStaffLogin(ctx context.Context, id int64, rehash, throttleKey
 	return nil
 }
 
-// SetStaffPassword replaces a member's password (already hashed) and ends
-// their sessions, audited, in one transaction.
+// SetStaffPassword replaces a member's password (already hashed), ends
+// their sessions and lifts their lockouts (clearStaffLocks), audited, in
+// one transaction.
 func (d *DB) SetStaffPassword(ctx context.Context, id int64, hash string, by Actor, now time.Time) error {
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = ?, sessions_valid_after = ? WHERE id = ?`, hash, now.UTC(), id)
+		var username string
+		err := tx.QueryRowContext(ctx, `UPDATE staff SET password_hash = ?, sessions_valid_after = ? WHERE id = ? RETURNING username`,
+			hash, now.UTC(), id).Scan(&username)
 		if err != nil {
-			return err
+			return mapErr(err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+		if err := clearStaffLocks(ctx, tx, id, username); err != nil {
+			return err
 		}
 		return insertAudit(ctx, tx, AuditEvent{At: now, Actor: by, Action: ActionStaffPasswordSet, ObjectType: "staff", ObjectID: id,
 			Detail: "all sessions ended"})
@@ -166,19 +174,23 @@ func (d *DB) SetStaffPassword(ctx context.Context, id int64, hash string, by Act
 }
 
 // ResetStaffFactors removes every second factor and recovery code of a
-// member, ends their sessions and remembers to tell them at their next
-// login, audited, in one transaction. It returns how many factors went.
+// member, ends their sessions, lifts their lockouts (clearStaffLocks) and
+// remembers to tell them at their next login, audited, in one transaction.
+// It returns how many factors went.
 func (d *DB) ResetStaffFactors(ctx context.Context, id int64, by Actor, now time.Time) (int, error) {
 	var n int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE staff SET sessions_valid_after = ?, mfa_reset_at = ? WHERE id = ?`, now.UTC(), now.UTC(), id)
+		var username string
+		err := tx.QueryRowContext(ctx, `UPDATE staff SET sessions_valid_after = ?, mfa_reset_at = ? WHERE id = ? RETURNING username`,
+			now.UTC(), now.UTC(), id).Scan(&username)
 		if err != nil {
+			return mapErr(err)
+		}
+		if err := clearStaffLocks(ctx, tx, id, username); err != nil {
 			return err
 		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return ErrNotFound
-		}
-		if res, err = tx.ExecContext(ctx, `DELETE FROM auth_factors WHERE staff_id = ?`, id); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM auth_factors WHERE staff_id = ?`, id)
+		if err != nil {
 			return err
 		}
 		n, _ = res.RowsAffected()
@@ -192,6 +204,16 @@ func (d *DB) ResetStaffFactors(ctx context.Context, id int64, by Actor, now time
 		return 0, fmt.Errorf("reset factors of staff %d: %w", id, err)
 	}
 	return int(n), nil
+}
+
+// clearStaffLocks forgets the member's failed logins, passwords typed
+// again and second factors, and the locks they set: whoever gives a locked-out
+// member a new password or new factors lets them back in at once.
+func clearStaffLocks(ctx context.Context, tx *sql.Tx, id int64, username string) error {
+	owner := StaffOwner(id)
+	_, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key IN (?, ?, ?, ?)`,
+		StaffLoginKey(username), StaffReauthKey(id), FactorKey(owner), FactorDayKey(owner))
+	return err
 }
 
 // ClearStaffResetNotice forgets the reset of the member's factors once

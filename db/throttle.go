@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -16,6 +18,25 @@ type Throttle struct {
 	Window      time.Duration
 	LockFor     time.Duration
 }
+
+// Throttle keys named in more than one place: the handlers count them, and
+// the ways back for a locked-out member (ResetStaffFactors,
+// SetStaffPassword) clear them. The part before the first colon is the
+// key's kind in Stats.
+
+// StaffLoginKey counts the password logins of the member called username.
+func StaffLoginKey(username string) string { return "staff:" + strings.ToLower(username) }
+
+// StaffReauthKey counts the passwords a logged-in member types again
+// before a change to their second factors.
+func StaffReauthKey(id int64) string { return "staff-reauth:" + strconv.FormatInt(id, 10) }
+
+// FactorKey counts the second-factor attempts (an app's or recovery
+// code, a passkey) of owner over a quarter of an hour.
+func FactorKey(o Owner) string { return "factor:" + o.String() }
+
+// FactorDayKey counts the owner's wrong second factors over the day.
+func FactorDayKey(o Owner) string { return "factor-day:" + o.String() }
 
 // LockedUntil returns when the lock on key ends, or the zero time if key is not locked.
 func (d *DB) LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {

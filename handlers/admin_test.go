@@ -120,6 +120,7 @@ func TestAuthStaffDisable(t *testing.T) {
 	if rec := admin.post(fmt.Sprintf("/desk/admin/staff/%d/active", a.deskID), url.Values{"active": {"1"}}); rec.Code != http.StatusSeeOther {
 		t.Fatalf("enable: got %d, want 303", rec.Code)
 	}
+	a.later() // disabling ended the sessions authenticated until then
 	again := a.client()
 	again.login(receptionUser, receptionPass)
 	if rec := again.get("/desk"); rec.Code != http.StatusOK {

@@ -74,6 +74,7 @@ func TestBrowserPatientAddsAPasskeyAndLogsInWithIt(t *testing.T) {
 	if got := browserText(t, ctx, `[data-testid=passkeys]`); !strings.Contains(got, "Telefono") {
 		t.Errorf("Sicurezza lists %q, want the new passkey", got)
 	}
+	a.later() // the first factor ended the sessions authenticated until now
 	browserDo(t, ctx, "logout",
 		chromedp.Click(css(`form[action="/esci"] button`)),
 		chromedp.WaitVisible(css(`form[action="/accedi"] #f-identifier`)),

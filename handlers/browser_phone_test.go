@@ -33,18 +33,22 @@ var phones = []phone{{390, 844, 16}, {320, 640, 16}, {390, 844, 32}, {320, 640, 
 const phoneProblems = `(() => {
   const doc = document.documentElement, vw = doc.clientWidth, out = [];
   if (doc.scrollWidth > vw) out.push("the page scrolls sideways: " + doc.scrollWidth + " px wide in " + vw);
-  const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== "hidden"; };
+  // Off screen until focused, as the skip link.
+  const offScreen = e => { const r = e.getBoundingClientRect(); return r.right <= 0 || r.bottom <= 0; };
+  const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && e.checkVisibility({ visibilityProperty: true }); };
   const name = e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.split(" ").join(".") : "") +
     " «" + (e.textContent || e.value || e.getAttribute("aria-label") || "").trim().replace(/\s+/g, " ").slice(0, 40) + "»";
   for (const e of document.body.querySelectorAll("*")) {
-    if (!shown(e) || e.closest(".skip, .visually-hidden")) continue;
+    if (!shown(e) || e.closest(".visually-hidden") || offScreen(e)) continue;
     const r = e.getBoundingClientRect();
     if (r.right > vw + 0.5) out.push("sticks out " + Math.round(r.right - vw) + " px: " + name(e));
+    // A field's text scrolls inside it, as fields do.
+    else if (!e.matches("input, textarea, select") && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1) out.push("its content overflows it by " + (e.scrollWidth - e.clientWidth) + " px: " + name(e));
   }
   // A link in a sentence is WCAG's inline exception: its block holds more text.
   const inSentence = a => { const b = a.parentElement.closest("p, li, dd, td, label, span"); return b && b.textContent.trim() !== a.textContent.trim(); };
   for (const e of document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary")) {
-    if (!shown(e)) continue;
+    if (!shown(e) || offScreen(e)) continue;
     const r = e.getBoundingClientRect(), size = Math.round(r.width) + "×" + Math.round(r.height) + " px";
     if (e.matches("input[type=checkbox], input[type=radio]")) {
       if (r.width < 24 || r.height < 24) out.push("a " + e.type + " of " + size + ": " + name(e.closest("label") || e));
@@ -91,22 +95,21 @@ func visitOnPhones(t *testing.T, ctx context.Context, base, path, wait string) {
 	}
 }
 
-// TestBrowserPatientPagesFitAPhone walks every patient page of the tour,
-// then the registration's steps and refused forms, on each phone.
-func TestBrowserPatientPagesFitAPhone(t *testing.T) {
+// TestBrowserPublicPagesFitAPhone walks the tour's public pages, the
+// registration's steps and the refused forms, on each phone.
+func TestBrowserPublicPagesFitAPhone(t *testing.T) {
 	ctx := browserContext(t)
 	tr := newTour(t)
 	srv := httptest.NewServer(tr.a.e)
 	defer srv.Close()
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
-	// Public pages, and the registration's steps, before logging in.
 	for _, s := range tr.stops() {
 		if !s.loggedIn {
 			visitOnPhones(t, ctx, srv.URL, s.path, "main h1")
 		}
 	}
-	for _, p := range phones {
+	for i, p := range phones {
 		setPhone(t, ctx, p)
 		browserDo(t, ctx, "registration: consent refused",
 			chromedp.Navigate(srv.URL+"/registrati"),
@@ -117,7 +120,7 @@ func TestBrowserPatientPagesFitAPhone(t *testing.T) {
 		checkPhone(t, ctx, p, "/registrati refused")
 		browserDo(t, ctx, "registration: the full notice opened",
 			chromedp.Click(css(`details.notice-full summary`)),
-			chromedp.WaitVisible(css(`details.notice-full[open] .notice h2`)),
+			chromedp.WaitVisible(css(`details.notice-full[open] .notice p`)),
 		)
 		checkPhone(t, ctx, p, "/registrati with the full notice")
 		browserDo(t, ctx, "registration: profile",
@@ -134,7 +137,7 @@ func TestBrowserPatientPagesFitAPhone(t *testing.T) {
 		browserDo(t, ctx, "registration: SMS code",
 			chromedp.SendKeys(css("#f-first_name"), "Laura"),
 			chromedp.SendKeys(css("#f-last_name"), "Bianchi"),
-			chromedp.SendKeys(css("#f-mobile"), pdBianchiTyped),
+			chromedp.SendKeys(css("#f-mobile"), fmt.Sprintf("347 000 %04d", 2000+i)),
 			chromedp.SendKeys(css("#f-password"), patientPassword),
 			chromedp.SendKeys(css("#f-password2"), patientPassword),
 			chromedp.Submit(css("#f-password2")),
@@ -151,7 +154,17 @@ func TestBrowserPatientPagesFitAPhone(t *testing.T) {
 		)
 		checkPhone(t, ctx, p, "/accedi refused")
 	}
+}
 
+// TestBrowserPatientPagesFitAPhone walks the tour's pages behind login,
+// with the dossier's controls and the header's menu open, and a refused
+// activation, on each phone.
+func TestBrowserPatientPagesFitAPhone(t *testing.T) {
+	ctx := browserContext(t)
+	tr := newTour(t)
+	srv := httptest.NewServer(tr.a.e)
+	defer srv.Close()
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	browserDo(t, ctx, "login",
 		chromedp.Navigate(srv.URL+"/accedi"),
 		chromedp.WaitVisible(css(`#f-identifier`)),
@@ -207,7 +220,7 @@ func TestBrowserHeaderIsOneRowOnAPhone(t *testing.T) {
 		chromedp.WaitVisible(css(`section[aria-label="Fascicolo di Mario Rossi"]`)),
 	)
 	// The tops of the header's visible parts, rounded: one value is one row.
-	const rows = `[...new Set([...document.querySelectorAll("header.top > *")].filter(e => e.getBoundingClientRect().height > 0)
+	const rows = `[...new Set([...document.querySelectorAll("header.top > *")].filter(e => e.checkVisibility())
 		.map(e => { const r = e.getBoundingClientRect(); return Math.round(r.top + r.height / 2); }))]`
 	for _, p := range []phone{{390, 844, 16}, {320, 640, 16}, {1024, 768, 16}} {
 		setPhone(t, ctx, p)
@@ -219,7 +232,7 @@ func TestBrowserHeaderIsOneRowOnAPhone(t *testing.T) {
 		if len(centres) != 1 {
 			t.Errorf("at %s the header's parts sit on %d rows (centres %v), want one", p, len(centres), centres)
 		}
-		esci, err := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("header form[action='/esci'] button")].filter(b => b.getBoundingClientRect().height > 0).length`))
+		esci, err := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("header form[action='/esci'] button")].filter(b => b.checkVisibility()).length`))
 		if err != nil {
 			t.Fatal(err)
 		}

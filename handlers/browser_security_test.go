@@ -63,6 +63,7 @@ func TestBrowserPatientAddsAnAppAndLogsInWithIt(t *testing.T) {
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=recovery-codes] code").length`)); err != nil || n != mfa.RecoveryCodeCount {
 		t.Errorf("recovery codes shown: %d (%v), want %d", n, err, mfa.RecoveryCodeCount)
 	}
+	a.later() // the first factor ended the sessions authenticated until now
 	browserDo(t, ctx, "back to Sicurezza",
 		chromedp.Click(css(`main a[href="/profilo/sicurezza"]`)),
 		chromedp.WaitVisible(css(`[data-testid=factors]`)),

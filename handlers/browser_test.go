@@ -209,7 +209,7 @@ func TestBrowserFrontDesk(t *testing.T) {
 	browserDo(t, ctx, "upload answered in place",
 		chromedp.WaitVisible(css(`form[action$="/publish"] button`)),
 	)
-	if got := browserText(t, ctx, `.flash`); !strings.Contains(got, "1 referti caricati") {
+	if got := browserText(t, ctx, `.flash`); !strings.Contains(got, "1 referto caricato") {
 		t.Errorf("after the upload the flash says %q", got)
 	}
 	browserDo(t, ctx, "publish",
@@ -239,7 +239,7 @@ func TestBrowserFrontDesk(t *testing.T) {
 	if dir := os.Getenv("FSE_BROWSER_ARTIFACTS"); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, "slip.pdf"), slipPDF, 0o644)
 	}
-	if !strings.Contains(flash, "1 referti pubblicati") {
+	if !strings.Contains(flash, "1 referto pubblicato") {
 		t.Errorf("after publishing the flash says %q", flash)
 	}
 

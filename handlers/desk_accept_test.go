@@ -116,7 +116,7 @@ func TestAcceptFiscalCodeValidation(t *testing.T) {
 		{name: "omocodia 7", set: []string{"fiscal_code", strings.ToLower(omo7)}, wantCF: omo7, wantSex: "M"},
 		{name: "woman", set: []string{"fiscal_code", maria, "first_name", "Maria", "sex", "F"}, wantCF: maria, wantSex: "F"},
 
-		{name: "empty", set: []string{"fiscal_code", "  "}, errField: "fiscal_code", errMsg: "Inserisci il codice fiscale"},
+		{name: "empty", set: []string{"fiscal_code", "  "}, errField: "fiscal_code", errMsg: "Manca il codice fiscale"},
 		{name: "wrong check character", set: []string{"fiscal_code", "RSSMRA85T10A562T"}, errField: "fiscal_code", errMsg: "carattere di controllo"},
 		{name: "transposed digits", set: []string{"fiscal_code", "RSSMRA58T10A562S"}, errField: "fiscal_code", errMsg: "carattere di controllo"},
 		{name: "wrong month letter", set: []string{"fiscal_code", accCheckChar("RSSMRA85F10A562")}, errField: "fiscal_code", errMsg: "lettera del mese"},
@@ -202,7 +202,7 @@ func TestAcceptMobile(t *testing.T) {
 		{name: "landline", mobile: "02 1234 5678", errMsg: "non è un cellulare"},
 		{name: "garbage", mobile: "chiamare la figlia", errMsg: "Numero di cellulare non valido"},
 		{name: "too short", mobile: "333 12", errMsg: "Numero di cellulare non valido"},
-		{name: "empty", mobile: " ", errMsg: "Inserisci il numero di cellulare"},
+		{name: "empty", mobile: " ", errMsg: "Manca il numero di cellulare"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

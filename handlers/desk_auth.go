@@ -51,7 +51,7 @@ func (h *Handler) deskLogin(c echo.Context) error {
 	if username == "" || pw == "" {
 		return fail(http.StatusUnprocessableEntity, "Inserisci nome utente e password.")
 	}
-	key := "staff:" + strings.ToLower(username)
+	key := db.StaffLoginKey(username)
 	actor := db.Actor{Kind: "staff", IP: c.RealIP()}
 
 	st, err := h.DB.StaffByUsername(ctx, username)

@@ -85,10 +85,12 @@ func (h *Handler) deskAddPasskey(c echo.Context) error {
 	if msg != "" {
 		return passkeyError(c, status, msg)
 	}
-	h.staffSessions.Put(c.Request().Context(), keyStaffFactor, true)
+	// A new token before the session counts as having a second factor.
+	if err := h.factorAdded(c, db.StaffOwner(currentStaff(c).ID), codes); err != nil {
+		return err
+	}
 	h.flash(c, "Passkey aggiunta: dal prossimo accesso, dopo la password, ti chiederemo la passkey.")
 	if codes != nil {
-		h.holdRecoveryCodes(db.StaffOwner(currentStaff(c).ID), codes)
 		return passkeyRedirect(c, "/desk/security/codes")
 	}
 	return passkeyRedirect(c, "/desk/security")

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -37,7 +36,7 @@ func (h *Handler) publish(c echo.Context) error {
 	if n == 0 {
 		h.flash(c, "Nessun referto da pubblicare.")
 	} else {
-		h.flash(c, fmt.Sprintf("%d referti pubblicati: resteranno online %d giorni.", n, h.Config.RetentionDays))
+		h.flash(c, views.Count(n, "referto pubblicato", "referti pubblicati")+": resteranno online "+views.Count(h.Config.RetentionDays, "giorno", "giorni")+".")
 	}
 	return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(id, 10))
 }

@@ -37,7 +37,9 @@ func (h *Handler) staffFactorRoutes(staff, admin *routeGroup, loginLimit echo.Mi
 
 // requireStaffFactor sends a member who must have a second factor, and
 // has not given or enrolled one in this session, to the enrolment: with
-// the password alone nothing else opens.
+// the password alone nothing else opens. (A member who has a factor and a
+// session that never proved it does not get here: requireStaff ends that
+// session.)
 func (h *Handler) requireStaffFactor(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		st := currentStaff(c)
@@ -210,10 +212,12 @@ func (h *Handler) deskEnrol(c echo.Context) error {
 		return err
 	}
 	h.staffSessions.Remove(ctx, keyEnrolment)
-	h.staffSessions.Put(ctx, keyStaffFactor, true)
+	// A new token before the session counts as having a second factor.
+	if err := h.factorAdded(c, owner, codes); err != nil {
+		return err
+	}
 	h.flash(c, "App di autenticazione aggiunta: dal prossimo accesso ti chiederemo il suo codice dopo la password.")
 	if codes != nil {
-		h.holdRecoveryCodes(owner, codes)
 		return c.Redirect(http.StatusSeeOther, "/desk/security/codes")
 	}
 	return c.Redirect(http.StatusSeeOther, "/desk/security")
@@ -248,15 +252,16 @@ func (h *Handler) deskRemoveFactor(kind string) echo.HandlerFunc {
 		if f.ID == 0 {
 			return db.ErrNotFound
 		}
-		if len(factors) == 1 && h.Config.StaffMFA.Requires(st.Role) {
-			return h.deskSecurityPage(c, http.StatusConflict, "Il secondo fattore è obbligatorio: aggiungi prima un'altra app o una passkey, poi togli questo.")
-		}
 		event := db.AuditEvent{Actor: staffActor(c), Action: db.ActionStaffFactorRemove}
 		flash := "App di autenticazione tolta."
 		if kind == db.FactorPasskey {
 			event.Detail, flash = passkeyDetail(f, ""), "Passkey tolta."
 		}
-		if err := h.DB.RemoveFactor(ctx, owner, id, event, h.now()); err != nil {
+		err = h.DB.RemoveFactor(ctx, owner, id, h.Config.StaffMFA.Requires(st.Role), event, h.now())
+		if errors.Is(err, db.ErrLastFactor) {
+			return h.deskSecurityPage(c, http.StatusConflict, "Il secondo fattore è obbligatorio: aggiungi prima un'altra app o una passkey, poi togli questo.")
+		}
+		if err != nil {
 			return err
 		}
 		h.flash(c, flash)
@@ -266,7 +271,7 @@ func (h *Handler) deskRemoveFactor(kind string) echo.HandlerFunc {
 
 // deskRecoveryCodes shows new recovery codes, once.
 func (h *Handler) deskRecoveryCodes(c echo.Context) error {
-	codes := h.takeRecoveryCodes(db.StaffOwner(currentStaff(c).ID))
+	codes := h.takeRecoveryCodes(c, db.StaffOwner(currentStaff(c).ID))
 	if codes == nil {
 		return c.Redirect(http.StatusSeeOther, "/desk/security")
 	}
@@ -291,7 +296,9 @@ func (h *Handler) deskRegenerateCodes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.holdRecoveryCodes(owner, codes)
+	if err := h.holdRecoveryCodes(c, owner, codes); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/desk/security/codes")
 }
 
@@ -300,7 +307,7 @@ func (h *Handler) deskRegenerateCodes(c echo.Context) error {
 // refusal, or "" when the password is right.
 func (h *Handler) reauthenticateStaff(c echo.Context, st *db.Staff, pw string) (string, error) {
 	ctx := c.Request().Context()
-	key := "staff-reauth:" + itoa(st.ID)
+	key := db.StaffReauthKey(st.ID)
 	denied := db.AuditEvent{Actor: staffActor(c), Action: db.ActionStaffReauthenticate}
 	if mins, err := h.claimAttempts(c, staffThrottle, denied, key); err != nil {
 		return "", err

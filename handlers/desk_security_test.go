@@ -48,6 +48,7 @@ func mfEnrolStaff(t *testing.T, a *app, c *client, username, pass string) []stri
 	if len(codes) != mfa.RecoveryCodeCount {
 		t.Fatalf("recovery codes shown: %d, want %d", len(codes), mfa.RecoveryCodeCount)
 	}
+	a.later()
 	return codes
 }
 

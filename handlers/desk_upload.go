@@ -145,7 +145,7 @@ func (h *Handler) uploadDone(c echo.Context, visitID int64, up uploadResult) err
 		if len(up.stored) == 0 {
 			return h.renderVisit(c, visitID, http.StatusUnprocessableEntity, uploadForm(up.titles, "Scegli almeno un file PDF da caricare."))
 		}
-		h.flash(c, fmt.Sprintf("%d referti caricati. Controllali e pubblicali quando sono pronti.", len(up.stored)))
+		h.flash(c, views.Count(len(up.stored), "referto caricato", "referti caricati")+". Controllali e pubblicali quando sono pronti.")
 		return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(visitID, 10))
 	}
 	var titles []string
@@ -186,11 +186,8 @@ func (h *Handler) uploadDone(c echo.Context, visitID int64, up uploadResult) err
 		}
 	}
 	summary := strings.Join(msgs, " ")
-	switch n := len(up.stored); {
-	case n == 1:
-		summary = "1 referto caricato e da pubblicare; gli altri no: " + summary
-	case n > 1:
-		summary = fmt.Sprintf("%d referti caricati e da pubblicare; gli altri no: %s", n, summary)
+	if n := len(up.stored); n > 0 {
+		summary = views.Count(n, "referto caricato", "referti caricati") + " e da pubblicare; gli altri no: " + summary
 	}
 	form.Errors["file"] = summary
 	return h.renderVisit(c, visitID, status, form)

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
 	"fse/internal/mfa"
 	"fse/internal/qrsvg"
+	"fse/internal/sealbox"
 	"fse/views"
 )
 
@@ -70,7 +72,7 @@ func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, s
 		if aerr := h.DB.Audit(ctx, refused); aerr != nil {
 			return res, 0, "", aerr
 		}
-		return res, status, msg, nil
+		return res, status, msg, h.countWrong(c, locks)
 	case err != nil:
 		return res, 0, "", err
 	}
@@ -81,19 +83,37 @@ func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, s
 type attemptLock struct {
 	throttle db.Throttle
 	key      string
+	// afterCheck marks a lock that counts wrong answers only, once
+	// checked (countWrong), and that a success does not clear: the daily
+	// lock, so wrong codes add up over the day between right ones. The
+	// quarter-hour lock, counted before the check, bounds the answers
+	// sent at once.
+	afterCheck bool
 }
 
 // factorLocks are the lockouts of an owner's second step, whichever factor
 // is tried (an app's code, a recovery code, a passkey): a quarter-hour
 // lock and a daily one.
 func factorLocks(owner db.Owner) []attemptLock {
-	return []attemptLock{{factorThrottle, "factor:" + owner.String()}, {factorDailyThrottle, "factor-day:" + owner.String()}}
+	return []attemptLock{{throttle: factorThrottle, key: db.FactorKey(owner)},
+		{throttle: factorDailyThrottle, key: db.FactorDayKey(owner), afterCheck: true}}
 }
 
-// claimLocks counts an attempt on each lock in turn (claimAttempts) and
-// returns the minutes left of the first that is locked; 0 means go on.
+// claimLocks reads every lock before counting any (as claimAttempts does
+// for keys), then counts an attempt on each lock counted before the check;
+// it returns the minutes left of a lock, 0 meaning go on.
 func (h *Handler) claimLocks(c echo.Context, locks []attemptLock, denied db.AuditEvent) (int, error) {
+	keys := make([]string, len(locks))
+	for i, l := range locks {
+		keys[i] = l.key
+	}
+	if mins, err := h.refuseLocked(c, denied, keys...); err != nil || mins > 0 {
+		return mins, err
+	}
 	for _, l := range locks {
+		if l.afterCheck {
+			continue
+		}
 		if mins, err := h.claimAttempts(c, l.throttle, denied, l.key); err != nil || mins > 0 {
 			return mins, err
 		}
@@ -101,9 +121,26 @@ func (h *Handler) claimLocks(c echo.Context, locks []attemptLock, denied db.Audi
 	return 0, nil
 }
 
-// clearLocks ends the count of each lock, after a success.
+// countWrong counts a wrong answer on each lock counted after the check.
+func (h *Handler) countWrong(c echo.Context, locks []attemptLock) error {
+	for _, l := range locks {
+		if !l.afterCheck {
+			continue
+		}
+		if _, err := h.DB.ClaimAttempt(c.Request().Context(), l.throttle, l.key, h.now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearLocks ends the count of each lock counted before the check, after
+// a success.
 func (h *Handler) clearLocks(c echo.Context, locks []attemptLock) error {
 	for _, l := range locks {
+		if l.afterCheck {
+			continue
+		}
 		if err := h.DB.ClearFailures(c.Request().Context(), l.key); err != nil {
 			return err
 		}
@@ -182,24 +219,67 @@ func enrolView(e mfa.Enrolment) (views.EnrolView, error) {
 	return views.EnrolView{QR: qr, Secret: e.SecretGroups()}, nil
 }
 
-// holdRecoveryCodes keeps new recovery codes in memory for their one
-// showing, after the redirect that follows the POST that made them.
-func (h *Handler) holdRecoveryCodes(owner db.Owner, codes []string) {
-	h.secrets.hold(recoveryKey(owner), strings.Join(codes, "\n"), false, h.now())
+// keyRecoveryCodes holds, in the session that made them, new recovery
+// codes until their one showing, sealed for their owner: neither another
+// session of the owner nor a copy of the sessions table can read them.
+const keyRecoveryCodes = "recovery_codes"
+
+// sessionOf is the session manager of owner's realm.
+func (h *Handler) sessionOf(owner db.Owner) *scs.SessionManager {
+	if owner.Staff {
+		return h.staffSessions
+	}
+	return h.patientSessions
 }
 
-// takeRecoveryCodes returns the held codes of owner, once.
-func (h *Handler) takeRecoveryCodes(owner db.Owner) []string {
-	held, ok := h.secrets.take(recoveryKey(owner), h.now())
-	if !ok {
+// holdRecoveryCodes keeps new recovery codes in this session for their one
+// showing, after the redirect that follows the POST that made them.
+func (h *Handler) holdRecoveryCodes(c echo.Context, owner db.Owner, codes []string) error {
+	sealed, err := h.Keys.SealValue(sealbox.RecoveryCodesShown, owner.String(), []byte(strings.Join(codes, "\n")))
+	if err != nil {
+		return err
+	}
+	h.sessionOf(owner).Put(c.Request().Context(), keyRecoveryCodes, sealed)
+	return nil
+}
+
+// takeRecoveryCodes returns the codes this session holds for owner, once;
+// nil when it holds none.
+func (h *Handler) takeRecoveryCodes(c echo.Context, owner db.Owner) []string {
+	sealed := h.sessionOf(owner).PopBytes(c.Request().Context(), keyRecoveryCodes)
+	if sealed == nil {
 		return nil
 	}
-	return strings.Split(held.value, "\n")
+	held, err := h.Keys.OpenValue(sealbox.RecoveryCodesShown, owner.String(), sealed)
+	if err != nil {
+		return nil
+	}
+	return strings.Split(string(held), "\n")
 }
 
-func recoveryKey(owner db.Owner) secretKey {
-	if owner.Staff {
-		return secretKey{staffID: owner.ID, kind: "recovery-codes"}
+// factorAdded is what adding a second factor does to the session that
+// added it: a new token, as the session now holds more, and the mark that
+// it proved a factor. With the owner's first factor (which brings codes,
+// held here for their one showing) every other session of the owner ends:
+// they were opened with the password alone, and none proved a factor.
+// This one goes on, stamped after the cut-off, as after a new password.
+func (h *Handler) factorAdded(c echo.Context, owner db.Owner, codes []string) error {
+	ctx := c.Request().Context()
+	sm, authAt, proved := h.staffSessions, keyStaffAuthAt, keyStaffFactor
+	if !owner.Staff {
+		sm, authAt, proved = h.patientSessions, keyAuthAt, keyFactor
 	}
-	return secretKey{kind: "recovery-codes-account", id: owner.ID}
+	if err := sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	sm.Put(ctx, proved, true)
+	if codes == nil {
+		return nil
+	}
+	now := h.now()
+	if err := h.DB.EndSessions(ctx, owner, now); err != nil {
+		return err
+	}
+	putSessionTime(sm, ctx, authAt, now.Add(1))
+	return h.holdRecoveryCodes(c, owner, codes)
 }

@@ -354,7 +354,9 @@ func (h *Handler) landing(c echo.Context) error {
 
 func (h *Handler) notice(dossier bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return h.render(c, http.StatusOK, views.Notice(views.NoticePage{PChrome: h.pchrome(c, "Informativa"), Dossier: dossier}))
+		page := views.NoticePage{Dossier: dossier}
+		page.PChrome = h.pchrome(c, page.Title())
+		return h.render(c, http.StatusOK, views.Notice(page))
 	}
 }
 

@@ -68,7 +68,9 @@ func pkAdd(t testing.TB, c *client, dev *passkeytest.Authenticator, base, name, 
 	if err != nil {
 		t.Fatalf("the device refused to make a passkey: %v", err)
 	}
-	return c.postJSON(base+"/passkey", answer)
+	rec = c.postJSON(base+"/passkey", answer)
+	c.a.later()
+	return rec
 }
 
 // pkLogin runs a login's passkey ceremony at action ("/accedi/passkey",

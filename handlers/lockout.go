@@ -37,11 +37,27 @@ var (
 // its outcome and detail filled in) and the minutes left are returned; 0
 // means go on. A success must clear the keys (db.ClearFailures).
 func (h *Handler) claimAttempts(c echo.Context, t db.Throttle, denied db.AuditEvent, keys ...string) (int, error) {
-	ctx := c.Request().Context()
-	now := h.now()
+	if mins, err := h.refuseLocked(c, denied, keys...); err != nil || mins > 0 {
+		return mins, err
+	}
+	for _, k := range keys {
+		until, err := h.DB.ClaimAttempt(c.Request().Context(), t, k, h.now())
+		if err != nil {
+			return 0, err
+		}
+		if !until.IsZero() {
+			return h.refuse(c, denied, until), nil
+		}
+	}
+	return 0, nil
+}
+
+// refuseLocked reads the keys without counting: when one is locked, the
+// denial is audited as in claimAttempts and the minutes left returned.
+func (h *Handler) refuseLocked(c echo.Context, denied db.AuditEvent, keys ...string) (int, error) {
 	until := time.Time{}
 	for _, k := range keys {
-		u, err := h.DB.LockedUntil(ctx, k, now)
+		u, err := h.DB.LockedUntil(c.Request().Context(), k, h.now())
 		if err != nil {
 			return 0, err
 		}
@@ -49,22 +65,19 @@ func (h *Handler) claimAttempts(c echo.Context, t db.Throttle, denied db.AuditEv
 			until = u
 		}
 	}
-	for _, k := range keys {
-		if !until.IsZero() {
-			break
-		}
-		u, err := h.DB.ClaimAttempt(ctx, t, k, now)
-		if err != nil {
-			return 0, err
-		}
-		until = u
-	}
 	if until.IsZero() {
 		return 0, nil
 	}
+	return h.refuse(c, denied, until), nil
+}
+
+// refuse audits an attempt refused by a lock that lasts until, and returns
+// the minutes left.
+func (h *Handler) refuse(c echo.Context, denied db.AuditEvent, until time.Time) int {
+	now := h.now()
 	denied.At, denied.Outcome, denied.Detail = now, db.OutcomeDenied, db.DetailLockedOut
-	if err := h.DB.Audit(ctx, denied); err != nil {
+	if err := h.DB.Audit(c.Request().Context(), denied); err != nil {
 		h.Log.Error("audit lockout", "action", denied.Action, "err", err)
 	}
-	return max(1, int(math.Ceil(until.Sub(now).Minutes()))), nil
+	return max(1, int(math.Ceil(until.Sub(now).Minutes())))
 }

@@ -122,8 +122,12 @@ func (h *Handler) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		id := h.staffSessions.GetInt64(ctx, keyStaffID)
 		if id != 0 {
 			s, err := h.DB.StaffByID(ctx, id)
-			// A new password or a reset of the factors ends older sessions.
-			if err == nil && s.Active && s.SessionValid(sessionTime(h.staffSessions, ctx, keyStaffAuthAt)) {
+			// A new password, a reset of the factors or the first factor
+			// ends older sessions; and a session that never proved a
+			// second factor ends once the member has one, however they
+			// got it and whatever --staff-mfa says.
+			if err == nil && s.Active && s.SessionValid(sessionTime(h.staffSessions, ctx, keyStaffAuthAt)) &&
+				(s.Factors == 0 || h.staffSessions.GetBool(ctx, keyStaffFactor)) {
 				c.Set(ctxStaff, &s)
 				return next(c)
 			}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -186,8 +187,26 @@ func (h *Handler) beginPasskeyStep(c echo.Context, sm *scs.SessionManager, owner
 	if err != nil {
 		return err
 	}
-	sm.Put(ctx, keyPasskeyLogin, state)
+	return h.startPasskeyLogin(c, sm, options, state)
+}
+
+// startPasskeyLogin keeps a login ceremony's state in the session, records
+// the ceremony so that one answer only can end it (checkPasskey), and
+// answers the options.
+func (h *Handler) startPasskeyLogin(c echo.Context, sm *scs.SessionManager, options, state []byte) error {
+	now := h.now()
+	if err := h.DB.StartPasskeyCeremony(c.Request().Context(), ceremonyID(state), now.Add(passkey.Timeout), now); err != nil {
+		return err
+	}
+	sm.Put(c.Request().Context(), keyPasskeyLogin, state)
 	return c.JSONBlob(http.StatusOK, options)
+}
+
+// ceremonyID names a login ceremony by its state, which holds a random
+// challenge.
+func ceremonyID(state []byte) []byte {
+	sum := sha256.Sum256(state)
+	return sum[:]
 }
 
 // passkeyCheck is a passkey given at login.
@@ -222,6 +241,13 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 	}
 	if state == nil {
 		return f, http.StatusUnprocessableEntity, msgPasskeyExpired, nil
+	}
+	// Taken before the answer is checked: a copy of this session read
+	// before the state left it finds the ceremony gone.
+	if err := h.DB.TakePasskeyCeremony(ctx, ceremonyID(state), h.now()); errors.Is(err, db.ErrNotFound) {
+		return f, http.StatusUnprocessableEntity, msgPasskeyExpired, nil
+	} else if err != nil {
+		return f, 0, "", err
 	}
 	var (
 		user    *passkey.User
@@ -261,7 +287,7 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 		if err := h.DB.Audit(ctx, ev); err != nil {
 			return db.Factor{}, 0, "", err
 		}
-		return db.Factor{}, http.StatusUnauthorized, msg, nil
+		return db.Factor{}, http.StatusUnauthorized, msg, h.countWrong(c, pc.locks)
 	}
 	if errors.Is(err, passkey.ErrRefused) {
 		return refuse(refusal(err), msgPasskeyRefused)
@@ -280,8 +306,10 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 	if cred.CloneWarning {
 		return refuse(passkeyDetail(f, "refused: its signature counter did not advance (a copy may exist)"), msgPasskeyCopied)
 	}
-	if err := h.DB.UsePasskey(ctx, f.ID, cred.Stored, h.now()); errors.Is(err, db.ErrNotFound) {
+	if err := h.DB.UsePasskey(ctx, f.ID, f.Credential, cred.Stored, h.now()); errors.Is(err, db.ErrNotFound) {
 		return refuse(passkeyDetail(f, "refused: removed meanwhile"), msgPasskeyRefused)
+	} else if errors.Is(err, db.ErrConflict) {
+		return refuse(passkeyDetail(f, "refused: used by another login meanwhile"), msgPasskeyRefused)
 	} else if err != nil {
 		return f, 0, "", err
 	}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -87,7 +86,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, a
 		return form, activation{}, err
 	} else if mins > 0 {
 		res := refused(http.StatusTooManyRequests, views.HelpCodes)
-		res.msg = fmt.Sprintf("Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprovi tra %d minuti.", mins)
+		res.msg = "Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprovi tra " + minutes(mins) + "."
 		return form, res, nil
 	}
 	_, err := h.DB.ActivateDossier(ctx, db.Activation{AccountID: a.ID, FiscalCode: cf.String(), CodeMAC: h.Keys.MAC(sealbox.ActivationCode, code),

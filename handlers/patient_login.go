@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -75,7 +74,7 @@ func (h *Handler) login(c echo.Context) error {
 	if mins, err := h.claimAttempts(c, patientThrottle, db.AuditEvent{Actor: actor, Action: db.ActionAccountLogin}, key); err != nil {
 		return err
 	} else if mins > 0 {
-		return fail(http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprovi tra %d minuti, oppure usi «Password dimenticata».", mins))
+		return fail(http.StatusTooManyRequests, "Troppi tentativi non riusciti. Riprovi tra "+minutes(mins)+", oppure usi «Password dimenticata».")
 	}
 	ok, rehash, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
 	if err != nil {
@@ -124,7 +123,7 @@ func (h *Handler) login(c echo.Context) error {
 		sm.Put(ctx, keyOTP, id)
 		return c.Redirect(http.StatusSeeOther, "/accedi/codice")
 	}
-	if err := h.signIn(c, a.ID); err != nil {
+	if err := h.signIn(c, a.ID, false); err != nil {
 		return err
 	}
 	return h.afterLogin(c, a.ID)
@@ -198,7 +197,7 @@ func (h *Handler) loginCode(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	if err := h.signIn(c, page.AccountID); err != nil {
+	if err := h.signIn(c, page.AccountID, false); err != nil {
 		return err
 	}
 	if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, page.AccountID), Action: db.ActionAccountLoginCode}); err != nil {

@@ -35,6 +35,10 @@ const (
 	// (keyPendingAccount is the account), empty while it waits for an SMS.
 	keyPendingStep = "pending_step"
 	stepApp        = "app"
+	// keyFactor marks a session that proved a second factor (or added
+	// one); once the account has one, a session without it must log in
+	// again.
+	keyFactor = "factor_ok"
 	// keyResetOTP and keyResetHash hold a password reset whose SMS code
 	// was right, waiting for the app's code: the code's id and the hash of
 	// the new password.
@@ -138,7 +142,7 @@ func (h *Handler) loginApp(c echo.Context) error {
 	if msg != "" {
 		return h.renderAppCodePage(c, status, a, false, msg)
 	}
-	if err := h.signIn(c, a.ID); err != nil {
+	if err := h.signIn(c, a.ID, true); err != nil {
 		return err
 	}
 	if res.Recovery {

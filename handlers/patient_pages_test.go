@@ -37,7 +37,7 @@ func TestEveryPatientPageSpeaksLeiUnderTheSameHeader(t *testing.T) {
 			continue
 		}
 		doc := parseHTML(t, rec.Body.String())
-		if doc.Find(`header.top a[href="` + views.HelpPath + `"]`).Length() == 0 {
+		if doc.Find(`header.top a[href="`+views.HelpPath+`"]`).Length() == 0 {
 			t.Errorf("%s: the header has no link to %s", s.path, views.HelpPath)
 		}
 		if title := doc.Find("title").Text(); strings.Count(title, "Referti online") != 1 {
@@ -64,9 +64,11 @@ func TestEveryPatientPageSpeaksLeiUnderTheSameHeader(t *testing.T) {
 	}
 }
 
-// TestTheSlipHasNoInlineStyle: the slip's page is printed from the desk's
-// browser under the same CSP, which blocks style attributes.
-func TestTheSlipHasNoInlineStyle(t *testing.T) {
+// TestTheSlipPointsToTheHelpPageWithoutInlineStyle: the slip gives the
+// help page's address for a patient stuck at home; its page is printed
+// from the desk's browser under the same CSP, which blocks style
+// attributes.
+func TestTheSlipPointsToTheHelpPageWithoutInlineStyle(t *testing.T) {
 	a := newApp(t)
 	desk := a.deskClient()
 	rec := desk.follow(desk.postAccept(a.acceptForm()))
@@ -76,6 +78,9 @@ func TestTheSlipHasNoInlineStyle(t *testing.T) {
 	}
 	if n := doc.Find("[style]").Length(); n > 0 {
 		t.Errorf("the slip has %d elements with an inline style", n)
+	}
+	if got := doc.Find("[data-testid=slip-faq]").Text(); !strings.Contains(got, "https://referti.example.it"+views.HelpPath) {
+		t.Errorf("the slip's help line %q does not give the help page's address", got)
 	}
 }
 

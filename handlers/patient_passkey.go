@@ -45,8 +45,7 @@ func (h *Handler) passkeyLoginOptions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.patientSessions.Put(h.pctx(c), keyPasskeyLogin, state)
-	return c.JSONBlob(http.StatusOK, options)
+	return h.startPasskeyLogin(c, h.patientSessions, options, state)
 }
 
 // passkeyLogin logs in with a passkey alone: it proves the device and its
@@ -57,7 +56,7 @@ func (h *Handler) passkeyLogin(c echo.Context) error {
 	ip := "passkey-ip:" + c.RealIP()
 	f, status, msg, err := h.checkPasskey(c, passkeyCheck{sm: h.patientSessions,
 		refused: db.AuditEvent{Actor: patientActor(c, 0), Action: db.ActionAccountLogin},
-		locks:   []attemptLock{{passkeyThrottle, ip}}})
+		locks:   []attemptLock{{throttle: passkeyThrottle, key: ip}}})
 	if err != nil {
 		return err
 	}
@@ -70,7 +69,7 @@ func (h *Handler) passkeyLogin(c echo.Context) error {
 	if err := h.DB.RecordAccountLogin(ctx, f.Owner.ID, "", ip, event, now); err != nil {
 		return err
 	}
-	if err := h.signIn(c, f.Owner.ID); err != nil {
+	if err := h.signIn(c, f.Owner.ID, true); err != nil {
 		return err
 	}
 	to, err := h.afterLoginPath(c, f.Owner.ID)
@@ -116,7 +115,7 @@ func (h *Handler) loginPasskeyStep(c echo.Context) error {
 	if msg != "" {
 		return passkeyError(c, status, msg)
 	}
-	if err := h.signIn(c, a.ID); err != nil {
+	if err := h.signIn(c, a.ID, true); err != nil {
 		return err
 	}
 	if err := h.DB.Audit(h.pctx(c), db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: db.ActionAccountSecondFactor,
@@ -199,9 +198,11 @@ func (h *Handler) addPasskey(c echo.Context) error {
 	if msg != "" {
 		return passkeyError(c, status, msg)
 	}
+	if err := h.factorAdded(c, db.AccountOwner(currentAccount(c).ID), codes); err != nil {
+		return err
+	}
 	h.pflash(c, "Passkey aggiunta: da ora può entrare con «Accedi con passkey», senza password.")
 	if codes != nil {
-		h.holdRecoveryCodes(db.AccountOwner(currentAccount(c).ID), codes)
 		return passkeyRedirect(c, "/profilo/sicurezza/codici")
 	}
 	return passkeyRedirect(c, "/profilo/sicurezza")

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -73,7 +72,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 		return err
 	}
 	// This session stays valid: it is re-authenticated after the cut-off.
-	if err := h.signIn(c, a.ID); err != nil {
+	if err := h.signIn(c, a.ID, h.patientSessions.GetBool(ctx, keyFactor)); err != nil {
 		return err
 	}
 	putSessionTime(h.patientSessions, ctx, keyAuthAt, now.Add(1))
@@ -93,7 +92,7 @@ func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (stri
 	if mins, err := h.claimAttempts(c, patientThrottle, denied, key); err != nil {
 		return "", err
 	} else if mins > 0 {
-		return fmt.Sprintf("Troppi tentativi con la password sbagliata: riprovi tra %d minuti.", mins), nil
+		return "Troppi tentativi con la password sbagliata: riprovi tra " + minutes(mins) + ".", nil
 	}
 	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
 	if err != nil {

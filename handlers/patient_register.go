@@ -245,7 +245,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	for _, k := range []string{keyRegConsentAt, keyRegFirst, keyRegLast, keyRegMobile, keyRegEmail, keyRegHash, keyRegDeliver} {
 		sm.Remove(ctx, k)
 	}
-	if err := h.signIn(c, id); err != nil {
+	if err := h.signIn(c, id, false); err != nil {
 		return err
 	}
 	msg := "Registrazione completata. Ora attivi il suo fascicolo con il codice del modulo per il ritiro referti."

@@ -106,9 +106,11 @@ func (h *Handler) enrol(c echo.Context) error {
 		return err
 	}
 	h.patientSessions.Remove(ctx, keyEnrolment)
+	if err := h.factorAdded(c, owner, codes); err != nil {
+		return err
+	}
 	h.pflash(c, "App di autenticazione aggiunta: da ora, all'accesso, le chiederemo il codice dell'app invece dell'SMS.")
 	if codes != nil {
-		h.holdRecoveryCodes(owner, codes)
 		return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza/codici")
 	}
 	return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
@@ -188,7 +190,7 @@ func (h *Handler) removeFactor(kind string) echo.HandlerFunc {
 		if f.Kind == db.FactorPasskey {
 			event.Detail = passkeyDetail(f, "")
 		}
-		if err := h.DB.RemoveFactor(h.pctx(c), db.AccountOwner(a.ID), f.ID, event, h.now(), securityNotices(*a, r.notice)...); err != nil {
+		if err := h.DB.RemoveFactor(h.pctx(c), db.AccountOwner(a.ID), f.ID, false, event, h.now(), securityNotices(*a, r.notice)...); err != nil {
 			return err
 		}
 		h.pflash(c, r.flash)
@@ -198,7 +200,7 @@ func (h *Handler) removeFactor(kind string) echo.HandlerFunc {
 
 // recoveryCodes shows new recovery codes, once.
 func (h *Handler) recoveryCodes(c echo.Context) error {
-	codes := h.takeRecoveryCodes(db.AccountOwner(currentAccount(c).ID))
+	codes := h.takeRecoveryCodes(c, db.AccountOwner(currentAccount(c).ID))
 	if codes == nil {
 		return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
 	}
@@ -223,6 +225,8 @@ func (h *Handler) regenerateCodes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.holdRecoveryCodes(owner, codes)
+	if err := h.holdRecoveryCodes(c, owner, codes); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza/codici")
 }

@@ -49,11 +49,14 @@ func (h *Handler) requirePatient(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			authAt := sessionTime(sm, ctx, keyAuthAt)
-			if err == nil && authAt.After(a.SessionsValidAfter) {
+			// A session that never proved a second factor ends once the
+			// account has one, however it got it.
+			if err == nil && authAt.After(a.SessionsValidAfter) && (a.Factors == 0 || sm.GetBool(ctx, keyFactor)) {
 				c.Set(ctxAccount, &a)
 				return next(c)
 			}
-			// The account is gone or its sessions were ended (password reset).
+			// The account is gone, its sessions were ended (password reset,
+			// first second factor) or this one lacks the factor it now has.
 			_ = sm.Destroy(ctx)
 			return h.toLogin(c, "La sessione è terminata: acceda di nuovo.")
 		}
@@ -99,8 +102,9 @@ func (h *Handler) pchrome(c echo.Context, title string) views.PChrome {
 
 func (h *Handler) pflash(c echo.Context, msg string) { h.patientSessions.Put(h.pctx(c), keyFlash, msg) }
 
-// signIn starts an authenticated session with a fresh token.
-func (h *Handler) signIn(c echo.Context, accountID int64) error {
+// signIn starts an authenticated session with a fresh token; withFactor
+// says whether a second factor was given.
+func (h *Handler) signIn(c echo.Context, accountID int64, withFactor bool) error {
 	ctx := h.pctx(c)
 	sm := h.patientSessions
 	if err := sm.RenewToken(ctx); err != nil {
@@ -111,6 +115,7 @@ func (h *Handler) signIn(c echo.Context, accountID int64) error {
 	sm.Remove(ctx, keyOTP)
 	sm.Put(ctx, keyAccount, accountID)
 	putSessionTime(sm, ctx, keyAuthAt, h.now())
+	sm.Put(ctx, keyFactor, withFactor)
 	return nil
 }
 

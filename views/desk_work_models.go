@@ -45,12 +45,7 @@ func (p StaffPage) MemberFacility(s db.Staff) string {
 }
 
 // ReportCount says how many reports, in Italian.
-func ReportCount(n int) string {
-	if n == 1 {
-		return "1 referto"
-	}
-	return strconv.Itoa(n) + " referti"
-}
+func ReportCount(n int) string { return Count(n, "referto", "referti") }
 
 // lastDigits returns the last n digits of s, skipping anything else; false
 // when s has no more than n digits.

@@ -111,3 +111,6 @@ type HelpPage struct {
 
 // Topics are the page's questions, with the portal's retention.
 func (p HelpPage) Topics() []HelpTopic { return HelpTopics(p.RetentionDays) }
+
+// HelpAddress is the help page's full address, printed on the slip.
+func (p SlipPage) HelpAddress() string { return p.PortalURL + HelpPath }

@@ -75,6 +75,22 @@ type NoticePage struct {
 	Dossier bool
 }
 
+// Title is the page's title, short: the header already names the portal.
+func (p NoticePage) Title() string {
+	if p.Dossier {
+		return "Informativa sul fascicolo"
+	}
+	return "Informativa sul servizio"
+}
+
+// Heading names the notice the page shows.
+func (p NoticePage) Heading() string {
+	if p.Dossier {
+		return "Informativa sul fascicolo online"
+	}
+	return "Informativa sul servizio Referti online"
+}
+
 // RegisterPage is a step of registration, or a password form.
 type RegisterPage struct {
 	PChrome

@@ -25,7 +25,7 @@ func (p SharePage) Action() string {
 }
 
 // ShareLifetimes are the choices of a share's lifetime, value and label.
-var ShareLifetimes = []struct{ Value, Label string }{
+var ShareLifetimes = []Choice{
 	{"1h", "1 ora"}, {"1d", "1 giorno"}, {"3d", "3 giorni"}, {"7d", "7 giorni"}, {"14d", "14 giorni"},
 }
 

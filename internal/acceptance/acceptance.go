@@ -76,9 +76,9 @@ func CheckPerson(in Person, now time.Time) (db.Patient, Problems) {
 		Sex:        strings.ToUpper(strings.TrimSpace(in.Sex)),
 	}
 	for _, f := range []struct{ name, value, it, en string }{
-		{"first_name", p.FirstName, "Inserisci il nome.", "First name is required."},
-		{"last_name", p.LastName, "Inserisci il cognome.", "Last name is required."},
-		{"birth_place", p.BirthPlace, "Inserisci il luogo di nascita.", "Birth place is required."},
+		{"first_name", p.FirstName, "Manca il nome.", "First name is required."},
+		{"last_name", p.LastName, "Manca il cognome.", "Last name is required."},
+		{"birth_place", p.BirthPlace, "Manca il luogo di nascita.", "Birth place is required."},
 	} {
 		switch {
 		case f.value == "":
@@ -88,13 +88,13 @@ func CheckPerson(in Person, now time.Time) (db.Patient, Problems) {
 		}
 	}
 	if p.Sex != "M" && p.Sex != "F" {
-		ps.add("sex", "Indica il sesso.", "Sex must be M or F.")
+		ps.add("sex", "Manca il sesso.", "Sex must be M or F.")
 	}
 	birthText := strings.TrimSpace(in.BirthDate)
 	birth, berr := time.Parse(time.DateOnly, birthText)
 	switch {
 	case birthText == "":
-		ps.add("birth_date", "Inserisci la data di nascita.", "Birth date is required.")
+		ps.add("birth_date", "Manca la data di nascita.", "Birth date is required.")
 	case berr != nil:
 		ps.add("birth_date", "Data di nascita non valida (gg/mm/aaaa).", "Birth date must be a date such as 1985-12-10.")
 	case birth.After(now) || birth.Year() < now.Year()-130:
@@ -104,7 +104,7 @@ func CheckPerson(in Person, now time.Time) (db.Patient, Problems) {
 	cf, err := codicefiscale.Parse(in.FiscalCode)
 	if err != nil {
 		if strings.TrimSpace(in.FiscalCode) == "" {
-			ps.add("fiscal_code", "Inserisci il codice fiscale.", "Codice fiscale is required.")
+			ps.add("fiscal_code", "Manca il codice fiscale.", "Codice fiscale is required.")
 		} else {
 			pr := FiscalCodeProblem(err)
 			ps.add("fiscal_code", pr.IT, pr.EN)
@@ -118,13 +118,13 @@ func CheckPerson(in Person, now time.Time) (db.Patient, Problems) {
 		enc := cf.BirthDate(now)
 		if enc.Day() != birth.Day() || enc.Month() != birth.Month() || enc.Year()%100 != birth.Year()%100 {
 			ps.add("birth_date", fmt.Sprintf("La data di nascita non corrisponde al codice fiscale (che indica il %s/…%02d). "+
-				"Controlla la data o il codice fiscale.", enc.Format("02/01"), enc.Year()%100),
+				"Verificare la data o il codice fiscale.", enc.Format("02/01"), enc.Year()%100),
 				fmt.Sprintf("Birth date does not match the codice fiscale, which encodes %s/..%02d (day/month/year).",
 					enc.Format("02/01"), enc.Year()%100))
 		}
 	}
 	if _, bad := ps.For("sex"); !bad && cf.Sex() != p.Sex {
-		ps.add("sex", "Il sesso non corrisponde al codice fiscale. Controlla il sesso o il codice fiscale.",
+		ps.add("sex", "Il sesso non corrisponde al codice fiscale. Verificare il sesso o il codice fiscale.",
 			"Sex does not match the codice fiscale.")
 	}
 	return p, ps
@@ -141,7 +141,7 @@ var fiscalCodeProblems = []struct {
 	{codicefiscale.ErrMonth, "Il codice fiscale contiene una lettera del mese di nascita non valida.",
 		"Codice fiscale has an invalid birth month letter."},
 	{codicefiscale.ErrDay, "Il codice fiscale contiene un giorno di nascita non valido.", "Codice fiscale has an invalid birth day."},
-	{codicefiscale.ErrCheck, "Il codice fiscale non è corretto: il carattere di controllo non corrisponde. Verifica la trascrizione.",
+	{codicefiscale.ErrCheck, "Il codice fiscale non è corretto: il carattere di controllo non corrisponde. Verificare la trascrizione.",
 		"Codice fiscale check character does not match: check for a typing error."},
 }
 
@@ -163,7 +163,7 @@ func Check(in Visit, now time.Time) (db.Patient, []string, Problems) {
 	mobile, err := phone.NormalizeMobile(in.Mobile)
 	switch {
 	case strings.TrimSpace(in.Mobile) == "":
-		ps.add("mobile", "Inserisci il numero di cellulare.", "Mobile number is required.")
+		ps.add("mobile", "Manca il numero di cellulare.", "Mobile number is required.")
 	case errors.Is(err, phone.ErrNotMobile):
 		ps.add("mobile", "Questo numero non è un cellulare: serve un cellulare per ricevere gli SMS del servizio.",
 			"This number is not a mobile number: the service sends SMS.")
@@ -185,7 +185,7 @@ func Check(in Visit, now time.Time) (db.Patient, []string, Problems) {
 	}
 	switch {
 	case len(exams) == 0:
-		ps.add("exams", "Indica almeno un esame o una visita.", "At least one exam is required.")
+		ps.add("exams", "Manca almeno un esame o una visita.", "At least one exam is required.")
 	case len(exams) > MaxExams:
 		ps.add("exams", fmt.Sprintf("Al massimo %d righe.", MaxExams), fmt.Sprintf("At most %d exams.", MaxExams))
 	}

@@ -245,16 +245,16 @@ func TestRemovingTheLastFactorRemovesTheRecoveryCodes(t *testing.T) {
 		t.Fatalf("factors = %d, want 2", len(factors))
 	}
 	remove := db.AuditEvent{Action: db.ActionAccountFactorRemove}
-	if err := f.d.RemoveFactor(ctx, f.staff, factors[0].ID, remove, f.clock.Now()); !errors.Is(err, db.ErrNotFound) {
+	if err := f.d.RemoveFactor(ctx, f.staff, factors[0].ID, false, remove, f.clock.Now()); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("removing another owner's factor: %v, want ErrNotFound", err)
 	}
-	if err := f.d.RemoveFactor(ctx, f.account, factors[0].ID, remove, f.clock.Now()); err != nil {
+	if err := f.d.RemoveFactor(ctx, f.account, factors[0].ID, false, remove, f.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if left, _ := f.d.RecoveryCodesLeft(ctx, f.account); left != mfa.RecoveryCodeCount {
 		t.Errorf("codes after removing one of two apps: %d, want %d", left, mfa.RecoveryCodeCount)
 	}
-	if err := f.d.RemoveFactor(ctx, f.account, factors[1].ID, remove, f.clock.Now()); err != nil {
+	if err := f.d.RemoveFactor(ctx, f.account, factors[1].ID, false, remove, f.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if left, _ := f.d.RecoveryCodesLeft(ctx, f.account); left != 0 {

@@ -42,13 +42,13 @@ const MinScore = 3
 const (
 	reasonTooShort = "La password deve avere almeno 10 caratteri."
 	reasonTooLong  = "La password può avere al massimo 128 caratteri."
-	reasonCommon   = "È una password molto comune o facile da indovinare: scegline una meno prevedibile, per esempio una frase di tre o quattro parole."
-	reasonPersonal = "Contiene il tuo nome, il tuo numero o altri tuoi dati personali: sono facili da indovinare."
+	reasonCommon   = "È una password molto comune o facile da indovinare: ne scelga una meno prevedibile, per esempio una frase di tre o quattro parole."
+	reasonPersonal = "Contiene il suo nome, il suo numero o altri suoi dati personali: sono facili da indovinare."
 	reasonRepeat   = "Contiene ripetizioni (come «aaaa» o «abcabc») facili da indovinare."
 	reasonSequence = "Contiene una sequenza (come «abcd» o «1234») facile da indovinare."
 	reasonSpatial  = "Contiene una sequenza di tasti vicini sulla tastiera, facile da indovinare."
 	reasonDate     = "Contiene una data, facile da indovinare."
-	reasonGeneric  = "La password è troppo facile da indovinare: usa una frase di più parole."
+	reasonGeneric  = "La password è troppo facile da indovinare: usi una frase di più parole."
 )
 
 // Normalize applies NFKC so the same password typed on different

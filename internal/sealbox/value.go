@@ -20,6 +20,9 @@ type Purpose string
 const (
 	// TOTPSecret is the shared secret of an authenticator app (RFC 6238).
 	TOTPSecret Purpose = "totp-secret"
+	// RecoveryCodesShown are new recovery codes waiting, in the session
+	// that made them, for their one showing.
+	RecoveryCodesShown Purpose = "recovery-codes-shown"
 )
 
 // ErrValueRefused means a sealed value did not open: another master key,

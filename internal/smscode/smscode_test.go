@@ -233,3 +233,17 @@ func TestCodesAndNumbersNeverLogged(t *testing.T) {
 		t.Errorf("log holds a code or the number:\n%s", logs)
 	}
 }
+
+// TestCodeTextSpeaksLei: the SMS with a code says "Lei", as every patient
+// message does, and how long the code lasts.
+func TestCodeTextSpeaksLei(t *testing.T) {
+	text := smscode.Text("123456", db.OTPRegister)
+	for _, tu := range []string{"comunicarlo", " tuo", " ti "} {
+		if strings.Contains(text, tu) {
+			t.Errorf("code SMS %q says %q", text, tu)
+		}
+	}
+	if !strings.Contains(text, "Non lo comunichi a nessuno") || !strings.Contains(text, "10 minuti") {
+		t.Errorf("code SMS %q", text)
+	}
+}
