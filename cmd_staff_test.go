@@ -152,6 +152,48 @@ func TestStaffSetPasswordReplacesThePasswordAndEndsTheSessions(t *testing.T) {
 	}
 }
 
+// The last admin locked out (wrong passwords, wrong codes, the password
+// typed wrong again) gets back in at once after either command: both lift
+// the member's lockouts, and only theirs.
+func TestStaffCommandsLiftTheMembersLockouts(t *testing.T) {
+	for _, tt := range []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"reset-mfa", "", []string{"staff", "reset-mfa", "--username", "capo"}},
+		{"set-password", "lampada rossa sul comodino\n", []string{"staff", "set-password", "--username", "capo", "--password-stdin"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "fse.db")
+			st := staffWithApp(t, path)
+			ctx := context.Background()
+			owner := db.StaffOwner(st.ID)
+			theirs := []string{db.StaffLoginKey("capo"), db.StaffReauthKey(st.ID), db.FactorKey(owner), db.FactorDayKey(owner)}
+			others := db.StaffLoginKey("altro")
+			d := testkit.OpenPath(t, path)
+			lockAtOnce := db.Throttle{MaxFailures: 1, Window: time.Hour, LockFor: 24 * time.Hour}
+			for _, k := range append(theirs, others) {
+				if _, err := d.ClaimAttempt(ctx, lockAtOnce, k, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			r := runCmd(t, invocation{args: append(tt.args, "--db", path), stdin: tt.stdin})
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			for _, k := range theirs {
+				if until, err := d.LockedUntil(ctx, k, time.Now()); err != nil || !until.IsZero() {
+					t.Errorf("lock %s after the command: until %v (%v), want lifted", k, until, err)
+				}
+			}
+			if until, _ := d.LockedUntil(ctx, others, time.Now()); until.IsZero() {
+				t.Error("another member's lock was lifted too")
+			}
+		})
+	}
+}
+
 // The issue's example: `password1234` was accepted for staff.
 func TestStaffAddRefusesAGuessablePassword(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fse.db")

@@ -136,6 +136,24 @@ func TestAuthStaffDisable(t *testing.T) {
 	}
 }
 
+// Disabling a member ends their sessions for good: enabled again, they log
+// in again; the session they had open does not come back.
+func TestReEnablingAMemberDoesNotReviveTheirSessions(t *testing.T) {
+	a := newApp(t)
+	desk := a.deskClient()
+	admin := a.adminClient()
+	for _, active := range []string{"0", "1"} {
+		if rec := admin.post(fmt.Sprintf("/desk/admin/staff/%d/active", a.deskID), url.Values{"active": {active}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("active %s: got %d, want 303", active, rec.Code)
+		}
+	}
+	authWantRedirectToLogin(t, "the session open before the member was disabled", desk.get("/desk"))
+	a.later()
+	again := a.client()
+	again.login(receptionUser, receptionPass)
+	paWantStatus(t, "a new login", again.get("/desk"), http.StatusOK)
+}
+
 func TestAuthAdminCreatesStaff(t *testing.T) {
 	a := newApp(t)
 	ctx := context.Background()

@@ -237,3 +237,35 @@ func TestAdminRefusesAGuessableStaffPassword(t *testing.T) {
 		t.Error("the member was created with a guessable password")
 	}
 }
+
+// A member who had to enrol gets a new session token once enrolled: the
+// token of the password-only session, which opened nothing but the
+// enrolment, does not go on as one that opens the desk.
+func TestStaffEnrolmentRenewsTheSessionToken(t *testing.T) {
+	for _, way := range []struct {
+		name  string
+		enrol func(t *testing.T, a *app, c *client)
+	}{
+		{"app", func(t *testing.T, a *app, c *client) { mfEnrolStaff(t, a, c, "laboratorio", newMemberPass) }},
+		{"passkey", func(t *testing.T, a *app, c *client) {
+			pkWant(t, "add a passkey", pkAdd(t, c, pkDevice(), "/desk/security", "Chiavetta", newMemberPass),
+				http.StatusOK, "/desk/security/codes")
+		}},
+	} {
+		t.Run(way.name, func(t *testing.T) {
+			a := newApp(t)
+			mfNewMember(t, a, "laboratorio", db.RoleReception)
+			c := a.client()
+			paWantRedirect(t, "first password login", authLoginAttempt(c, "laboratorio", newMemberPass), "/desk/security/app")
+			before := authSessionToken(c)
+			way.enrol(t, a, c)
+			if after := authSessionToken(c); after == "" || after == before {
+				t.Errorf("session token after the enrolment: %q, want a new one", after)
+			}
+			old := a.client()
+			old.cookies[authCookieName] = &http.Cookie{Name: authCookieName, Value: before}
+			authWantRedirectToLogin(t, "the token from before the enrolment", old.get("/desk"))
+			paWantStatus(t, "the enrolled session", c.get("/desk"), http.StatusOK)
+		})
+	}
+}

@@ -48,8 +48,9 @@ type factorCheck struct {
 	notices  []db.OutboxMessage
 }
 
-// checkFactor verifies a typed app or recovery code behind the factor
-// lockouts (counted before the check, per owner, cleared by a success).
+// checkFactor verifies a typed app or recovery code behind the owner's
+// factor lockouts (factorLocks: the quarter-hour one counted before the
+// check and cleared by a success, the daily one counting wrong codes).
 // msg explains a refusal to the person, with status; empty when accepted.
 func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, status int, msg string, err error) {
 	ctx := c.Request().Context()
@@ -259,10 +260,10 @@ func (h *Handler) takeRecoveryCodes(c echo.Context, owner db.Owner) []string {
 
 // factorAdded is what adding a second factor does to the session that
 // added it: a new token, as the session now holds more, and the mark that
-// it proved a factor. With the owner's first factor (which brings codes,
-// held here for their one showing) every other session of the owner ends:
-// they were opened with the password alone, and none proved a factor.
-// This one goes on, stamped after the cut-off, as after a new password.
+// it proved a factor. With the owner's first factor (the one that brings
+// codes, held here for their one showing) every other session of the
+// owner ends, as after a new password: they were opened with the password
+// alone. This one goes on, stamped after the cut-off.
 func (h *Handler) factorAdded(c echo.Context, owner db.Owner, codes []string) error {
 	ctx := c.Request().Context()
 	sm, authAt, proved := h.staffSessions, keyStaffAuthAt, keyStaffFactor

@@ -219,15 +219,17 @@ type passkeyCheck struct {
 	// actor and action; a passwordless login's actor gets the passkey's
 	// owner when the passkey is known.
 	refused db.AuditEvent
-	// locks are counted before the check and cleared by a success.
+	// locks are the lockouts of the attempt (claimLocks, countWrong,
+	// clearLocks).
 	locks []attemptLock
 }
 
 // checkPasskey verifies the browser's answer to a login's ceremony behind
 // the lockouts, and records the passkey's use (its signature counter, the
 // date). It returns the passkey used; msg explains a refusal, with status,
-// audited. A passkey whose counter did not advance may have been copied:
-// it is refused.
+// audited. A ceremony takes one answer, even from two requests that read
+// the session at once; a passkey whose counter did not advance may have
+// been copied: it is refused.
 func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, status int, msg string, err error) {
 	ctx := c.Request().Context()
 	if mins, err := h.claimLocks(c, pc.locks, pc.refused); err != nil {
@@ -242,9 +244,14 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 	if state == nil {
 		return f, http.StatusUnprocessableEntity, msgPasskeyExpired, nil
 	}
-	// Taken before the answer is checked: a copy of this session read
-	// before the state left it finds the ceremony gone.
+	// Taken before the answer is checked: a request that read this
+	// session before the state left it finds the ceremony gone.
 	if err := h.DB.TakePasskeyCeremony(ctx, ceremonyID(state), h.now()); errors.Is(err, db.ErrNotFound) {
+		ev := pc.refused
+		ev.At, ev.Outcome, ev.Detail = h.now(), db.OutcomeFailed, "passkey refused: its ceremony was answered already or expired"
+		if err := h.DB.Audit(ctx, ev); err != nil {
+			return f, 0, "", err
+		}
 		return f, http.StatusUnprocessableEntity, msgPasskeyExpired, nil
 	} else if err != nil {
 		return f, 0, "", err

@@ -117,6 +117,42 @@ func TestAppCodeDailyLimit(t *testing.T) {
 	paWantRedirect(t, "the next day", l.post("/accedi/app", url.Values{"code": {a.appCode(mfPatientApp)}}), "/attiva")
 }
 
+// Wrong codes add up over the day between right ones: a right code lifts
+// the quarter-hour lock but keeps the day's count of wrong codes, and is
+// not counted itself.
+func TestWrongAppCodesAddUpOverTheDayBetweenRightOnes(t *testing.T) {
+	a := newApp(t)
+	mfRossiWithApp(t, a)
+	step := func(n int) *client {
+		c := a.client()
+		c.ip = "192.0.2." + itoa(int64(100+n)) // past the per-address limits
+		paWantRedirect(t, "password step", c.post("/accedi", url.Values{"identifier": {"333 1234567"}, "password": {patientPassword}}), "/accedi/app")
+		return c
+	}
+	wrong := func(c *client, what string) {
+		rec := c.post("/accedi/app", url.Values{"code": {paWrong(a.codeAt(mfPatientApp, mfa.Step(a.Now())))}})
+		paWantStatus(t, what, rec, http.StatusUnprocessableEntity)
+	}
+	// Twelve logins, each after four wrong codes: 48 wrong, 12 right.
+	for round := range 12 {
+		a.advance(16 * time.Minute) // past the last 15-minute lock
+		c := step(round)
+		for range 4 {
+			wrong(c, "a wrong code in round "+itoa(int64(round+1)))
+		}
+		paWantRedirect(t, "the right code in round "+itoa(int64(round+1)), c.post("/accedi/app", url.Values{"code": {a.appCode(mfPatientApp)}}), "/attiva")
+	}
+	a.advance(16 * time.Minute)
+	c := step(12)
+	wrong(c, "the 49th wrong code of the day")
+	wrong(c, "the 50th wrong code of the day")
+	rec := c.post("/accedi/app", url.Values{"code": {a.appCode(mfPatientApp)}})
+	paWantStatus(t, "the right code after 50 wrong ones in the day", rec, http.StatusTooManyRequests)
+	if got := paAlert(t, rec); !strings.Contains(got, "24 ore") {
+		t.Errorf("daily lock explained as %q", got)
+	}
+}
+
 func TestRecoveryCodeLogsInOnce(t *testing.T) {
 	a := newApp(t)
 	_, codes := mfRossiWithApp(t, a)

@@ -28,7 +28,11 @@ type Authenticator struct {
 	// SkipUserVerification makes the next answers claim user presence
 	// only (no PIN, no fingerprint).
 	SkipUserVerification bool
-	keys                 []*key
+	// NoCounter leaves the signature counters at 0, as passkeys synced
+	// between devices (and many others) do: a replayed answer cannot be
+	// told from the first by its counter.
+	NoCounter bool
+	keys      []*key
 }
 
 type key struct {
@@ -167,7 +171,9 @@ func (a *Authenticator) Get(options []byte) ([]byte, error) {
 	if k == nil {
 		return nil, fmt.Errorf("NotAllowedError: no passkey for %q", o.PublicKey.RPID)
 	}
-	k.counter++
+	if !a.NoCounter {
+		k.counter++
+	}
 	authData := a.authData(k, 0)
 	client := a.clientData("webauthn.get", o.PublicKey.Challenge)
 	sum := sha256.Sum256(client)
