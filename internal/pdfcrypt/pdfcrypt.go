@@ -5,14 +5,18 @@
 package pdfcrypt
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
-	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/fault"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/validate"
 )
 
 // MaxSize bounds what Encrypt reads: pdfcpu works on the whole file in
@@ -57,30 +61,61 @@ func Encrypt(plain io.Reader, password string) ([]byte, error) {
 	if len(in) > MaxSize {
 		return nil, ErrTooLarge
 	}
-	var out bytes.Buffer
-	if err := api.Encrypt(bytes.NewReader(in), &out, config(password, rand.Text())); err != nil {
+	out, err := rewrite(in, config(model.ENCRYPT, password, rand.Text()))
+	if err != nil {
 		return nil, fmt.Errorf("pdfcrypt: encrypt: %w", err)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // Decrypt opens a PDF encrypted by Encrypt with password; a wrong password
 // is an error. fse never decrypts what it mailed: tests and tools do.
 func Decrypt(encrypted []byte, password string) ([]byte, error) {
-	var out bytes.Buffer
-	if err := api.Decrypt(bytes.NewReader(encrypted), &out, config(password, "")); err != nil {
+	out, err := rewrite(encrypted, config(model.DECRYPT, password, ""))
+	if err != nil {
 		return nil, fmt.Errorf("pdfcrypt: decrypt: %w", err)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
 
-// config is pdfcpu's AES-256 configuration. pdfcpu would otherwise create
-// a configuration directory (with fonts) under the user's config directory
-// on first use; fse writes no files but its own, so that is turned off
-// first (pdfcpu's documented way for library use; idempotent).
-func config(userPW, ownerPW string) *model.Configuration {
-	api.DisableConfigDir()
+// rewrite reads, validates, optimizes and writes a PDF under conf, as
+// pdfcpu's api.Encrypt and api.Decrypt do. It calls pdfcpu's core packages
+// rather than its api package, which links pdfcpu's form filling and with it
+// go-runewidth, whose package initialisation alone added 27 ms to every
+// start of fse.
+func rewrite(in []byte, conf *model.Configuration) (out []byte, err error) {
+	defer fault.Catch(&err)
+	ctx, err := pdfcpu.Read(bytes.NewReader(in), conf)
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if err := validate.XRefTable(ctx); err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	if err := pdfcpu.OptimizeXRefTable(ctx); err != nil {
+		return nil, fmt.Errorf("optimize: %w", err)
+	}
+	var buf bytes.Buffer
+	ctx.Write.Writer = bufio.NewWriter(&buf)
+	if err := pdfcpu.WriteContext(ctx); err != nil {
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	if err := ctx.Write.Flush(); err != nil {
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// disableConfigDir keeps pdfcpu from creating a configuration directory
+// (with fonts) under the user's config directory on first use: fse writes
+// no files but its own. It is what pdfcpu's api.DisableConfigDir does.
+var disableConfigDir sync.Once
+
+// config is pdfcpu's AES-256 configuration for cmd.
+func config(cmd model.CommandMode, userPW, ownerPW string) *model.Configuration {
+	disableConfigDir.Do(func() { model.ConfigPath = "disable" })
 	c := model.NewAESConfiguration(userPW, ownerPW, 256)
 	c.Permissions = model.PermissionsPrint
+	c.Cmd = cmd
 	return c
 }
