@@ -141,8 +141,8 @@ func cmdStaffResetMFA(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "second factors of %q reset (%d authenticator apps and the recovery codes removed); "+
-		"their open sessions have ended, and they set up an app again at their next login\n", st.Username, n)
+	fmt.Fprintf(e.stdout, "second factors of %q reset (%d apps or passkeys and the recovery codes removed); "+
+		"their open sessions have ended, and they set up a second factor again at their next login\n", st.Username, n)
 	return nil
 }
 

@@ -99,7 +99,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(w, "  Front desk:   %s/desk/login\n", c.baseURL)
 	fmt.Fprintf(w, "    admin        user %-10s password %s\n", demo.AdminUser, demo.AdminPassword)
 	fmt.Fprintf(w, "    reception    user %-10s password %s\n", demo.ReceptionUser, demo.ReceptionPassword)
-	fmt.Fprintf(w, "    (password only in the demo: fse serve asks staff for an authenticator app's code too, --staff-mfa required)\n\n")
+	fmt.Fprintf(w, "    (password only in the demo: fse serve asks staff for a second factor too, an app or a passkey, --staff-mfa required)\n\n")
 	fmt.Fprintf(w, "  Patients:     %s/\n", c.baseURL)
 	for _, p := range demo.Patients {
 		if p.HasAccount {

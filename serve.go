@@ -190,7 +190,7 @@ func (c serverConfig) handlerConfig() handlers.Config {
 			{Name: "Dimensione massima di un PDF", Value: c.uploadLimit.String(), Note: "--upload-limit"},
 			{Name: "Proxy fidati", Value: orNone(c.trustedProxies.String()), Note: "--trusted-proxy"},
 			{Name: "Codice SMS a ogni accesso", Value: yesNo(c.requireLoginOTP), Note: "--require-login-otp (altrimenti a scelta del paziente)"},
-			{Name: "App di autenticazione per il personale", Value: staffMFAText(c.staffMFA), Note: "--staff-mfa required|admins|off"},
+			{Name: "Secondo fattore per il personale", Value: staffMFAText(c.staffMFA), Note: "--staff-mfa required|admins|off"},
 			{Name: "Gateway SMS", Value: configured(c.senders.smsURL != ""), Note: "--sms-url"},
 			{Name: "Paesi a cui si inviano codici SMS", Value: strings.Join(c.smsCountries, ", "),
 				Note: "--sms-countries: ai cellulari di altri paesi non va alcun codice"},
@@ -284,7 +284,7 @@ func serveFlags(fs *flag.FlagSet) *serverConfig {
 	fs.BoolVar(&c.syncFull, "sync-full", true, "use synchronous=FULL: an acknowledged upload survives a power loss (false trades that for write speed)")
 	fs.BoolVar(&c.requireLoginOTP, "require-login-otp", false, "require an SMS code at every patient login, for every account")
 	c.staffMFA = db.StaffMFARequired
-	fs.Func("staff-mfa", "which staff must log in with an authenticator app: required (everyone, the default), admins or off",
+	fs.Func("staff-mfa", "which staff must log in with a second factor (an authenticator app or a passkey): required (everyone, the default), admins or off",
 		func(v string) (err error) {
 			c.staffMFA, err = db.ParseStaffMFAPolicy(v)
 			return err
