@@ -46,7 +46,7 @@ func cmdStaff(ctx context.Context, args []string, e env) error {
 func cliActor(name string) db.Actor { return db.Actor{Kind: db.ActorCLI, Name: name} }
 
 func cmdStaffAdd(ctx context.Context, args []string, e env) error {
-	fs := newFlags("staff add", "staff add --username U --role admin|reception --password-stdin [--db FILE]", e)
+	fs := newFlags("staff add", "staff add --username U --role admin|reception --password-stdin [--name N] [--db FILE]", e)
 	path := dbFlag(fs)
 	var username, role, name string
 	var fromStdin bool
