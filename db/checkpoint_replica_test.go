@@ -70,16 +70,7 @@ func (r *fakeReplicator) checkpoint() {
 func TestBesideAReplicatorDeletedDataLeavesTheWALAfterItsCheckpoint(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	v := f.accept(t, f.facilityID, patient(0), t0)
-	secret := bytes.Repeat([]byte("contenuto riservato del referto "), 3000)
-	dr, err := f.d.StoreDocument(ctx, v.ID, "Referto", bytes.NewReader(secret), f.desk, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var window []byte
-	if err := testkit.Raw(t, f.d).QueryRowContext(ctx, `SELECT substr(data, 1000, 32) FROM document_chunks WHERE document_id = ? AND seq = 0`, dr.ID).Scan(&window); err != nil {
-		t.Fatal(err)
-	}
+	dr, window := f.storeWithWindow(t, "contenuto riservato del referto ")
 	inWAL := func() bool {
 		b, err := os.ReadFile(f.d.Path + "-wal")
 		if err != nil && !os.IsNotExist(err) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"fse/db"
 	"fse/internal/testkit"
 )
 
@@ -18,16 +19,7 @@ import (
 func TestCheckpointerErasesAfterALongReaderWithoutHoldingWritersUp(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	v := f.accept(t, f.facilityID, patient(0), t0)
-	secret := bytes.Repeat([]byte("contenuto del referto "), 3000)
-	dr, err := f.d.StoreDocument(ctx, v.ID, "Referto", bytes.NewReader(secret), f.desk, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var window []byte
-	if err := testkit.Raw(t, f.d).QueryRowContext(ctx, `SELECT substr(data, 1000, 32) FROM document_chunks WHERE document_id = ? AND seq = 0`, dr.ID).Scan(&window); err != nil {
-		t.Fatal(err)
-	}
+	dr, window := f.storeWithWindow(t, "contenuto del referto ")
 	ckCtx, stop := context.WithCancel(ctx)
 	ckDone := make(chan struct{})
 	go func() {
@@ -75,4 +67,22 @@ func TestCheckpointerErasesAfterALongReaderWithoutHoldingWritersUp(t *testing.T)
 			t.Fatal("the deleted report is still in the database files 5 s after the reader ended")
 		}
 	}
+}
+
+// storeWithWindow stores a report whose text is phrase repeated, and
+// returns it with 32 bytes of its stored ciphertext, to look for in the
+// database files once it is deleted.
+func (f fixture) storeWithWindow(t *testing.T, phrase string) (db.Draft, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	v := f.accept(t, f.facilityID, patient(0), t0)
+	dr, err := f.d.StoreDocument(ctx, v.ID, "Referto", bytes.NewReader(bytes.Repeat([]byte(phrase), 3000)), f.desk, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var window []byte
+	if err := testkit.Raw(t, f.d).QueryRowContext(ctx, `SELECT substr(data, 1000, 32) FROM document_chunks WHERE document_id = ? AND seq = 0`, dr.ID).Scan(&window); err != nil {
+		t.Fatal(err)
+	}
+	return dr, window
 }

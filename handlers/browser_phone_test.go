@@ -165,14 +165,7 @@ func TestBrowserPatientPagesFitAPhone(t *testing.T) {
 	srv := httptest.NewServer(tr.a.e)
 	defer srv.Close()
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	browserDo(t, ctx, "login",
-		chromedp.Navigate(srv.URL+"/accedi"),
-		chromedp.WaitVisible(css(`#f-identifier`)),
-		chromedp.SendKeys(css("#f-identifier"), "333 1234567"),
-		chromedp.SendKeys(css("#f-password"), patientPassword),
-		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css(`section[aria-label="Fascicolo di Mario Rossi"]`)),
-	)
+	tourLogin(t, ctx, srv.URL)
 	for _, s := range tr.stops() {
 		if s.loggedIn {
 			visitOnPhones(t, ctx, srv.URL, s.path, "main h1")
@@ -211,14 +204,7 @@ func TestBrowserHeaderIsOneRowOnAPhone(t *testing.T) {
 	srv := httptest.NewServer(tr.a.e)
 	defer srv.Close()
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	browserDo(t, ctx, "login",
-		chromedp.Navigate(srv.URL+"/accedi"),
-		chromedp.WaitVisible(css(`#f-identifier`)),
-		chromedp.SendKeys(css("#f-identifier"), "333 1234567"),
-		chromedp.SendKeys(css("#f-password"), patientPassword),
-		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css(`section[aria-label="Fascicolo di Mario Rossi"]`)),
-	)
+	tourLogin(t, ctx, srv.URL)
 	// The tops of the header's visible parts, rounded: one value is one row.
 	const rows = `[...new Set([...document.querySelectorAll("header.top > *")].filter(e => e.checkVisibility())
 		.map(e => { const r = e.getBoundingClientRect(); return Math.round(r.top + r.height / 2); }))]`
@@ -299,4 +285,18 @@ func TestBrowserErrorSummaryTakesTheFocus(t *testing.T) {
 	if !strings.Contains(browserText(t, ctx, `#e-code`), "non validi") {
 		t.Errorf("the code's error says %q", browserText(t, ctx, `#e-code`))
 	}
+}
+
+// tourLogin logs the tour's patient, Mario Rossi, in with the password and
+// waits for his dossier.
+func tourLogin(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	browserDo(t, ctx, "login",
+		chromedp.Navigate(base+"/accedi"),
+		chromedp.WaitVisible(chromedp.CSS(`#f-identifier`)),
+		chromedp.SendKeys(chromedp.CSS("#f-identifier"), "333 1234567"),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), patientPassword),
+		chromedp.Submit(chromedp.CSS("#f-password")),
+		chromedp.WaitVisible(chromedp.CSS(`section[aria-label="Fascicolo di Mario Rossi"]`)),
+	)
 }
