@@ -26,6 +26,9 @@ type Account struct {
 	LastLoginAt        time.Time
 	// Factors counts the account's second factors (apps, passkeys).
 	Factors int
+	// Lang is the language of the owner's pages, SMS and emails: "it" or
+	// "en" (empty is read as "it").
+	Lang string
 }
 
 // FullName is "First Last" as the patient reads it.
@@ -33,13 +36,13 @@ func (a Account) FullName() string { return a.FirstName + " " + a.LastName }
 
 const accountCols = `id, first_name, last_name, mobile, email, password_hash, login_otp, notify_sms, notify_email,
 	privacy_version, privacy_accepted_at, sessions_valid_after, created_at, last_login_at,
-	(SELECT count(*) FROM auth_factors f WHERE f.account_id = accounts.id)`
+	(SELECT count(*) FROM auth_factors f WHERE f.account_id = accounts.id), lang`
 
 func scanAccount(s interface{ Scan(...any) error }) (Account, error) {
 	var a Account
 	var last sql.NullTime
 	err := s.Scan(&a.ID, &a.FirstName, &a.LastName, &a.Mobile, &a.Email, &a.PasswordHash, &a.LoginOTP, &a.NotifySMS,
-		&a.NotifyEmail, &a.PrivacyVersion, &a.PrivacyAcceptedAt, &a.SessionsValidAfter, &a.CreatedAt, &last, &a.Factors)
+		&a.NotifyEmail, &a.PrivacyVersion, &a.PrivacyAcceptedAt, &a.SessionsValidAfter, &a.CreatedAt, &last, &a.Factors, &a.Lang)
 	a.LastLoginAt = last.Time
 	return a, mapErr(err)
 }
@@ -50,10 +53,10 @@ func (d *DB) CreateAccount(ctx context.Context, a Account, ip string, now time.T
 	var id int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO accounts(first_name, last_name, mobile, email, password_hash, login_otp,
-			notify_sms, notify_email, privacy_version, privacy_accepted_at, sessions_valid_after, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?, ?)`,
+			notify_sms, notify_email, privacy_version, privacy_accepted_at, sessions_valid_after, created_at, lang)
+			VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?, ?, ?)`,
 			a.FirstName, a.LastName, a.Mobile, strings.ToLower(a.Email), a.PasswordHash, a.LoginOTP,
-			a.PrivacyVersion, a.PrivacyAcceptedAt.UTC(), time.Unix(0, 0).UTC(), now.UTC())
+			a.PrivacyVersion, a.PrivacyAcceptedAt.UTC(), time.Unix(0, 0).UTC(), now.UTC(), accountLang(a.Lang))
 		if err != nil {
 			return mapErr(err)
 		}
@@ -65,6 +68,28 @@ func (d *DB) CreateAccount(ctx context.Context, a Account, ip string, now time.T
 		return 0, fmt.Errorf("create account: %w", err)
 	}
 	return id, nil
+}
+
+// accountLang is the language stored for an account: Italian unless
+// English was asked.
+func accountLang(l string) string {
+	if l == "en" {
+		return "en"
+	}
+	return "it"
+}
+
+// SetAccountLang records the language the account's owner chose ("it" or
+// "en"; anything else is Italian).
+func (d *DB) SetAccountLang(ctx context.Context, id int64, lang string) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET lang = ? WHERE id = ? AND lang <> ?`, accountLang(lang), id, accountLang(lang))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set language of account %d: %w", id, err)
+	}
+	return nil
 }
 
 // Account returns one account.

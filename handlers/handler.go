@@ -168,6 +168,7 @@ func New(h *Handler) *echo.Echo {
 	e.Use(h.requestID)
 	e.Use(h.requestLogger())
 	e.Use(h.securityHeaders)
+	e.Use(h.language)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: "256K",
 		// Report uploads apply the upload limit themselves.
@@ -227,7 +228,7 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 
 	loginLimit := perIPLimit(30)
 
-	staff := newRouteGroup(e, "/desk", echo.WrapMiddleware(h.staffSessions.LoadAndSave), crossOrigin)
+	staff := newRouteGroup(e, "/desk", deskItalian, echo.WrapMiddleware(h.staffSessions.LoadAndSave), crossOrigin)
 	staff.GET("/login", h.deskLoginForm)
 	staff.POST("/login", h.deskLogin, loginLimit)
 	staff.POST("/logout", h.deskLogout)
@@ -270,6 +271,7 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 	pub := newRouteGroup(e, "", echo.WrapMiddleware(h.patientSessions.LoadAndSave), crossOrigin, noStore)
 	codeLimit := perIPLimit(20)
 	pub.GET("/", h.landing)
+	pub.GET("/lingua/:lang", h.switchLanguage)
 	pub.GET("/informativa", h.notice(false))
 	pub.GET("/informativa-fascicolo", h.notice(true))
 	pub.GET(views.HelpPath, h.help)

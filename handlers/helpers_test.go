@@ -231,18 +231,31 @@ type client struct {
 	a       *app
 	cookies map[string]*http.Cookie
 	ip      string
+	// header is sent with every request (Accept-Language, for one).
+	header http.Header
 }
 
 func (a *app) client() *client {
-	return &client{a: a, cookies: map[string]*http.Cookie{}, ip: "192.0.2.10"}
+	return &client{a: a, cookies: map[string]*http.Cookie{}, ip: "192.0.2.10", header: http.Header{}}
+}
+
+// englishClient is a browser whose visitor chose English with the link.
+func (a *app) englishClient() *client {
+	c := a.client()
+	c.cookies["fse_lang"] = &http.Cookie{Name: "fse_lang", Value: "en"}
+	return c
 }
 
 // templateSyntax is templ source that reached a page instead of being
 // compiled: a component call (@name(...)) or an expression ({ x.Y }).
 var templateSyntax = regexp.MustCompile(`@[A-Za-z_][A-Za-z0-9_.]*\(|\{ *[A-Za-z_][A-Za-z0-9_.]*(\([^)]*\))? *\}`)
 
+// missingMessage is what a page shows for a message no catalogue has.
+var missingMessage = regexp.MustCompile(`\[\[[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\]\]`)
+
 // assertNoTemplateSyntax fails the test when an HTML page shows template
-// source. Every page any handler test renders goes through it.
+// source or a message missing from the catalogue of its language. Every
+// page any handler test renders goes through it.
 func assertNoTemplateSyntax(t testing.TB, what string, rec *httptest.ResponseRecorder) {
 	t.Helper()
 	if !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
@@ -250,6 +263,9 @@ func assertNoTemplateSyntax(t testing.TB, what string, rec *httptest.ResponseRec
 	}
 	if m := templateSyntax.FindString(rec.Body.String()); m != "" {
 		t.Errorf("%s: the page shows template source %q", what, m)
+	}
+	if m := missingMessage.FindString(rec.Body.String()); m != "" {
+		t.Errorf("%s: the page shows a message missing from its catalogue: %s", what, m)
 	}
 }
 
@@ -263,6 +279,9 @@ func (c *client) do(method, target string, body io.Reader, contentType string) *
 	}
 	if method != http.MethodGet && method != http.MethodHead {
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	for _, ck := range c.cookies {
 		req.AddCookie(ck)
@@ -502,7 +521,13 @@ const patientPassword = "gatto verde mangia pizza tiepida"
 // client. It fails the test if any step does not work.
 func (a *app) register(first, last, mobile, email string) *client {
 	a.t.Helper()
-	c := a.client()
+	return a.registerWith(a.client(), first, last, mobile, email)
+}
+
+// registerWith registers with a given browser (one that asks for English,
+// say).
+func (a *app) registerWith(c *client, first, last, mobile, email string) *client {
+	a.t.Helper()
 	if rec := c.post("/registrati", url.Values{"consent": {"1"}}); rec.Code != http.StatusSeeOther {
 		a.t.Fatalf("consent: %d", rec.Code)
 	}

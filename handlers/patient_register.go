@@ -231,6 +231,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 		FirstName: sm.GetString(ctx, keyRegFirst), LastName: sm.GetString(ctx, keyRegLast), Mobile: mobile,
 		PasswordHash: sm.GetString(ctx, keyRegHash),
 		LoginOTP:     h.Config.RequireLoginOTP, PrivacyVersion: ServicePrivacyVersion, PrivacyAcceptedAt: sessionTime(sm, ctx, keyRegConsentAt),
+		Lang: string(lang(c).Lang()),
 	}, c.RealIP(), now)
 	if errors.Is(err, db.ErrConflict) {
 		// Registered by someone else meanwhile: no detail, as for enumeration.

@@ -53,6 +53,7 @@ func (h *Handler) requirePatient(next echo.HandlerFunc) echo.HandlerFunc {
 			// account has one, however it got it.
 			if err == nil && authAt.After(a.SessionsValidAfter) && (a.Factors == 0 || sm.GetBool(ctx, keyFactor)) {
 				c.Set(ctxAccount, &a)
+				accountLanguage(c, a.Lang)
 				return next(c)
 			}
 			// The account is gone, its sessions were ended (password reset,
@@ -93,6 +94,7 @@ func patientActor(c echo.Context, accountID int64) db.Actor {
 func (h *Handler) pchrome(c echo.Context, title string) views.PChrome {
 	return views.PChrome{
 		Title:          title,
+		Path:           c.Request().URL.Path,
 		Account:        currentAccount(c),
 		Flash:          h.patientSessions.PopString(h.pctx(c), keyFlash),
 		RetentionDays:  h.Config.RetentionDays,

@@ -19,6 +19,8 @@ const (
 // PChrome is what every patient page's frame needs.
 type PChrome struct {
 	Title string
+	// Path is the page's path, where the language switch comes back to.
+	Path string
 	// Account is the logged-in patient, nil when anonymous.
 	Account *db.Account
 	Flash   string

@@ -1,0 +1,87 @@
+package locale
+
+import (
+	"context"
+	"html"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+)
+
+// Printer gives the messages of one language.
+type Printer struct {
+	lang   Lang
+	loc    *i18n.Localizer
+	static map[string]string
+}
+
+// Lang is the printer's language.
+func (p *Printer) Lang() Lang { return p.lang }
+
+// T returns a message. args are name-value pairs for its placeholders:
+// T("dossier.expires", "Date", d) fills {{.Date}}. A message missing from
+// the catalogue comes out as "[[id]]", which the page tests look for.
+func (p *Printer) T(id string, args ...any) string {
+	if len(args) == 0 {
+		if s, ok := p.static[id]; ok {
+			return s
+		}
+	}
+	return p.localize(id, nil, args)
+}
+
+// N returns a message in the plural form that fits n; its placeholders
+// have {{.Count}} besides args: N("dossier.reports", 2) is "2 referti".
+func (p *Printer) N(id string, n int, args ...any) string {
+	return p.localize(id, n, args)
+}
+
+// HTML returns a message whose text holds markup of our own (<strong>, a
+// link), with every argument escaped: the catalogue is trusted, what fills
+// it is not.
+func (p *Printer) HTML(id string, args ...any) string {
+	escaped := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok && i%2 == 1 {
+			a = html.EscapeString(s)
+		}
+		escaped[i] = a
+	}
+	return p.T(id, escaped...)
+}
+
+func (p *Printer) localize(id string, count any, args []any) string {
+	if p.loc == nil {
+		return "[[" + id + "]]"
+	}
+	data := make(map[string]any, len(args)/2+1)
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok {
+			data[k] = args[i+1]
+		}
+	}
+	if count != nil {
+		data["Count"] = count
+	}
+	s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
+	if err != nil {
+		return "[[" + id + "]]"
+	}
+	return s
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying the printer of l.
+func With(ctx context.Context, l Lang) context.Context {
+	return context.WithValue(ctx, ctxKey{}, For(l))
+}
+
+// From returns the printer ctx carries, Italian when it carries none.
+func From(ctx context.Context) *Printer {
+	if ctx != nil {
+		if p, ok := ctx.Value(ctxKey{}).(*Printer); ok {
+			return p
+		}
+	}
+	return For(Default)
+}
