@@ -133,6 +133,18 @@ type Notice struct {
 	// report itself, encrypted, to an account that asked for it: it says
 	// only that a document is attached. Empty: no such email.
 	AttachedSubject, AttachedBody string
+	// Langs is the same notice in the other languages an account may
+	// speak, by Account.Lang ("en"): each account is told in its own. An
+	// account whose language is not there gets the fields above.
+	Langs map[string]Notice
+}
+
+// In is the notice in lang, an Account.Lang.
+func (n Notice) In(lang string) Notice {
+	if t, ok := n.Langs[lang]; ok {
+		return t
+	}
+	return n
 }
 
 // PublishVisit publishes every uploaded, unpublished document of the visit
@@ -217,7 +229,7 @@ func publishDocuments(ctx context.Context, tx *sql.Tx, visitID int64, ids []int6
 	if notice.AttachedBody == "" {
 		return nil
 	}
-	return queueEmailedReports(ctx, tx, visitID, Notice{EmailSubject: notice.AttachedSubject, EmailBody: notice.AttachedBody}, now)
+	return queueEmailedReports(ctx, tx, visitID, notice, now)
 }
 
 // WithdrawDocument removes a wrongly uploaded report for good (row and
@@ -337,8 +349,8 @@ func (d *DB) CountDocuments(ctx context.Context) (int, error) {
 }
 
 // queueReportNotices queues notice, for the reports of the visit published
-// at now, to each account that sees at least one of them: SMS, email or
-// both, as the account chose. When they are all protected only the
+// at now, to each account that sees at least one of them, in the account's
+// language: SMS, email or both, as the account chose. When they are all protected only the
 // patient's own account is told; an account whose link ends at the
 // patient's majority is told nothing published from then on.
 func queueReportNotices(ctx context.Context, tx *sql.Tx, visitID int64, notice Notice, now time.Time) error {
@@ -347,7 +359,7 @@ func queueReportNotices(ctx context.Context, tx *sql.Tx, visitID int64, notice N
 		AND NOT `+protectedDoc, visitID, now.UTC()).Scan(&open); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT a.id, v.patient_id, a.mobile, a.email, a.notify_sms, a.notify_email FROM accounts a
+	rows, err := tx.QueryContext(ctx, `SELECT a.id, v.patient_id, a.mobile, a.email, a.notify_sms, a.notify_email, a.lang FROM accounts a
 		JOIN dossier_links l ON l.account_id = a.id JOIN visits v ON v.patient_id = l.patient_id
 		JOIN patients p ON p.id = v.patient_id WHERE v.id = ? AND p.online_disabled_at IS NULL
 		AND (? > 0 OR l.relation = 'self') AND (l.minor_until IS NULL OR l.minor_until > ?)`, visitID, open, now.UTC())
@@ -357,12 +369,13 @@ func queueReportNotices(ctx context.Context, tx *sql.Tx, visitID int64, notice N
 	var msgs []OutboxMessage
 	for rows.Next() {
 		var id, patientID int64
-		var mobile, email string
+		var mobile, email, lang string
 		var sms, mail bool
-		if err := rows.Scan(&id, &patientID, &mobile, &email, &sms, &mail); err != nil {
+		if err := rows.Scan(&id, &patientID, &mobile, &email, &sms, &mail, &lang); err != nil {
 			rows.Close()
 			return err
 		}
+		notice := notice.In(lang)
 		if sms || (mail && email == "") {
 			msgs = append(msgs, OutboxMessage{Channel: ChannelSMS, Recipient: mobile, Body: notice.SMS, Kind: "report_available",
 				AccountID: id, PatientID: patientID})

@@ -109,11 +109,12 @@ func (d *DB) EmailPassword(ctx context.Context, m OutboxMessage, now time.Time) 
 }
 
 // queueEmailedReports queues, for the reports of the visit published at
-// now, one email with the report attached to each account that asked for
+// now, one email with the report attached (notice's AttachedSubject and
+// AttachedBody, in the account's language) to each account that asked for
 // its dossier's reports by email and sees the report: never a protected
 // report. The report is encrypted when the message is sent.
-func queueEmailedReports(ctx context.Context, tx *sql.Tx, visitID int64, text Notice, now time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.email, v.patient_id, d.id FROM `+visibleReports+`
+func queueEmailedReports(ctx context.Context, tx *sql.Tx, visitID int64, notice Notice, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.email, v.patient_id, d.id, a.lang FROM `+visibleReports+`
 		JOIN accounts a ON a.id = l.account_id
 		JOIN email_deliveries e ON e.account_id = l.account_id AND e.patient_id = l.patient_id
 		WHERE d.visit_id = ? AND d.published_at = ? AND a.email <> '' AND NOT `+protectedDoc+` AND `+visibleAt+`
@@ -123,11 +124,14 @@ func queueEmailedReports(ctx context.Context, tx *sql.Tx, visitID int64, text No
 	}
 	var msgs []OutboxMessage
 	for rows.Next() {
-		m := OutboxMessage{Channel: ChannelEmail, Subject: text.EmailSubject, Body: text.EmailBody, Kind: "report_attached"}
-		if err := rows.Scan(&m.AccountID, &m.Recipient, &m.PatientID, &m.DocumentID); err != nil {
+		m := OutboxMessage{Channel: ChannelEmail, Kind: "report_attached"}
+		var lang string
+		if err := rows.Scan(&m.AccountID, &m.Recipient, &m.PatientID, &m.DocumentID, &lang); err != nil {
 			rows.Close()
 			return err
 		}
+		text := notice.In(lang)
+		m.Subject, m.Body = text.AttachedSubject, text.AttachedBody
 		msgs = append(msgs, m)
 	}
 	rows.Close()

@@ -32,8 +32,8 @@ type MajorityTransfer struct {
 // EndMinorLinks ends, in one transaction, every link of another account
 // to the dossier of a patient who has turned 18 since it was made (a
 // parent's link to a child's dossier): the relative goes from the holder's
-// list with its link, each such account is told with notice (by SMS,
-// email or both, as it chose) and loses its unsent report notices about
+// list with its link, each such account is told with notice (in its
+// language, by SMS, email or both, as it chose) and loses its unsent report notices about
 // the dossier, and each end is audited as "maggiore età". The patient's own
 // link and links made when the patient was already an adult are never
 // touched. notice must be neutral: no name, no dossier. Running it again
@@ -44,11 +44,11 @@ func (d *DB) EndMinorLinks(ctx context.Context, notice Notice, now time.Time) (i
 		type link struct {
 			account, patient, relative int64
 			until                      time.Time
-			mobile, email              string
+			mobile, email, lang        string
 			sms, mail                  bool
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT l.account_id, l.patient_id, coalesce(l.relative_id, 0), CAST(l.minor_until AS TEXT),
-			a.mobile, a.email, a.notify_sms, a.notify_email
+			a.mobile, a.email, a.notify_sms, a.notify_email, a.lang
 			FROM dossier_links l JOIN accounts a ON a.id = l.account_id
 			WHERE l.minor_until IS NOT NULL AND l.minor_until <= ? ORDER BY l.patient_id, l.account_id`, now.UTC())
 		if err != nil {
@@ -57,7 +57,7 @@ func (d *DB) EndMinorLinks(ctx context.Context, notice Notice, now time.Time) (i
 		var links []link
 		for rows.Next() {
 			var l link
-			if err := rows.Scan(&l.account, &l.patient, &l.relative, timeText{&l.until}, &l.mobile, &l.email, &l.sms, &l.mail); err != nil {
+			if err := rows.Scan(&l.account, &l.patient, &l.relative, timeText{&l.until}, &l.mobile, &l.email, &l.sms, &l.mail, &l.lang); err != nil {
 				rows.Close()
 				return err
 			}
@@ -84,7 +84,7 @@ func (d *DB) EndMinorLinks(ctx context.Context, notice Notice, now time.Time) (i
 					return err
 				}
 			}
-			for _, m := range noticeMessages(notice, l.account, l.mobile, l.email, l.sms, l.mail, "dossier_ended") {
+			for _, m := range noticeMessages(notice.In(l.lang), l.account, l.mobile, l.email, l.sms, l.mail, "dossier_ended") {
 				if err := insertOutbox(ctx, tx, m, now); err != nil {
 					return err
 				}

@@ -12,10 +12,10 @@ const remindBatch = 200
 
 // QueueExpiryNotices queues the one reminder of each report that leaves
 // the portal within days (expires_at <= now + days) and that nobody
-// downloaded nor picked up on paper: notice(expires) to every account that
-// sees the report now (so never to a relative for a protected or hidden
-// report, never while the patient has the service off), by SMS, email or
-// both as each chose; one message per account and day of expiry. Each
+// downloaded nor picked up on paper: notice(expires), in the account's
+// language (Notice.In), to every account that sees the report now (so
+// never to a relative for a protected or hidden report, never while the
+// patient has the service off), by SMS, email or both as each chose; one message per account and day of expiry. Each
 // report is reminded once, whether or not any account sees it, audited. It
 // returns how many reports were handled.
 func (d *DB) QueueExpiryNotices(ctx context.Context, days int, notice func(expires time.Time) Notice, now time.Time) (int, error) {
@@ -86,25 +86,25 @@ func (d *DB) queueExpiryBatch(ctx context.Context, days int, notice func(time.Ti
 // dossier and day. told counts the accounts that see the report.
 func expiryMessages(ctx context.Context, tx *sql.Tx, docID int64, notice func(time.Time) Notice, now time.Time,
 	first func(account, patient int64, day string) bool) (msgs []OutboxMessage, told int, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT a.id, v.patient_id, a.mobile, a.email, a.notify_sms, a.notify_email, CAST(d.expires_at AS TEXT)
-		FROM `+visibleReports+` JOIN accounts a ON a.id = l.account_id WHERE d.id = ? AND `+visibleAt, docID, now.UTC())
+	rows, err := tx.QueryContext(ctx, `SELECT a.id, v.patient_id, a.mobile, a.email, a.notify_sms, a.notify_email, CAST(d.expires_at AS TEXT),
+		a.lang FROM `+visibleReports+` JOIN accounts a ON a.id = l.account_id WHERE d.id = ? AND `+visibleAt, docID, now.UTC())
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var account, patient int64
-		var mobile, email string
+		var mobile, email, lang string
 		var sms, mail bool
 		var expires time.Time
-		if err := rows.Scan(&account, &patient, &mobile, &email, &sms, &mail, timeText{&expires}); err != nil {
+		if err := rows.Scan(&account, &patient, &mobile, &email, &sms, &mail, timeText{&expires}, &lang); err != nil {
 			return nil, 0, err
 		}
 		told++
 		if !first(account, patient, expires.In(Rome).Format(time.DateOnly)) {
 			continue
 		}
-		for _, m := range noticeMessages(notice(expires), account, mobile, email, sms, mail, "report_expiring") {
+		for _, m := range noticeMessages(notice(expires).In(lang), account, mobile, email, sms, mail, "report_expiring") {
 			m.PatientID = patient
 			msgs = append(msgs, m)
 		}

@@ -47,6 +47,10 @@ func browserContext(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
+		// An Italian browser, as the clinic's patients have: headless
+		// Chromium otherwise asks for English, and gets it.
+		chromedp.Flag("lang", "it-IT"),
+		chromedp.Flag("accept-lang", "it-IT,it"),
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

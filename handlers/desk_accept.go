@@ -15,7 +15,7 @@ import (
 )
 
 var acceptFields = []string{"fiscal_code", "first_name", "last_name", "birth_date", "birth_place", "sex", "mobile", "email", "facility", "exams",
-	"online_declined", "protected", "form_token"}
+	"online_declined", "protected", "form_token", "slip_lang"}
 
 func (h *Handler) acceptForm(c echo.Context) error {
 	ctx := c.Request().Context()

@@ -24,7 +24,7 @@ func (h *Handler) publish(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.DB.PublishVisit(ctx, id, h.Config.Retention(), notify.ReportNotice(h.Config.BaseURL), staffActor(c), h.now())
+	n, err := h.DB.PublishVisit(ctx, id, h.Config.Retention(), notify.ReportNotices(h.Config.BaseURL), staffActor(c), h.now())
 	switch {
 	case errors.Is(err, db.ErrOnlineDeclined):
 		return echo.NewHTTPError(http.StatusConflict, msgOnlineDeclined)

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/internal/actcode"
+	"fse/internal/locale"
 	"fse/internal/qrsvg"
 	"fse/internal/sealbox"
 	"fse/views"
@@ -44,10 +45,21 @@ type heldSecret struct {
 	value string
 	// reprint marks a slip printed again with a new code.
 	reprint bool
-	until   time.Time
+	// lang is the language the slip is printed in.
+	lang  locale.Lang
+	until time.Time
 }
 
 func (s *onceSecrets) hold(k secretKey, value string, reprint bool, now time.Time) {
+	s.put(k, heldSecret{value: value, reprint: reprint}, now)
+}
+
+// holdSlip holds a slip's code with the language the slip is printed in.
+func (s *onceSecrets) holdSlip(k secretKey, value string, reprint bool, lang locale.Lang, now time.Time) {
+	s.put(k, heldSecret{value: value, reprint: reprint, lang: lang}, now)
+}
+
+func (s *onceSecrets) put(k secretKey, held heldSecret, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
@@ -58,7 +70,8 @@ func (s *onceSecrets) hold(k secretKey, value string, reprint bool, now time.Tim
 			delete(s.m, key)
 		}
 	}
-	s.m[k] = heldSecret{value: value, reprint: reprint, until: now.Add(slipCodeTTL)}
+	held.until = now.Add(slipCodeTTL)
+	s.m[k] = held
 }
 
 func (s *onceSecrets) take(k secretKey, now time.Time) (heldSecret, bool) {
@@ -113,9 +126,10 @@ func (f *formTokens) once(token string, now time.Time, create func() (int64, err
 	return id, true, nil
 }
 
-// showSlip holds the new code for the slip's one showing and redirects to it.
+// showSlip holds the new code, and the language the form asked the slip
+// in, for the slip's one showing and redirects to it.
 func (h *Handler) showSlip(c echo.Context, visitID int64, code string, reprint bool) error {
-	h.secrets.hold(secretKey{currentStaff(c).ID, "slip", visitID}, code, reprint, h.now())
+	h.secrets.holdSlip(secretKey{currentStaff(c).ID, "slip", visitID}, code, reprint, slipLang(c), h.now())
 	return c.Redirect(http.StatusSeeOther, "/desk/visits/"+strconv.FormatInt(visitID, 10)+"/slip")
 }
 
@@ -150,14 +164,22 @@ func (h *Handler) slip(c echo.Context) error {
 	}
 	// The code travels in the fragment: browsers never send it to a server,
 	// so it stays out of access logs and Referer headers.
-	qr, err := qrsvg.Render(h.Config.BaseURL+"/attiva#codice="+held.value, "Codice QR per aprire la pagina di attivazione")
+	qr, err := qrsvg.Render(h.Config.BaseURL+"/attiva#codice="+held.value, locale.For(held.lang).T("slip.qr_alt"))
 	if err != nil {
 		return err
 	}
 	return h.render(c, http.StatusOK, views.Slip(views.SlipPage{
 		Chrome: h.chrome(c, "Modulo per il ritiro referti"), Facility: facility, Patient: patient, Visit: visit, Code: held.value,
 		PortalURL: h.Config.BaseURL, QR: qr, RetentionDays: h.Config.RetentionDays, Reprint: held.reprint, Contacts: contacts,
+		Lang: held.lang,
 	}))
+}
+
+// slipLang is the language the desk chose for the slip ("Lingua del
+// modulo" on the acceptance and reprint forms): Italian unless English.
+func slipLang(c echo.Context) locale.Lang {
+	l, _ := locale.Parse(c.FormValue("slip_lang"))
+	return l
 }
 
 // reprint revokes the visit's unused codes and issues a new one, shown on

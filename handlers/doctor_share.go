@@ -3,7 +3,6 @@ package handlers
 import (
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -19,11 +18,8 @@ import (
 // keyShare holds, in the browser's session, the share a doctor opened.
 const keyShare = "share_id"
 
-// msgShareInvalid is the doctor's one answer to a wrong code or birth date.
-const msgShareInvalid = "Codice o data di nascita non validi. Il codice potrebbe essere scaduto o revocato dal paziente."
-
 func (h *Handler) doctorForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, views.DoctorLogin(views.DoctorLoginPage{PChrome: h.pchrome(c, "Referti condivisi"),
+	return h.render(c, http.StatusOK, views.DoctorLogin(views.DoctorLoginPage{PChrome: h.pchrome(c, lang(c).T("sharing.doctor_title")),
 		Form: views.Form{Values: map[string]string{}, Errors: map[string]string{}}}))
 }
 
@@ -35,14 +31,14 @@ func (h *Handler) doctorOpen(c echo.Context) error {
 	now := h.now()
 	form := views.Form{Values: map[string]string{"code": strings.TrimSpace(c.FormValue("code")),
 		"birth_date": strings.TrimSpace(c.FormValue("birth_date"))}, Errors: map[string]string{}}
-	page := views.DoctorLoginPage{PChrome: h.pchrome(c, "Referti condivisi"), Form: form}
+	page := views.DoctorLoginPage{PChrome: h.pchrome(c, lang(c).T("sharing.doctor_title")), Form: form}
 	code := actcode.Normalize(form.Values["code"])
 	if !actcode.Valid(code) {
-		form.Errors["code"] = "Il codice ha 12 caratteri (lettere e cifre), come comunicato dal paziente."
+		form.Errors["code"] = lang(c).T("sharing.doctor_err_code")
 	}
 	birth, err := time.Parse(time.DateOnly, form.Values["birth_date"])
 	if err != nil {
-		form.Errors["birth_date"] = "Indichi la data di nascita del paziente."
+		form.Errors["birth_date"] = lang(c).T("sharing.doctor_err_birth")
 	}
 	if form.HasErrors() {
 		return h.render(c, http.StatusUnprocessableEntity, views.DoctorLogin(page))
@@ -53,14 +49,15 @@ func (h *Handler) doctorOpen(c echo.Context) error {
 	if mins, err := h.claimAttempts(c, shareThrottle, denied, keys...); err != nil {
 		return err
 	} else if mins > 0 {
-		page.Error = fmt.Sprintf("Troppi tentativi non riusciti: per sicurezza riprovi tra %d minuti.", mins)
+		page.Error = lang(c).T("sharing.doctor_err_locked", "Wait", waitFor(lang(c), mins))
 		return h.render(c, http.StatusTooManyRequests, views.DoctorLogin(page))
 	}
 	share, err := h.DB.OpenShare(ctx, mac, birth, c.RealIP(), now)
 	if errors.Is(err, db.ErrShareInvalid) {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: denied.Actor, Action: db.ActionShareOpen, Outcome: db.OutcomeFailed,
 			Detail: "invalid code or birth date"})
-		page.Error = msgShareInvalid
+		// The doctor's one answer to a wrong code or birth date.
+		page.Error = lang(c).T("sharing.doctor_err_invalid")
 		return h.render(c, http.StatusUnprocessableEntity, views.DoctorLogin(page))
 	}
 	if err != nil {
@@ -90,7 +87,7 @@ func (h *Handler) openedShare(c echo.Context) (db.Share, bool, error) {
 	s, err := h.DB.ActiveShare(ctx, id, h.now())
 	if errors.Is(err, db.ErrShareInvalid) {
 		h.patientSessions.Remove(ctx, keyShare)
-		h.pflash(c, "La condivisione è scaduta o è stata revocata dal paziente.")
+		h.pflash(c, lang(c).T("sharing.doctor_ended"))
 		return s, false, nil
 	}
 	return s, err == nil, err
@@ -109,7 +106,7 @@ func (h *Handler) doctorReports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.DoctorReportsPage{PChrome: h.pchrome(c, "Referti condivisi"), Share: s, Reports: reports}
+	page := views.DoctorReportsPage{PChrome: h.pchrome(c, lang(c).T("sharing.doctor_title")), Share: s, Reports: reports}
 	if !s.PDFOnly {
 		p, err := h.DB.Patient(h.pctx(c), s.PatientID)
 		if err != nil {

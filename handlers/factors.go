@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/locale"
 	"fse/internal/mfa"
 	"fse/internal/qrsvg"
 	"fse/internal/sealbox"
@@ -25,7 +25,9 @@ import (
 // being added, sealed for its owner until its first code confirms it.
 const keyEnrolment = "totp_enrolment"
 
-// The refusals of an app's first code, on the enrolment pages.
+// The refusals of an app's first code on the staff's enrolment page
+// (desk_security.go), whose words stay Italian; a patient's page says
+// mfa.enrol_wrong_code and mfa.enrol_expired in the request's language.
 const (
 	// msgEnrolCode explains a wrong first code of a new app.
 	msgEnrolCode = "Il codice non è corretto: scriva il codice di 6 cifre che l'app mostra adesso."
@@ -58,17 +60,17 @@ func (h *Handler) checkFactor(c echo.Context, fc factorCheck) (res mfa.Result, s
 	if mins, err := h.claimLocks(c, locks, fc.audit); err != nil {
 		return res, 0, "", err
 	} else if mins > 0 {
-		return res, http.StatusTooManyRequests, fmt.Sprintf("Troppi codici sbagliati. Riprovi tra %s.", minutes(mins)), nil
+		return res, http.StatusTooManyRequests, lang(c).T("mfa.locked", "Wait", waitFor(lang(c), mins)), nil
 	}
 	res, err = h.factors.Check(ctx, fc.owner, fc.typed, fc.recovery, fc.notices...)
 	switch {
 	case errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrCodeReused):
 		refused := fc.audit
 		refused.At, refused.Outcome, refused.Detail = h.now(), db.OutcomeFailed, "wrong code"
-		status, msg = http.StatusUnprocessableEntity, "Il codice non è corretto. Controlli il codice dell'app o quello di recupero e riprovi."
+		status, msg = http.StatusUnprocessableEntity, lang(c).T("mfa.wrong_code")
 		if errors.Is(err, mfa.ErrCodeReused) {
 			refused.Detail = "code already used"
-			msg = "Questo codice è già stato usato. Aspetti che l'app ne mostri uno nuovo e scriva quello."
+			msg = lang(c).T("mfa.reused_code")
 		}
 		if aerr := h.DB.Audit(ctx, refused); aerr != nil {
 			return res, 0, "", aerr
@@ -169,25 +171,29 @@ func (h *Handler) secondStep(ctx context.Context, owner db.Owner, passkeyAction 
 	return s, nil
 }
 
-// minutes says "1 minuto", "N minuti" or, for the daily lock, "N ore".
-func minutes(n int) string {
-	switch {
-	case n == 1:
-		return "1 minuto"
-	case n > 90:
-		return fmt.Sprintf("%d ore", (n+59)/60)
-	}
-	return fmt.Sprintf("%d minuti", n)
-}
+// minutes is waitFor in Italian, for the desk's messages.
+func minutes(n int) string { return waitFor(locale.For(locale.Italian), n) }
 
-// recoveryUsedFlash tells the person who logged in with a recovery code
-// how many are left, and what to do when few are.
-func recoveryUsedFlash(left int, securityPage string) string {
-	msg := "Ha usato un codice di recupero: ora non vale più. Le restano " + views.Count(left, "codice", "codici") + "."
+// recoveryUsedNotice tells, in p's language, the person who logged in
+// with a recovery code how many are left, and what to do when few are:
+// securityPage says where the Sicurezza page is.
+func recoveryUsedNotice(p *locale.Printer, left int, securityPage string) string {
+	msg := p.T("mfa.recovery_used", "Codes", p.N("mfa.codes", left))
 	if left <= 3 {
-		msg += " Crei nuovi codici nella pagina Sicurezza (" + securityPage + ")."
+		msg += " " + p.T("mfa.recovery_few", "Where", securityPage)
 	}
 	return msg
+}
+
+// recoveryUsedFlash is recoveryUsedNotice in Italian, for the desk.
+func recoveryUsedFlash(left int, securityPage string) string {
+	return recoveryUsedNotice(locale.For(locale.Italian), left, securityPage)
+}
+
+// patientRecoveryUsedFlash is recoveryUsedNotice for a patient, in the
+// request's language, pointing at "Il mio profilo → Sicurezza".
+func patientRecoveryUsedFlash(c echo.Context, left int) string {
+	return recoveryUsedNotice(lang(c), left, lang(c).T("mfa.security_path"))
 }
 
 // enrolment returns the app being added by owner in this session, or a new
@@ -211,13 +217,19 @@ func (h *Handler) enrolment(c echo.Context, owner db.Owner, account string, pati
 	return e, nil
 }
 
-// enrolView is what the enrolment page shows of an app being added.
-func enrolView(e mfa.Enrolment) (views.EnrolView, error) {
-	qr, err := qrsvg.Render(e.URL, "Codice QR da inquadrare con l'app di autenticazione")
+// enrolViewIn is what the enrolment page shows of an app being added,
+// the QR code's text alternative in p's language.
+func enrolViewIn(p *locale.Printer, e mfa.Enrolment) (views.EnrolView, error) {
+	qr, err := qrsvg.Render(e.URL, p.T("mfa.qr_alt"))
 	if err != nil {
 		return views.EnrolView{}, err
 	}
 	return views.EnrolView{QR: qr, Secret: e.SecretGroups()}, nil
+}
+
+// enrolView is enrolViewIn in Italian, for the desk.
+func enrolView(e mfa.Enrolment) (views.EnrolView, error) {
+	return enrolViewIn(locale.For(locale.Italian), e)
 }
 
 // keyRecoveryCodes holds, in the session that made them, new recovery

@@ -21,6 +21,7 @@ import (
 	"fse/db"
 	"fse/internal/health"
 	"fse/internal/intake"
+	"fse/internal/locale"
 	"fse/internal/mfa"
 	"fse/internal/notify"
 	"fse/internal/passkey"
@@ -179,7 +180,7 @@ func New(h *Handler) *echo.Echo {
 		h.Log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte("Richiesta rifiutata: proviene da un altro sito. Torni al portale e riprovi.\n"))
+		_, _ = w.Write([]byte(locale.From(r.Context()).T("errors.cross_origin") + "\n"))
 	}))
 	crossOrigin := echo.WrapMiddleware(cop.Handler)
 
@@ -213,7 +214,7 @@ func newSessionManager(h *Handler, realm, name string, idle, lifetime time.Durat
 	sm.Cookie.Persist = false
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		h.Log.Error("session store", "err", err)
-		http.Error(w, "Servizio temporaneamente non disponibile.", http.StatusServiceUnavailable)
+		http.Error(w, locale.From(r.Context()).T("errors.unavailable"), http.StatusServiceUnavailable)
 	}
 	return sm
 }
@@ -333,14 +334,15 @@ func (h *Handler) routes(e *echo.Echo, crossOrigin echo.MiddlewareFunc) {
 }
 
 // perIPLimit is flood control: at most perMinute requests a minute from
-// one client address (the lockouts per account live in SQLite).
+// one client address (the lockouts per account live in SQLite). The
+// refusal speaks the request's language (the desk's is Italian).
 func perIPLimit(perMinute int) echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Limit(float64(perMinute) / 60), Burst: perMinute, ExpiresIn: 15 * time.Minute,
 		}),
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			return echo.NewHTTPError(http.StatusTooManyRequests, "Troppe richieste da questo indirizzo. Attenda qualche minuto e riprovi.")
+			return echo.NewHTTPError(http.StatusTooManyRequests, lang(c).T("errors.too_many_from_address"))
 		},
 	})
 }
@@ -349,15 +351,15 @@ func (h *Handler) landing(c echo.Context) error {
 	if h.patientSessions.GetInt64(h.pctx(c), keyAccount) != 0 {
 		return c.Redirect(http.StatusSeeOther, "/fascicolo")
 	}
-	page := views.LandingPage{PChrome: h.pchrome(c, views.SiteName)}
-	page.Description = views.LandingDescription
+	page := views.LandingPage{PChrome: h.pchrome(c, lang(c).T("common.site_name"))}
+	page.Description = lang(c).T("frame.meta_description")
 	return h.render(c, http.StatusOK, views.Landing(page))
 }
 
 func (h *Handler) notice(dossier bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		page := views.NoticePage{Dossier: dossier}
-		page.PChrome = h.pchrome(c, page.Title())
+		page.PChrome = h.pchrome(c, page.Title(h.pctx(c)))
 		return h.render(c, http.StatusOK, views.Notice(page))
 	}
 }
@@ -373,8 +375,9 @@ func (h *Handler) render(c echo.Context, status int, comp templ.Component) error
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// errorHandler maps errors to status codes and an Italian page, never
-// showing internals.
+// errorHandler maps errors to status codes and a page, never showing
+// internals: a patient's page in the request's language, the desk's in
+// Italian (an unknown /desk address never reached deskItalian).
 func (h *Handler) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -383,23 +386,28 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		h.writeProblem(c, err)
 		return
 	}
+	if strings.HasPrefix(c.Request().URL.Path, "/desk") {
+		setLang(c, locale.Italian)
+	}
+	p := lang(c)
 	status := http.StatusInternalServerError
-	msg := "Si è verificato un errore. Riprovi tra poco."
+	msg := p.T("errors.server")
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
 		status = he.Code
-		// Our own errors carry an Italian message; Echo's built-in ones (404
-		// for an unknown route, 405, 413) carry English status text.
+		// Our own errors carry a message in the request's language; Echo's
+		// built-in ones (404 for an unknown route, 405, 413) carry English
+		// status text, replaced by ours.
 		if m, ok := he.Message.(string); ok && he.Internal == nil && status < 500 && m != http.StatusText(status) {
 			msg = m
 		} else {
-			msg = defaultMessage(status)
+			msg = defaultMessage(p, status)
 		}
 	case errors.Is(err, db.ErrNotFound):
-		status, msg = http.StatusNotFound, defaultMessage(http.StatusNotFound)
+		status, msg = http.StatusNotFound, defaultMessage(p, http.StatusNotFound)
 	case errors.Is(err, db.ErrConflict):
-		status, msg = http.StatusConflict, defaultMessage(http.StatusConflict)
+		status, msg = http.StatusConflict, defaultMessage(p, http.StatusConflict)
 	case errors.Is(err, context.Canceled):
 		return
 	}
@@ -424,25 +432,26 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	}
 }
 
-func defaultMessage(status int) string {
+// defaultMessage says what a status means, in p's language.
+func defaultMessage(p *locale.Printer, status int) string {
 	switch status {
 	case http.StatusNotFound:
-		return "Pagina non trovata."
+		return p.T("errors.not_found")
 	case http.StatusForbidden:
-		return "Non ha i permessi per questa pagina."
+		return p.T("errors.forbidden")
 	case http.StatusMethodNotAllowed:
-		return "Operazione non consentita."
+		return p.T("errors.method")
 	case http.StatusRequestEntityTooLarge:
-		return "I dati inviati sono troppo grandi."
+		return p.T("errors.too_large")
 	case http.StatusConflict:
-		return "L'operazione è in conflitto con dati già presenti."
+		return p.T("errors.conflict")
 	case http.StatusTooManyRequests:
-		return "Troppi tentativi. Riprovi tra qualche minuto."
+		return p.T("errors.too_many")
 	case http.StatusBadRequest:
-		return "Richiesta non valida."
+		return p.T("errors.bad_request")
 	}
 	if status >= 500 {
-		return "Si è verificato un errore. Riprovi tra poco."
+		return p.T("errors.server")
 	}
 	return http.StatusText(status)
 }

@@ -36,6 +36,9 @@ func newTour(t *testing.T) *tour {
 	rossi := a.register("Mario", "Rossi", "333 1234567", tourLongEmail)
 	pdActivate(t, rossi, rossiCF, code)
 	rel := fcAddRelative(t, rossi, fcRelativeForm(fcChildCF(t)))
+	// The relative's activation page shows (and consumes) the notice of
+	// the addition, as the browser following the redirect would.
+	rossi.get("/profilo/familiari/" + itoa(rel) + "/attiva")
 	return &tour{a: a, rossi: rossi, patientID: patientByCF(t, a, rossiCF).ID, reportID: reportID, relativeID: rel}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/locale"
 )
 
 // Lockouts, counted in SQLite per key (a username, an account, a codice
@@ -80,4 +81,13 @@ func (h *Handler) refuse(c echo.Context, denied db.AuditEvent, until time.Time) 
 		h.Log.Error("audit lockout", "action", denied.Action, "err", err)
 	}
 	return max(1, int(math.Ceil(until.Sub(now).Minutes())))
+}
+
+// waitFor says in p's language how long a lockout still lasts: minutes,
+// or hours (rounded up) beyond an hour and a half.
+func waitFor(p *locale.Printer, mins int) string {
+	if mins > 90 {
+		return p.N("common.wait_hours", (mins+59)/60)
+	}
+	return p.N("common.wait_minutes", mins)
 }

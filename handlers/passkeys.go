@@ -41,16 +41,16 @@ const (
 // practice).
 const maxPasskeyAnswer = 64 << 10
 
-// The Italian answers of the passkey ceremonies, shown by the page's script.
+// The answers of the passkey ceremonies, shown by the page's script, are
+// the catalogue's passkey.* messages in the request's language (Italian
+// on the desk).
 const (
-	msgPasskeyExpired   = "La pagina era scaduta. Riprovi."
-	msgPasskeyRefused   = "La passkey non è stata accettata. Riprovi, oppure entri in un altro modo."
-	msgPasskeyCopied    = "Per sicurezza questa passkey non è stata accettata: sembra che ne esista una copia. Entri in un altro modo e avvisi la struttura."
-	msgPasskeyNotAdded  = "La passkey non è stata aggiunta. Riprovi."
-	msgPasskeyDuplicate = "Questa passkey è già registrata."
-	msgPasskeyNone      = "Non ha una passkey: usi un codice."
-	msgStepExpired      = "La pagina era scaduta: acceda di nuovo."
-	// defaultPasskeyName names a passkey its owner did not name.
+	// msgStepExpired is the desk's answer (desk_passkey.go, Italian) to a
+	// second step whose password step expired; a patient gets
+	// passkey.step_expired.
+	msgStepExpired = "La pagina era scaduta: acceda di nuovo."
+	// defaultPasskeyName names a passkey its owner did not name: a name,
+	// the same in every language.
 	defaultPasskeyName = "Passkey"
 )
 
@@ -143,7 +143,7 @@ func (h *Handler) finishPasskeyEnrolment(c echo.Context, pe passkeyEnrolment) (c
 		return nil, 0, "", err
 	}
 	if state == nil {
-		return nil, http.StatusUnprocessableEntity, msgPasskeyExpired, nil
+		return nil, http.StatusUnprocessableEntity, lang(c).T("passkey.expired"), nil
 	}
 	factors, err := h.DB.Factors(ctx, pe.owner)
 	if err != nil {
@@ -156,7 +156,7 @@ func (h *Handler) finishPasskeyEnrolment(c echo.Context, pe passkeyEnrolment) (c
 		if aerr := h.DB.Audit(ctx, refused); aerr != nil {
 			return nil, 0, "", aerr
 		}
-		return nil, http.StatusUnprocessableEntity, msgPasskeyNotAdded, nil
+		return nil, http.StatusUnprocessableEntity, lang(c).T("passkey.not_added"), nil
 	}
 	if err != nil {
 		return nil, 0, "", err
@@ -166,7 +166,7 @@ func (h *Handler) finishPasskeyEnrolment(c echo.Context, pe passkeyEnrolment) (c
 	event.Detail = passkeyDetail(f, "")
 	codes, err = h.factors.Add(ctx, f, event, pe.notices...)
 	if errors.Is(err, db.ErrConflict) {
-		return nil, http.StatusConflict, msgPasskeyDuplicate, nil
+		return nil, http.StatusConflict, lang(c).T("passkey.duplicate"), nil
 	}
 	return codes, 0, "", err
 }
@@ -181,7 +181,7 @@ func (h *Handler) beginPasskeyStep(c echo.Context, sm *scs.SessionManager, owner
 	}
 	u := h.passkeyUser(owner, "", "", factors)
 	if len(u.Credentials) == 0 {
-		return passkeyError(c, http.StatusConflict, msgPasskeyNone)
+		return passkeyError(c, http.StatusConflict, lang(c).T("passkey.none"))
 	}
 	options, state, err := h.passkeys.BeginLogin(&u)
 	if err != nil {
@@ -235,14 +235,14 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 	if mins, err := h.claimLocks(c, pc.locks, pc.refused); err != nil {
 		return f, 0, "", err
 	} else if mins > 0 {
-		return f, http.StatusTooManyRequests, fmt.Sprintf("Troppi tentativi non riusciti. Riprovi tra %s.", minutes(mins)), nil
+		return f, http.StatusTooManyRequests, lang(c).T("passkey.locked", "Wait", waitFor(lang(c), mins)), nil
 	}
 	state, answer, err := passkeyAnswer(c, pc.sm, keyPasskeyLogin)
 	if err != nil {
 		return f, 0, "", err
 	}
 	if state == nil {
-		return f, http.StatusUnprocessableEntity, msgPasskeyExpired, nil
+		return f, http.StatusUnprocessableEntity, lang(c).T("passkey.expired"), nil
 	}
 	// Taken before the answer is checked: a request that read this
 	// session before the state left it finds the ceremony gone.
@@ -252,7 +252,7 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 		if err := h.DB.Audit(ctx, ev); err != nil {
 			return f, 0, "", err
 		}
-		return f, http.StatusUnprocessableEntity, msgPasskeyExpired, nil
+		return f, http.StatusUnprocessableEntity, lang(c).T("passkey.expired"), nil
 	} else if err != nil {
 		return f, 0, "", err
 	}
@@ -288,16 +288,16 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 	if lookupErr != nil {
 		return f, 0, "", lookupErr
 	}
-	refuse := func(detail, msg string) (db.Factor, int, string, error) {
+	refuse := func(detail, msgID string) (db.Factor, int, string, error) {
 		ev := pc.refused
 		ev.At, ev.Outcome, ev.Detail = h.now(), db.OutcomeFailed, detail
 		if err := h.DB.Audit(ctx, ev); err != nil {
 			return db.Factor{}, 0, "", err
 		}
-		return db.Factor{}, http.StatusUnauthorized, msg, h.countWrong(c, pc.locks)
+		return db.Factor{}, http.StatusUnauthorized, lang(c).T(msgID), h.countWrong(c, pc.locks)
 	}
 	if errors.Is(err, passkey.ErrRefused) {
-		return refuse(refusal(err), msgPasskeyRefused)
+		return refuse(refusal(err), "passkey.refused")
 	}
 	if err != nil {
 		return f, 0, "", err
@@ -308,15 +308,15 @@ func (h *Handler) checkPasskey(c echo.Context, pc passkeyCheck) (f db.Factor, st
 		}
 	}
 	if f.ID == 0 {
-		return refuse("passkey refused: not among the owner's passkeys", msgPasskeyRefused)
+		return refuse("passkey refused: not among the owner's passkeys", "passkey.refused")
 	}
 	if cred.CloneWarning {
-		return refuse(passkeyDetail(f, "refused: its signature counter did not advance (a copy may exist)"), msgPasskeyCopied)
+		return refuse(passkeyDetail(f, "refused: its signature counter did not advance (a copy may exist)"), "passkey.copied")
 	}
 	if err := h.DB.UsePasskey(ctx, f.ID, f.Credential, cred.Stored, h.now()); errors.Is(err, db.ErrNotFound) {
-		return refuse(passkeyDetail(f, "refused: removed meanwhile"), msgPasskeyRefused)
+		return refuse(passkeyDetail(f, "refused: removed meanwhile"), "passkey.refused")
 	} else if errors.Is(err, db.ErrConflict) {
-		return refuse(passkeyDetail(f, "refused: used by another login meanwhile"), msgPasskeyRefused)
+		return refuse(passkeyDetail(f, "refused: used by another login meanwhile"), "passkey.refused")
 	} else if err != nil {
 		return f, 0, "", err
 	}

@@ -50,7 +50,7 @@ func (h *Handler) changeContact(c echo.Context) error {
 		}
 	}
 	note, err := h.changeEmail(c, a, email)
-	if status, msg, ok := emailMessage(err); ok {
+	if status, msg, ok := emailMessage(c, err); ok {
 		form.Errors["new_email"] = msg
 		return h.profilePage(c, status, form)
 	} else if err != nil {
@@ -73,9 +73,9 @@ func (h *Handler) parseContactForm(c echo.Context, a *db.Account) (form views.Fo
 	mobile, err := phone.NormalizeMobile(form.Values["new_mobile"])
 	switch {
 	case errors.Is(err, phone.ErrNotMobile):
-		form.Errors["new_mobile"] = "Questo numero non è un cellulare: serve un cellulare per ricevere gli SMS."
+		form.Errors["new_mobile"] = lang(c).T("contact.not_mobile")
 	case err != nil:
-		form.Errors["new_mobile"] = "Numero di cellulare non valido."
+		form.Errors["new_mobile"] = lang(c).T("contact.invalid_mobile")
 	}
 	email = form.Values["new_email"]
 	if h.Email == nil {
@@ -83,7 +83,7 @@ func (h *Handler) parseContactForm(c echo.Context, a *db.Account) (form views.Fo
 	}
 	if email != "" {
 		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
-			form.Errors["new_email"] = "Indirizzo email non valido."
+			form.Errors["new_email"] = lang(c).T("contact.invalid_email")
 		}
 	}
 	return form, mobile, email
@@ -93,14 +93,14 @@ func (h *Handler) parseContactForm(c echo.Context, a *db.Account) (form views.Fo
 // withdraws an address still waiting for confirmation (a mistyped one).
 func (h *Handler) keepContacts(c echo.Context, a *db.Account, email string) error {
 	ctx := h.pctx(c)
-	msg := "Nessuna modifica ai recapiti."
+	msg := lang(c).T("contact.unchanged")
 	if pending, err := h.DB.PendingEmail(ctx, a.ID, h.now()); err != nil {
 		return err
 	} else if pending != "" && email == "" {
 		if err := h.DB.CancelEmailVerification(ctx, a.ID); err != nil {
 			return err
 		}
-		msg = "L'indirizzo " + pending + " in attesa di conferma è stato annullato."
+		msg = lang(c).T("contact.pending_cancelled", "Email", pending)
 	}
 	h.pflash(c, msg)
 	return c.Redirect(http.StatusSeeOther, "/profilo")
@@ -112,7 +112,7 @@ func (h *Handler) keepContacts(c echo.Context, a *db.Account, email string) erro
 // cap). Whether another account has it is not said (startMobileChange).
 func (h *Handler) checkNewMobile(c echo.Context, a *db.Account, mobile string) (int, string, error) {
 	err := h.codes.MaySend(h.pctx(c), db.OTPContact, mobile, a.ID)
-	if status, msg, ok := h.otpSendMessage(err); ok {
+	if status, msg, ok := h.otpSendMessage(c, err); ok {
 		return status, msg, nil
 	}
 	return 0, "", err
@@ -132,15 +132,14 @@ func (h *Handler) changeEmail(c echo.Context, a *db.Account, email string) (stri
 		if err := h.DB.CancelEmailVerification(h.pctx(c), a.ID); err != nil {
 			return "", err
 		}
-		h.queueSecurityNotice(c, *a, "l'indirizzo email è stato tolto dal suo account. Se non è stato lei, contatti subito la struttura.")
-		return "Email tolta dal profilo.", nil
+		h.queueSecurityNotice(c, *a, "notify.security_email_removed")
+		return lang(c).T("contact.email_removed"), nil
 	}
 	if err := h.startEmailVerification(c, *a, email); err != nil {
 		return "", err
 	}
-	h.queueSecurityNotice(c, *a, "è stato chiesto di usare un nuovo indirizzo email per il suo account. Se non è stato lei, "+
-		"contatti subito la struttura.")
-	return "Le abbiamo inviato un'email a " + email + ": apra il collegamento per confermare l'indirizzo.", nil
+	h.queueSecurityNotice(c, *a, "notify.security_email_requested")
+	return lang(c).T("contact.email_sent", "Email", email), nil
 }
 
 // startMobileChange sends the code that proves the new mobile and moves
@@ -155,13 +154,12 @@ func (h *Handler) startMobileChange(c echo.Context, a *db.Account, mobile, note 
 	deliver := true
 	if other, err := h.DB.AccountByMobile(ctx, mobile); err == nil && other.ID != a.ID {
 		deliver = false
-		h.queueOncePerDay(c, other, "qualcuno ha chiesto di usare il suo numero per un altro account di Referti online. "+
-			"Non deve fare nulla: il numero resta associato al suo account e nessun codice è stato inviato.")
+		h.queueOncePerDay(c, other, "notify.security_mobile_claimed")
 	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	id, err := h.codes.Issue(ctx, db.OTPContact, mobile, a.ID, contactCodeMode(deliver))
-	if status, msg, ok := h.otpSendMessage(err); ok {
+	id, err := h.codes.Issue(ctx, db.OTPContact, mobile, a.ID, contactCodeMode(deliver), accountLang(*a))
+	if status, msg, ok := h.otpSendMessage(c, err); ok {
 		form.Errors["new_mobile"] = msg
 		return h.profilePage(c, status, form)
 	} else if err != nil {
@@ -188,7 +186,7 @@ func contactCodeMode(deliver bool) smscode.Mode {
 
 func (h *Handler) contactCodePage(c echo.Context) (views.CodePage, bool) {
 	mobile := h.patientSessions.GetString(h.pctx(c), keyContactMobile)
-	return views.CodePage{PChrome: h.pchrome(c, "Conferma il nuovo cellulare"), Purpose: db.OTPContact, Mobile: mobile,
+	return views.CodePage{PChrome: h.pchrome(c, lang(c).T("contact.code_title")), Purpose: db.OTPContact, Mobile: mobile,
 		AccountID: currentAccount(c).ID, Action: "/profilo/recapiti/codice"}, mobile != ""
 }
 
@@ -218,7 +216,7 @@ func (h *Handler) contactCode(c echo.Context) error {
 	if err == nil && (o.AccountID != a.ID || o.Mobile != page.Mobile || !deliver) {
 		err = db.ErrOTPWrong
 	}
-	if status, msg, ok := otpCheckMessage(err); ok {
+	if status, msg, ok := otpCheckMessage(c, err); ok {
 		h.auditCodeRefused(c, db.ActionAccountContactCode, a.ID, err)
 		return h.renderCode(c, status, page, msg)
 	} else if err != nil {
@@ -226,16 +224,16 @@ func (h *Handler) contactCode(c echo.Context) error {
 	}
 	err = h.DB.SetContact(ctx, a.ID, page.Mobile, a.Email, patientActor(c, a.ID), h.now())
 	if errors.Is(err, db.ErrConflict) {
-		page.Error = "Il numero o l'email sono stati registrati da un altro account nel frattempo."
+		page.Error = lang(c).T("contact.taken_meanwhile")
 		return h.renderCode(c, http.StatusConflict, page, "")
 	}
 	if err != nil {
 		return err
 	}
-	h.queueSecurityNotice(c, *a, "i recapiti del suo account sono stati cambiati. Se non è stato lei, contatti subito la struttura.")
+	h.queueSecurityNotice(c, *a, "notify.security_contacts_changed")
 	sm.Remove(ctx, keyContactMobile)
 	sm.Remove(ctx, keyContactDeliver)
 	sm.Remove(ctx, keyOTP)
-	h.pflash(c, "Recapiti aggiornati.")
+	h.pflash(c, lang(c).T("contact.updated"))
 	return c.Redirect(http.StatusSeeOther, "/profilo")
 }

@@ -40,47 +40,35 @@ func (h *Handler) confirmDossier(action string) echo.HandlerFunc {
 }
 
 func (h *Handler) dossierConfirmPage(c echo.Context, l db.DossierLink, action string) views.ConfirmPage {
+	p := lang(c)
 	name := l.Patient.FirstName + " " + l.Patient.LastName
-	page := views.ConfirmPage{PChrome: h.pchrome(c, "Fascicolo di "+name), Action: "/fascicolo/" + itoa(l.Patient.ID) + "/" + action,
+	page := views.ConfirmPage{PChrome: h.pchrome(c, p.T("control.page_title", "Name", name)), Action: "/fascicolo/" + itoa(l.Patient.ID) + "/" + action,
 		Back: "/fascicolo?p=" + itoa(l.Patient.ID), Form: views.Form{Errors: map[string]string{}}}
 	switch action {
 	case "disattiva":
-		page.Heading = "Disattivare il servizio online per il fascicolo di " + name + "?"
-		page.Lines = []string{
-			"Il consenso alla consultazione online sarà revocato: i prossimi referti saranno consegnati solo su carta, non riceverà avvisi e i referti già online non saranno più visibili.",
-			"Potrà riattivare il servizio quando vuole, dando di nuovo il consenso.",
-		}
-		page.Button = "Disattiva"
+		page.Heading = p.T("control.disable_heading", "Name", name)
+		page.Lines = []string{p.T("control.disable_line1"), p.T("control.disable_line2")}
+		page.Button = p.T("control.disable_button")
 	case "riattiva":
-		page.Heading = "Riattivare il servizio online per il fascicolo di " + name + "?"
-		page.Lines = []string{"Per riattivare il servizio occorre di nuovo il consenso all'informativa."}
-		page.Button = "Riattiva"
+		page.Heading = p.T("control.enable_heading", "Name", name)
+		page.Lines = []string{p.T("control.enable_line")}
+		page.Button = p.T("control.enable_button")
 		page.DossierConsent = true
 	case "revoca":
-		page.Heading = "Togliere agli altri account l'accesso al fascicolo di " + name + "?"
-		page.Lines = []string{
-			"Gli altri account che vedono questo fascicolo (per esempio quello di un genitore) non lo vedranno più e non riceveranno più avvisi.",
-			"Il suo accesso non cambia.",
-		}
-		page.Button = "Togli l'accesso agli altri"
+		page.Heading = p.T("control.revoke_heading", "Name", name)
+		page.Lines = []string{p.T("control.revoke_line1"), p.T("control.revoke_line2")}
+		page.Button = p.T("control.revoke_button")
 	case "scollega":
-		page.Heading = "Scollegare il fascicolo di " + name + " dal suo account?"
-		page.Lines = []string{
-			"Non vedrà più questo fascicolo e non riceverà avvisi. I referti restano per il paziente e per gli altri account autorizzati, e su carta.",
-			"Per vederlo di nuovo servirà un nuovo codice di attivazione.",
-		}
+		page.Heading = p.T("control.unlink_heading", "Name", name)
+		page.Lines = []string{p.T("control.unlink_line1"), p.T("control.unlink_line2")}
 		if l.OthersSeeOwnDossier() {
-			page.Lines = append(page.Lines, "Attenzione: altri account vedono questo fascicolo e, senza il suo account, potranno "+
-				"riattivare il servizio o eliminarne i referti. Se non vuole, prima tolga loro l'accesso.")
+			page.Lines = append(page.Lines, p.T("control.unlink_warning"))
 		}
-		page.Button = "Scollega"
+		page.Button = p.T("control.unlink_button")
 	case "azzera":
-		page.Heading = "Azzerare lo storico del fascicolo di " + name + "?"
-		page.Lines = []string{
-			"Tutti i referti online di questo fascicolo e lo storico dei loro scaricamenti saranno eliminati definitivamente, anche per gli altri account che gestiscono il fascicolo.",
-			"I referti restano ritirabili su carta presso la struttura. L'operazione non si può annullare.",
-		}
-		page.Button = "Azzera lo storico"
+		page.Heading = p.T("control.reset_heading", "Name", name)
+		page.Lines = []string{p.T("control.reset_line1"), p.T("control.reset_line2")}
+		page.Button = p.T("control.reset_button")
 	}
 	return page
 }
@@ -94,7 +82,7 @@ func (h *Handler) disableDossier(c echo.Context) error {
 	if err := h.DB.SetOnlineDelivery(h.pctx(c), a.ID, l.Patient.ID, false, "", patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Servizio online disattivato: i referti saranno consegnati su carta.")
+	h.pflash(c, lang(c).T("control.disabled"))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }
 
@@ -106,13 +94,13 @@ func (h *Handler) enableDossier(c echo.Context) error {
 	a := currentAccount(c)
 	if c.FormValue("consent") != "1" {
 		page := h.dossierConfirmPage(c, l, "riattiva")
-		page.Form.Errors["consent"] = "Per riattivare il servizio occorre il consenso all'informativa."
+		page.Form.Errors["consent"] = lang(c).T("control.enable_consent")
 		return h.render(c, http.StatusUnprocessableEntity, views.Confirm(page))
 	}
 	if err := h.DB.SetOnlineDelivery(h.pctx(c), a.ID, l.Patient.ID, true, DossierPrivacyVersion, patientActor(c, a.ID), h.now()); err != nil {
-		return notPatient(err)
+		return notPatient(c, err)
 	}
-	h.pflash(c, "Servizio online riattivato.")
+	h.pflash(c, lang(c).T("control.enabled"))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }
 
@@ -126,10 +114,10 @@ func (h *Handler) resetDossier(c echo.Context) error {
 	a := currentAccount(c)
 	n, err := h.DB.ResetDossier(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now())
 	if err != nil {
-		return notPatient(err)
+		return notPatient(c, err)
 	}
 	h.checkpoint()
-	h.pflash(c, "Storico azzerato: "+views.Count(n, "referto eliminato", "referti eliminati")+" definitivamente.")
+	h.pflash(c, lang(c).N("control.reset_done", n))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }
 
@@ -152,13 +140,14 @@ func (h *Handler) deleteReportForm(c echo.Context) error {
 	}
 	for _, l := range links {
 		if l.Patient.ID == visit.PatientID && !l.MayManage() {
-			return notPatient(db.ErrNotPatient)
+			return notPatient(c, db.ErrNotPatient)
 		}
 	}
-	return h.render(c, http.StatusOK, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, "Elimina referto"),
-		Heading: "Eliminare il referto «" + doc.Title + "»?",
-		Lines:   []string{"Il referto sarà eliminato definitivamente dal portale, anche per gli altri account che gestiscono il fascicolo. Resta ritirabile su carta."},
-		Action:  "/fascicolo/referti/" + itoa(id) + "/elimina", Button: "Elimina", Back: "/fascicolo"}))
+	p := lang(c)
+	return h.render(c, http.StatusOK, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, p.T("reports.delete_title")),
+		Heading: p.T("reports.delete_heading", "Title", doc.Title),
+		Lines:   []string{p.T("reports.delete_line")},
+		Action:  "/fascicolo/referti/" + itoa(id) + "/elimina", Button: p.T("reports.delete_button"), Back: "/fascicolo"}))
 }
 
 func (h *Handler) deleteReport(c echo.Context) error {
@@ -171,28 +160,23 @@ func (h *Handler) deleteReport(c echo.Context) error {
 		return err
 	}
 	if err := h.DB.DeleteReport(h.pctx(c), a.ID, id, patientActor(c, a.ID), h.now()); err != nil {
-		return notPatient(err)
+		return notPatient(c, err)
 	}
 	h.checkpoint()
-	h.pflash(c, "Referto eliminato.")
+	h.pflash(c, lang(c).T("reports.deleted"))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo")
 }
 
-func (h *Handler) deleteAccountPage() views.ConfirmPage {
-	return views.ConfirmPage{Heading: "Eliminare il suo account?",
-		Lines: []string{
-			"Saranno eliminati il suo account, i familiari collegati, i consensi e le preferenze. Tutti gli accessi aperti saranno chiusi.",
-			"I referti online dei fascicoli che nessun altro account gestisce saranno cancellati definitivamente; restano ritirabili su carta.",
-			"Potrà registrarsi di nuovo con lo stesso cellulare.",
-		},
-		Action: "/profilo/elimina", Button: "Elimina il mio account", Back: "/profilo", Password: true,
+func (h *Handler) deleteAccountPage(c echo.Context) views.ConfirmPage {
+	p := lang(c)
+	return views.ConfirmPage{PChrome: h.pchrome(c, p.T("myaccount.delete_title")), Heading: p.T("myaccount.delete_heading"),
+		Lines:  []string{p.T("myaccount.delete_line1"), p.T("myaccount.delete_line2"), p.T("myaccount.delete_line3")},
+		Action: "/profilo/elimina", Button: p.T("myaccount.delete_button"), Back: "/profilo", Password: true,
 		Form: views.Form{Values: map[string]string{}, Errors: map[string]string{}}}
 }
 
 func (h *Handler) deleteAccountForm(c echo.Context) error {
-	page := h.deleteAccountPage()
-	page.PChrome = h.pchrome(c, "Elimina account")
-	return h.render(c, http.StatusOK, views.Confirm(page))
+	return h.render(c, http.StatusOK, views.Confirm(h.deleteAccountPage(c)))
 }
 
 // deleteAccount needs the password again; afterwards no session of the
@@ -203,8 +187,7 @@ func (h *Handler) deleteAccount(c echo.Context) error {
 	if msg, err := h.reauthenticate(c, a, c.FormValue("password")); err != nil {
 		return err
 	} else if msg != "" {
-		page := h.deleteAccountPage()
-		page.PChrome = h.pchrome(c, "Elimina account")
+		page := h.deleteAccountPage(c)
 		page.Form.Errors["password"] = msg
 		return h.render(c, http.StatusUnprocessableEntity, views.Confirm(page))
 	}
@@ -215,7 +198,7 @@ func (h *Handler) deleteAccount(c echo.Context) error {
 	if err := h.patientSessions.Destroy(ctx); err != nil {
 		return err
 	}
-	h.pflash(c, "Il suo account è stato eliminato.")
+	h.pflash(c, lang(c).T("myaccount.deleted"))
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
@@ -224,10 +207,9 @@ func (h *Handler) deleteAccount(c echo.Context) error {
 func (h *Handler) checkpoint() { h.DB.NoteDeletion() }
 
 // notPatient explains that only the patient's own account may do this.
-func notPatient(err error) error {
+func notPatient(c echo.Context, err error) error {
 	if errors.Is(err, db.ErrNotPatient) {
-		return echo.NewHTTPError(http.StatusForbidden, "Il paziente gestisce il proprio fascicolo con un suo account: "+
-			"solo il paziente può riattivare il servizio o eliminarne i referti.")
+		return echo.NewHTTPError(http.StatusForbidden, lang(c).T("control.not_patient"))
 	}
 	return err
 }
@@ -242,12 +224,12 @@ func (h *Handler) revokeOthers(c echo.Context) error {
 	a := currentAccount(c)
 	n, err := h.DB.RevokeOtherAccounts(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now())
 	if errors.Is(err, db.ErrNotPatient) {
-		return echo.NewHTTPError(http.StatusForbidden, "Solo il paziente, dal proprio account, può togliere l'accesso agli altri.")
+		return echo.NewHTTPError(http.StatusForbidden, lang(c).T("control.revoke_not_patient"))
 	}
 	if err != nil {
 		return err
 	}
-	h.pflash(c, "Accesso tolto a "+views.Count(n, "altro account", "altri account")+".")
+	h.pflash(c, lang(c).N("control.revoked", n))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }
 
@@ -262,6 +244,6 @@ func (h *Handler) unlinkDossier(c echo.Context) error {
 	if err := h.DB.UnlinkDossier(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Fascicolo scollegato dal suo account.")
+	h.pflash(c, lang(c).T("control.unlinked"))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo")
 }

@@ -12,14 +12,24 @@ import (
 	"fse/internal/acceptance"
 	"fse/internal/actcode"
 	"fse/internal/codicefiscale"
+	"fse/internal/locale"
 	"fse/internal/sealbox"
 	"fse/views"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// problemText is a problem with a form's field (acceptance's checks, which
+// speak Italian and English) in the request's language.
+func problemText(c echo.Context, p acceptance.Problem) string {
+	if lang(c).Lang() == locale.English {
+		return p.EN
+	}
+	return p.IT
+}
+
 func (h *Handler) activateForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, views.Activate(views.ActivatePage{PChrome: h.pchrome(c, "Attivazione del fascicolo"),
+	return h.render(c, http.StatusOK, views.Activate(views.ActivatePage{PChrome: h.pchrome(c, lang(c).T("mydossier.activate_title")),
 		Form: views.Form{Values: map[string]string{}}}))
 }
 
@@ -30,10 +40,10 @@ func (h *Handler) activate(c echo.Context) error {
 		return err
 	}
 	if res.done {
-		h.pflash(c, "Fascicolo attivato. Qui troverà i referti appena saranno pronti.")
+		h.pflash(c, lang(c).T("mydossier.activated"))
 		return c.Redirect(http.StatusSeeOther, "/fascicolo")
 	}
-	page := views.ActivatePage{PChrome: h.pchrome(c, "Attivazione del fascicolo"), Form: form}
+	page := views.ActivatePage{PChrome: h.pchrome(c, lang(c).T("mydossier.activate_title")), Form: form}
 	page.Error, page.Help = res.msg, res.help
 	return h.render(c, res.status, views.Activate(page))
 }
@@ -58,6 +68,7 @@ type activation struct {
 // attempt is audited. A wrong code or codice fiscale is told at its field.
 func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, activation, error) {
 	ctx := h.pctx(c)
+	p := lang(c)
 	a := currentAccount(c)
 	now := h.now()
 	form := views.Form{Values: map[string]string{
@@ -67,15 +78,15 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, a
 	}, Errors: map[string]string{}}
 	refused := func(status int, help string) activation { return activation{status: status, help: help} }
 	if form.Values["consent"] != "1" {
-		form.Errors["consent"] = "Per attivare il fascicolo online occorre il consenso all'informativa."
+		form.Errors["consent"] = p.T("mydossier.activate_consent")
 	}
 	cf, cfErr := codicefiscale.Parse(form.Values["fiscal_code"])
 	if cfErr != nil {
-		form.Errors["fiscal_code"] = acceptance.FiscalCodeProblem(cfErr).IT
+		form.Errors["fiscal_code"] = problemText(c, acceptance.FiscalCodeProblem(cfErr))
 	}
 	code := actcode.Normalize(form.Values["code"])
 	if !actcode.Valid(code) {
-		form.Errors["code"] = "Il codice di attivazione ha 12 caratteri (lettere e cifre), come stampato sul modulo per il ritiro referti."
+		form.Errors["code"] = p.T("mydossier.activate_code_format")
 	}
 	if form.HasErrors() {
 		return form, refused(http.StatusUnprocessableEntity, ""), nil
@@ -86,7 +97,7 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, a
 		return form, activation{}, err
 	} else if mins > 0 {
 		res := refused(http.StatusTooManyRequests, views.HelpCodes)
-		res.msg = "Troppi tentativi non riusciti. Per sicurezza l'attivazione è bloccata: riprovi tra " + minutes(mins) + "."
+		res.msg = p.T("mydossier.activate_locked", "Wait", waitFor(lang(c), mins))
 		return form, res, nil
 	}
 	_, err := h.DB.ActivateDossier(ctx, db.Activation{AccountID: a.ID, FiscalCode: cf.String(), CodeMAC: h.Keys.MAC(sealbox.ActivationCode, code),
@@ -101,10 +112,10 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, a
 		return form, activation{done: true}, nil
 	case errors.Is(err, db.ErrAlreadyLinked), errors.Is(err, db.ErrSelfLinked):
 		res := refused(http.StatusConflict, "")
-		res.msg, res.help = "Questo fascicolo è già attivo sul suo account.", views.HelpNoReport
+		res.msg, res.help = p.T("mydossier.activate_already_linked"), views.HelpNoReport
 		reason := "dossier already active on the account"
 		if errors.Is(err, db.ErrSelfLinked) {
-			res.msg, res.help = "Ha già attivato il suo fascicolo. Per il fascicolo di un familiare usi «Familiari» nel suo profilo.", views.HelpRelatives
+			res.msg, res.help = p.T("mydossier.activate_self_linked"), views.HelpRelatives
 			reason = "account already has its own dossier"
 		}
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeFailed,
@@ -116,19 +127,17 @@ func (h *Handler) runActivation(c echo.Context, relativeID int64) (views.Form, a
 		switch {
 		case errors.Is(err, db.ErrNotRelative):
 			reason = "codice fiscale is not the relative's"
-			form.Errors["fiscal_code"] = "Il codice fiscale non è quello del familiare registrato nel suo profilo."
+			form.Errors["fiscal_code"] = p.T("mydossier.activate_not_relative")
 			res.help = views.HelpRelatives
 		case errors.Is(err, db.ErrMobileMismatch) && relativeID != 0:
 			reason = "mobile differs from the desk's"
-			res.msg, res.help, res.separateAccount = views.FamilyMobileMismatch, views.HelpRelatives, true
+			res.msg, res.help, res.separateAccount = p.T("family.mobile_mismatch"), views.HelpRelatives, true
 		case errors.Is(err, db.ErrMobileMismatch):
 			reason = "mobile differs from the desk's"
-			res.msg = "Il numero di cellulare registrato in accettazione per questo paziente è diverso da quello del suo account. " +
-				"Chieda allo sportello della struttura di correggere il numero, poi riprovi."
+			res.msg = p.T("mydossier.activate_mobile_mismatch")
 			res.help = views.HelpMobile
 		default:
-			form.Errors["code"] = "Codice fiscale o codice di attivazione non validi. Controlli il modulo per il ritiro referti: " +
-				"il codice potrebbe essere scaduto, già usato o sostituito da una ristampa."
+			form.Errors["code"] = p.T("mydossier.activate_invalid")
 		}
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: patientActor(c, a.ID), Action: db.ActionDossierActivate, Outcome: db.OutcomeFailed,
 			Detail: reason})
@@ -157,7 +166,7 @@ func (h *Handler) dossier(c echo.Context) error {
 	if len(v.Links) == 0 {
 		return c.Redirect(http.StatusSeeOther, "/attiva")
 	}
-	return h.render(c, http.StatusOK, views.DossierView(views.DossierPage{PChrome: h.pchrome(c, "Il mio fascicolo"), Links: v.Links,
+	return h.render(c, http.StatusOK, views.DossierView(views.DossierPage{PChrome: h.pchrome(c, lang(c).T("mydossier.title")), Links: v.Links,
 		Current: views.Dossier{Link: v.Current, Reports: v.Reports, Pending: v.Pending}, Now: now,
 		ExpiryReminderDays: h.Config.ExpiryReminderDays}))
 }
@@ -211,5 +220,5 @@ func (h *Handler) accessLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, views.AccessLog(views.AccessLogPage{PChrome: h.pchrome(c, "Accessi al fascicolo"), Events: events}))
+	return h.render(c, http.StatusOK, views.AccessLog(views.AccessLogPage{PChrome: h.pchrome(c, lang(c).T("access_log.title")), Events: events}))
 }

@@ -55,10 +55,11 @@ func (h *Handler) startEmailVerification(c echo.Context, a db.Account, email str
 	link := h.Config.BaseURL + "/verifica-email?t=" + token
 	sendCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	err := h.Email.Send(sendCtx, notify.Message{To: email, Subject: "Referti online: conferma dell'indirizzo email",
-		Body: "Gentile utente,\n\nl'account di Referti online con cellulare " + views.MaskMobile(a.Mobile) + " chiede di usare questo " +
-			"indirizzo. Se è il suo account, apra il collegamento qui sotto entro 24 ore e prema «Conferma»:\n\n" + link +
-			"\n\nSe non ha chiesto lei di usare questo indirizzo, ignori il messaggio: l'indirizzo non sarà collegato a nessun account.\n"})
+	// The address is not the account's yet: the email speaks the language
+	// of the request that asked for it, which its owner is reading.
+	m := notify.EmailConfirmation(lang(c).Lang(), views.MaskMobile(a.Mobile), link)
+	m.To = email
+	err := h.Email.Send(sendCtx, m)
 	if err != nil {
 		h.Log.Error("send email confirmation", "account", accountID, "err", err)
 		// Nothing was sent: the profile must not show an address as pending.
@@ -69,13 +70,14 @@ func (h *Handler) startEmailVerification(c echo.Context, a db.Account, email str
 		ObjectType: "account", ObjectID: accountID})
 }
 
-// emailMessage explains why no confirmation email was sent.
-func emailMessage(err error) (int, string, bool) {
+// emailMessage explains why no confirmation email was sent, in the
+// request's language.
+func emailMessage(c echo.Context, err error) (int, string, bool) {
 	switch {
 	case errors.Is(err, errEmailUnavailable):
-		return http.StatusServiceUnavailable, "Al momento non è possibile inviare l'email di conferma. Riprovi più tardi.", true
+		return http.StatusServiceUnavailable, lang(c).T("contact.email_unavailable"), true
 	case errors.Is(err, errEmailLimit):
-		return http.StatusTooManyRequests, "Ha già chiesto troppe email di conferma oggi. Riprovi domani.", true
+		return http.StatusTooManyRequests, lang(c).T("contact.email_limit"), true
 	}
 	return 0, "", false
 }
@@ -83,23 +85,23 @@ func emailMessage(err error) (int, string, bool) {
 // emailConfirmForm shows the confirm button: following a link (GET) must
 // not change anything, mail scanners open links too.
 func (h *Handler) emailConfirmForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, views.EmailConfirm(views.EmailConfirmPage{PChrome: h.pchrome(c, "Conferma email"),
+	return h.render(c, http.StatusOK, views.EmailConfirm(views.EmailConfirmPage{PChrome: h.pchrome(c, lang(c).T("contact.confirm_title")),
 		Token: c.QueryParam("t")}))
 }
 
 func (h *Handler) emailConfirm(c echo.Context) error {
-	page := views.EmailConfirmPage{PChrome: h.pchrome(c, "Conferma email"), Done: true}
+	page := views.EmailConfirmPage{PChrome: h.pchrome(c, lang(c).T("contact.confirm_title")), Done: true}
 	_, err := h.DB.ConfirmEmail(h.pctx(c), h.Keys.MAC(sealbox.EmailToken, c.FormValue("t")), c.RealIP(), h.now())
 	status := http.StatusOK
 	switch {
 	case err == nil:
-		page.Flash = "Indirizzo email confermato: ora può usarlo per accedere e per ricevere gli avvisi."
+		page.Flash = lang(c).T("contact.email_confirmed")
 	case errors.Is(err, db.ErrNotFound):
-		status, page.Error = http.StatusNotFound, "Il collegamento non è valido o è già stato usato."
+		status, page.Error = http.StatusNotFound, lang(c).T("contact.link_invalid")
 	case errors.Is(err, db.ErrTokenExpired):
-		status, page.Error = http.StatusGone, "Il collegamento è scaduto: chieda una nuova email di conferma da «Il mio profilo»."
+		status, page.Error = http.StatusGone, lang(c).T("contact.link_expired")
 	case errors.Is(err, db.ErrConflict):
-		status, page.Error = http.StatusConflict, "Questo indirizzo è già collegato a un altro account."
+		status, page.Error = http.StatusConflict, lang(c).T("contact.address_taken")
 	default:
 		return err
 	}

@@ -18,7 +18,7 @@ func (h *Handler) emailDeliveryPage(c echo.Context, l db.DossierLink, form views
 	if err != nil {
 		return views.EmailDeliveryPage{}, err
 	}
-	return views.EmailDeliveryPage{PChrome: h.pchrome(c, "Referti per email"), Link: l, Since: since, Form: form,
+	return views.EmailDeliveryPage{PChrome: h.pchrome(c, lang(c).T("email_delivery.title")), Link: l, Since: since, Form: form,
 		MailConfigured: h.Email != nil}, nil
 }
 
@@ -55,7 +55,7 @@ func (h *Handler) startEmailDelivery(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, views.EmailDelivery(page))
 	}
 	if h.Email == nil || a.Email == "" {
-		form.Errors["password"] = "Per ricevere i referti per email serve un indirizzo email confermato nel suo profilo."
+		form.Errors["password"] = lang(c).T("email_delivery.err_no_email")
 		return refuse()
 	}
 	if msg, err := h.reauthenticate(c, a, c.FormValue("current")); err != nil {
@@ -69,14 +69,13 @@ func (h *Handler) startEmailDelivery(c echo.Context) error {
 	switch err := pwpolicy.Check(pw, a.FirstName, a.LastName, a.Mobile, a.Email, l.Patient.FirstName, l.Patient.LastName,
 		l.Patient.FiscalCode); {
 	case !pdfcrypt.PasswordChars(pw):
-		form.Errors["password"] = "Usi solo lettere senza accenti, cifre e simboli della tastiera (come - . _ ! ?), senza spazi: " +
-			"così il PDF si apre con qualunque lettore, anche sul telefono."
+		form.Errors["password"] = lang(c).T("email_delivery.err_chars")
 	case errors.As(err, &weak):
-		form.Errors["password"] = weak.Reason
+		form.Errors["password"] = weak.Message(lang(c))
 	case err != nil:
 		return err
 	case pw != pw2:
-		form.Errors["password2"] = "Le due password non coincidono."
+		form.Errors["password2"] = lang(c).T("email_delivery.err_mismatch")
 	}
 	if form.HasErrors() {
 		return refuse()
@@ -84,7 +83,7 @@ func (h *Handler) startEmailDelivery(c echo.Context) error {
 	if same, _, err := h.Hasher.Verify(h.pctx(c), pwNormalize(pw), a.PasswordHash); err != nil {
 		return err
 	} else if same {
-		form.Errors["password"] = "Scelga una password diversa da quella con cui accede al portale."
+		form.Errors["password"] = lang(c).T("email_delivery.err_same")
 		return refuse()
 	}
 	sealed, err := h.Keys.SealValue(sealbox.ReportEmailPassword, db.EmailDeliveryOwner(a.ID, l.Patient.ID), []byte(pw))
@@ -94,7 +93,7 @@ func (h *Handler) startEmailDelivery(c echo.Context) error {
 	if err := h.DB.SetEmailDelivery(h.pctx(c), a.ID, l.Patient.ID, sealed, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Fatto: i prossimi referti arriveranno anche per email, in un PDF protetto dalla password che ha scelto.")
+	h.pflash(c, lang(c).T("email_delivery.started"))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }
 
@@ -109,6 +108,6 @@ func (h *Handler) stopEmailDelivery(c echo.Context) error {
 	if err := h.DB.StopEmailDelivery(h.pctx(c), a.ID, l.Patient.ID, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Invio dei referti per email disattivato.")
+	h.pflash(c, lang(c).T("email_delivery.stopped"))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(l.Patient.ID))
 }

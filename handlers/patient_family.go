@@ -16,7 +16,7 @@ func (h *Handler) familyPage(c echo.Context, status int, form views.Form) error 
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, views.Family(views.FamilyPage{PChrome: h.pchrome(c, "Familiari"), Relatives: rels, Form: form}))
+	return h.render(c, status, views.Family(views.FamilyPage{PChrome: h.pchrome(c, lang(c).T("family.title")), Relatives: rels, Form: form}))
 }
 
 func (h *Handler) family(c echo.Context) error {
@@ -32,7 +32,9 @@ func (h *Handler) addRelative(c echo.Context) error {
 		form.Values[f] = c.FormValue(f)
 	}
 	p, problems := acceptance.CheckPerson(personInput(form), h.now())
-	formProblems(form, problems)
+	for _, pr := range problems {
+		form.Errors[pr.Field] = problemText(c, pr)
+	}
 	if p.FiscalCode != "" {
 		form.Values["fiscal_code"] = p.FiscalCode
 	}
@@ -42,13 +44,13 @@ func (h *Handler) addRelative(c echo.Context) error {
 	id, err := h.DB.CreateRelative(h.pctx(c), db.Relative{AccountID: a.ID, FiscalCode: p.FiscalCode, FirstName: p.FirstName,
 		LastName: p.LastName, BirthDate: p.BirthDate, BirthPlace: p.BirthPlace, Sex: p.Sex}, patientActor(c, a.ID), h.now())
 	if errors.Is(err, db.ErrConflict) {
-		form.Errors["fiscal_code"] = "Questo familiare è già nel suo profilo."
+		form.Errors["fiscal_code"] = lang(c).T("family.already_added")
 		return h.familyPage(c, http.StatusConflict, form)
 	}
 	if err != nil {
 		return err
 	}
-	h.pflash(c, "Familiare aggiunto: "+p.FirstName+" "+p.LastName+". Ora attivi il suo fascicolo con il codice del suo modulo per il ritiro referti.")
+	h.pflash(c, lang(c).T("family.added", "Name", p.FirstName+" "+p.LastName))
 	return c.Redirect(http.StatusSeeOther, "/profilo/familiari/"+itoa(id)+"/attiva")
 }
 
@@ -65,7 +67,7 @@ func (h *Handler) relativeActivateForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, views.RelativeActivate(views.RelativeActivatePage{PChrome: h.pchrome(c, "Attivazione del fascicolo del familiare"),
+	return h.render(c, http.StatusOK, views.RelativeActivate(views.RelativeActivatePage{PChrome: h.pchrome(c, lang(c).T("family.activate_title")),
 		Relative: r, Form: views.Form{Values: map[string]string{"fiscal_code": r.FiscalCode}}}))
 }
 
@@ -82,14 +84,14 @@ func (h *Handler) relativeActivate(c echo.Context) error {
 		return err
 	}
 	if res.done {
-		h.pflash(c, "Fascicolo di "+r.FirstName+" attivato.")
+		h.pflash(c, lang(c).T("family.activated", "FirstName", r.FirstName))
 		linked, err := h.DB.Relative(h.pctx(c), r.AccountID, r.ID)
 		if err != nil {
 			return err
 		}
 		return c.Redirect(http.StatusSeeOther, "/fascicolo?p="+itoa(linked.PatientID))
 	}
-	page := views.RelativeActivatePage{PChrome: h.pchrome(c, "Attivazione del fascicolo del familiare"), Relative: r, Form: form,
+	page := views.RelativeActivatePage{PChrome: h.pchrome(c, lang(c).T("family.activate_title")), Relative: r, Form: form,
 		SeparateAccount: res.separateAccount}
 	page.Error, page.Help = res.msg, res.help
 	return h.render(c, res.status, views.RelativeActivate(page))
@@ -100,10 +102,11 @@ func (h *Handler) removeRelativeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, "Rimuovi familiare"),
-		Heading: "Rimuovere " + r.FirstName + " " + r.LastName + " dai familiari?",
-		Lines:   []string{"Non potrà più vedere il fascicolo del familiare da questo account. I referti restano disponibili su carta e per gli altri account autorizzati."},
-		Action:  "/profilo/familiari/" + itoa(r.ID) + "/rimuovi", Button: "Rimuovi", Back: "/profilo/familiari"}))
+	p := lang(c)
+	return h.render(c, http.StatusOK, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, p.T("family.remove_title")),
+		Heading: p.T("family.remove_heading", "Name", r.FirstName+" "+r.LastName),
+		Lines:   []string{p.T("family.remove_line")},
+		Action:  "/profilo/familiari/" + itoa(r.ID) + "/rimuovi", Button: p.T("family.remove_button"), Back: "/profilo/familiari"}))
 }
 
 func (h *Handler) removeRelative(c echo.Context) error {
@@ -115,6 +118,6 @@ func (h *Handler) removeRelative(c echo.Context) error {
 	if err := h.DB.RemoveRelative(h.pctx(c), a.ID, r.ID, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Familiare rimosso: "+r.FirstName+" "+r.LastName+".")
+	h.pflash(c, lang(c).T("family.removed", "Name", r.FirstName+" "+r.LastName))
 	return c.Redirect(http.StatusSeeOther, "/profilo/familiari")
 }

@@ -11,8 +11,8 @@ import (
 // help is the help page ("Domande frequenti"), public: the header, the
 // errors that need it and the slip link to its questions.
 func (h *Handler) help(c echo.Context) error {
-	page := views.HelpPage{PChrome: h.pchrome(c, views.HelpTitle)}
-	page.Description = views.HelpDescription
+	page := views.HelpPage{PChrome: h.pchrome(c, lang(c).T("help.title"))}
+	page.Description = lang(c).T("help.meta_description")
 	return h.render(c, http.StatusOK, views.Help(page))
 }
 
@@ -20,9 +20,9 @@ func (h *Handler) help(c echo.Context) error {
 // session: an unknown address matches no route, so no session was loaded;
 // the account is known when the route's guard ran.
 func (h *Handler) errorPageModel(c echo.Context, status int, msg string) views.ErrorPageModel {
-	title := "Errore"
+	title := lang(c).T("errors.title")
 	if status == http.StatusNotFound {
-		title = "Pagina non trovata"
+		title = lang(c).T("errors.not_found_title")
 	}
 	return views.ErrorPageModel{PChrome: views.PChrome{Title: title, Account: currentAccount(c), RetentionDays: h.Config.RetentionDays,
 		EmailAvailable: h.Email != nil}, Status: status, Message: msg}

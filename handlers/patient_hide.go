@@ -22,15 +22,15 @@ func (h *Handler) hideReport(hidden bool) echo.HandlerFunc {
 		a := currentAccount(c)
 		err = h.DB.SetReportHidden(h.pctx(c), a.ID, id, hidden, patientActor(c, a.ID), h.now())
 		if errors.Is(err, db.ErrNotPatient) {
-			return echo.NewHTTPError(http.StatusForbidden, "Solo il paziente, dal proprio account, può nascondere un suo referto agli altri account.")
+			return echo.NewHTTPError(http.StatusForbidden, lang(c).T("reports.hide_not_patient"))
 		}
 		if err != nil {
 			return err
 		}
 		if hidden {
-			h.pflash(c, "Referto nascosto: gli altri account che vedono il suo fascicolo non lo vedono più.")
+			h.pflash(c, lang(c).T("reports.hidden"))
 		} else {
-			h.pflash(c, "Il referto è di nuovo visibile agli altri account che vedono il suo fascicolo.")
+			h.pflash(c, lang(c).T("reports.shown"))
 		}
 		return c.Redirect(http.StatusSeeOther, "/fascicolo")
 	}

@@ -14,8 +14,6 @@ import (
 	"fse/views"
 )
 
-const msgBadPatientLogin = "Cellulare, email o password non corretti."
-
 // findAccount resolves what a patient typed to log in: an email, or a
 // mobile in any common Italian notation. key is what failures count on.
 func (h *Handler) findAccount(c echo.Context, identifier string) (a db.Account, key string, err error) {
@@ -40,7 +38,7 @@ func (h *Handler) loginForm(c echo.Context) error {
 	if h.patientSessions.GetInt64(h.pctx(c), keyAccount) != 0 {
 		return c.Redirect(http.StatusSeeOther, "/fascicolo")
 	}
-	return h.render(c, http.StatusOK, views.Login(views.LoginPatientPage{PChrome: h.pchrome(c, "Accedi"), Form: views.Form{},
+	return h.render(c, http.StatusOK, views.Login(views.LoginPatientPage{PChrome: h.pchrome(c, lang(c).T("login.title")), Form: views.Form{},
 		Passkey: h.passkeys != nil}))
 }
 
@@ -50,16 +48,16 @@ func (h *Handler) login(c echo.Context) error {
 	identifier := strings.TrimSpace(c.FormValue("identifier"))
 	form := views.Form{Values: map[string]string{"identifier": identifier}, Errors: map[string]string{}}
 	fail := func(status int, msg string) error {
-		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Accedi"), Form: form, Passkey: h.passkeys != nil}
+		page := views.LoginPatientPage{PChrome: h.pchrome(c, lang(c).T("login.title")), Form: form, Passkey: h.passkeys != nil}
 		page.Error = msg
 		return h.render(c, status, views.Login(page))
 	}
 	pw := c.FormValue("password")
 	if identifier == "" {
-		form.Errors["identifier"] = "Inserisca il cellulare o l'email con cui si è registrato."
+		form.Errors["identifier"] = lang(c).T("login.identifier_missing")
 	}
 	if pw == "" {
-		form.Errors["password"] = "Inserisca la password."
+		form.Errors["password"] = lang(c).T("login.password_missing")
 	}
 	if form.HasErrors() {
 		return fail(http.StatusUnprocessableEntity, "")
@@ -74,7 +72,7 @@ func (h *Handler) login(c echo.Context) error {
 	if mins, err := h.claimAttempts(c, patientThrottle, db.AuditEvent{Actor: actor, Action: db.ActionAccountLogin}, key); err != nil {
 		return err
 	} else if mins > 0 {
-		return fail(http.StatusTooManyRequests, "Troppi tentativi non riusciti. Riprovi tra "+minutes(mins)+", oppure usi «Password dimenticata».")
+		return fail(http.StatusTooManyRequests, lang(c).T("login.locked", "Wait", waitFor(lang(c), mins)))
 	}
 	ok, rehash, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
 	if err != nil {
@@ -84,7 +82,7 @@ func (h *Handler) login(c echo.Context) error {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: now, Actor: actor, Action: db.ActionAccountLogin, Outcome: db.OutcomeFailed})
 		// The message sits at the password: which of the two was wrong is
 		// not told.
-		form.Errors["password"] = msgBadPatientLogin
+		form.Errors["password"] = lang(c).T("login.bad_credentials")
 		return fail(http.StatusUnauthorized, "")
 	}
 	// A second factor (a passkey, an app's code) replaces the SMS code.
@@ -107,8 +105,10 @@ func (h *Handler) login(c echo.Context) error {
 		return h.startAppStep(c, a.ID)
 	}
 	if withCode {
-		id, err := h.codes.Issue(ctx, db.OTPLogin, a.Mobile, a.ID, smscode.SendNow)
-		if status, msg, ok := h.otpSendMessage(err); ok {
+		// The SMS speaks the language of the login page, which the
+		// patient is reading.
+		id, err := h.codes.Issue(ctx, db.OTPLogin, a.Mobile, a.ID, smscode.SendNow, lang(c).Lang())
+		if status, msg, ok := h.otpSendMessage(c, err); ok {
 			return fail(status, msg)
 		} else if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (h *Handler) loginCodePage(c echo.Context) (views.CodePage, bool, error) {
 			return views.CodePage{}, false, nil
 		}
 	}
-	return views.CodePage{PChrome: h.pchrome(c, "Codice di accesso"), Purpose: db.OTPLogin, Mobile: a.Mobile, AccountID: a.ID,
+	return views.CodePage{PChrome: h.pchrome(c, lang(c).T("codepage.login_title")), Purpose: db.OTPLogin, Mobile: a.Mobile, AccountID: a.ID,
 		Action: "/accedi/codice"}, true, err
 }
 
@@ -190,7 +190,7 @@ func (h *Handler) loginCode(c echo.Context) error {
 	if err == nil && o.AccountID != page.AccountID {
 		err = db.ErrNotFound
 	}
-	if status, msg, ok := otpCheckMessage(err); ok {
+	if status, msg, ok := otpCheckMessage(c, err); ok {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, page.AccountID), Action: db.ActionAccountLoginCode,
 			Outcome: db.OutcomeFailed})
 		return h.renderCode(c, status, page, msg)
@@ -214,6 +214,6 @@ func (h *Handler) logout(c echo.Context) error {
 	if err := h.patientSessions.Destroy(ctx); err != nil {
 		return err
 	}
-	h.pflash(c, "Ha chiuso la sessione. Per tornare ai suoi referti acceda di nuovo.")
+	h.pflash(c, lang(c).T("login.logged_out"))
 	return c.Redirect(http.StatusSeeOther, "/accedi")
 }

@@ -19,15 +19,15 @@ import (
 // has.
 
 // noticePasswordReset tells the holder, by SMS and email, that a reset
-// changed the password.
-const noticePasswordReset = "la password del suo account è stata cambiata e ogni accesso aperto è stato chiuso. " +
-	"Se non è stato lei, contatti subito la struttura."
+// changed the password (the sentence's ID in the notify catalogue).
+const noticePasswordReset = "notify.security_password_reset"
 
-// The answers of a reset's second step.
-const (
-	msgResetExpired = "Il codice ricevuto via SMS non vale più: ne chieda uno nuovo."
-	msgResetDone    = "Password cambiata. Accedi con la nuova password."
-)
+// msgResetExpired is the answer to a reset's second step whose SMS code
+// no longer holds, in the request's language.
+func msgResetExpired(c echo.Context) string { return lang(c).T("reset.code_expired") }
+
+// msgResetDone is the answer once a reset changed the password.
+func msgResetDone(c echo.Context) string { return lang(c).T("reset.done") }
 
 // Patient session keys of the second step.
 const (
@@ -94,9 +94,9 @@ func (h *Handler) pendingAppAccount(c echo.Context) (db.Account, bool, error) {
 // appCodePage is the second step of a's login (or reset): it offers what
 // the account has, with errMsg explaining a refused code.
 func (h *Handler) appCodePage(c echo.Context, a db.Account, reset bool, errMsg string) (views.FactorLoginPage, error) {
-	p := views.FactorLoginPage{PChrome: h.pchrome(c, "Conferma l'accesso"), Action: "/accedi/app"}
+	p := views.FactorLoginPage{PChrome: h.pchrome(c, lang(c).T("login.confirm_title")), Action: "/accedi/app"}
 	if reset {
-		p.Title, p.Action, p.Reset = "Nuova password", "/password-dimenticata/app", true
+		p.Title, p.Action, p.Reset = lang(c).T("reset.title"), "/password-dimenticata/app", true
 	}
 	if errMsg != "" {
 		p.Form = views.Form{Errors: map[string]string{"code": errMsg}}
@@ -146,7 +146,7 @@ func (h *Handler) loginApp(c echo.Context) error {
 		return err
 	}
 	if res.Recovery {
-		h.pflash(c, recoveryUsedFlash(res.Left, "Il mio profilo → Sicurezza"))
+		h.pflash(c, patientRecoveryUsedFlash(c, res.Left))
 	} else if err := h.DB.Audit(h.pctx(c), db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: db.ActionAccountSecondFactor,
 		Detail: "authenticator app"}); err != nil {
 		return err
@@ -223,7 +223,7 @@ func (h *Handler) resetApp(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		h.pflash(c, msgResetExpired)
+		h.pflash(c, msgResetExpired(c))
 		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
 	}
 	res, status, msg, err := h.checkFactor(c, h.accountFactorCheck(c, a))
@@ -240,12 +240,12 @@ func (h *Handler) resetApp(c echo.Context) error {
 	if done, err := h.applyReset(c, a, otpID, hash, detail); err != nil {
 		return err
 	} else if !done {
-		h.pflash(c, msgResetExpired)
+		h.pflash(c, msgResetExpired(c))
 		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
 	}
-	msg = msgResetDone
+	msg = msgResetDone(c)
 	if res.Recovery {
-		msg += " " + recoveryUsedFlash(res.Left, "Il mio profilo → Sicurezza")
+		msg += " " + patientRecoveryUsedFlash(c, res.Left)
 	}
 	h.pflash(c, msg)
 	return c.Redirect(http.StatusSeeOther, "/accedi")

@@ -14,10 +14,11 @@ import (
 // Each ceremony is two posts from the page's script: URL/opzioni for the
 // options, then URL with the browser's answer.
 
-// The security notices of passkeys, sent by SMS and email.
+// The security notices of passkeys, sent by SMS and email (their
+// sentences' IDs in the notify catalogue).
 const (
-	noticePasskeyAdded   = "è stata aggiunta una passkey al suo account: da ora può entrare con la passkey, senza password. Se non è stato lei, contatti subito la struttura."
-	noticePasskeyRemoved = "è stata tolta una passkey dal suo account. Se non è stato lei, contatti subito la struttura."
+	noticePasskeyAdded   = "notify.security_passkey_added"
+	noticePasskeyRemoved = "notify.security_passkey_removed"
 )
 
 // patientPasskeyRoutes registers the patients' passkeys; without passkeys
@@ -85,7 +86,7 @@ func (h *Handler) loginPasskeyStepOptions(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return passkeyError(c, http.StatusUnauthorized, msgStepExpired)
+		return passkeyError(c, http.StatusUnauthorized, lang(c).T("passkey.step_expired"))
 	}
 	return h.beginPasskeyStep(c, h.patientSessions, db.AccountOwner(a.ID))
 }
@@ -106,7 +107,7 @@ func (h *Handler) loginPasskeyStep(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return passkeyError(c, http.StatusUnauthorized, msgStepExpired)
+		return passkeyError(c, http.StatusUnauthorized, lang(c).T("passkey.step_expired"))
 	}
 	f, status, msg, err := h.checkPasskey(c, h.accountPasskeyCheck(c, a))
 	if err != nil {
@@ -135,7 +136,7 @@ func (h *Handler) resetPasskeyStepOptions(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return passkeyError(c, http.StatusUnauthorized, msgResetExpired)
+		return passkeyError(c, http.StatusUnauthorized, msgResetExpired(c))
 	}
 	return h.beginPasskeyStep(c, h.patientSessions, db.AccountOwner(a.ID))
 }
@@ -148,7 +149,7 @@ func (h *Handler) resetPasskeyStep(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return passkeyError(c, http.StatusUnauthorized, msgResetExpired)
+		return passkeyError(c, http.StatusUnauthorized, msgResetExpired(c))
 	}
 	f, status, msg, err := h.checkPasskey(c, h.accountPasskeyCheck(c, a))
 	if err != nil {
@@ -160,9 +161,9 @@ func (h *Handler) resetPasskeyStep(c echo.Context) error {
 	if done, err := h.applyReset(c, a, otpID, hash, passkeyDetail(f, "password reset")); err != nil {
 		return err
 	} else if !done {
-		return passkeyError(c, http.StatusUnauthorized, msgResetExpired)
+		return passkeyError(c, http.StatusUnauthorized, msgResetExpired(c))
 	}
-	h.pflash(c, msgResetDone)
+	h.pflash(c, msgResetDone(c))
 	return passkeyRedirect(c, "/accedi")
 }
 
@@ -201,7 +202,7 @@ func (h *Handler) addPasskey(c echo.Context) error {
 	if err := h.factorAdded(c, db.AccountOwner(currentAccount(c).ID), codes); err != nil {
 		return err
 	}
-	h.pflash(c, "Passkey aggiunta: da ora può entrare con «Accedi con passkey», senza password.")
+	h.pflash(c, lang(c).T("passkey.added"))
 	if codes != nil {
 		return passkeyRedirect(c, "/profilo/sicurezza/codici")
 	}

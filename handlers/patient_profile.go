@@ -19,7 +19,7 @@ func (h *Handler) profilePage(c echo.Context, status int, form views.Form) error
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, views.Profile(views.ProfilePage{PChrome: h.pchrome(c, "Il mio profilo"), Form: form,
+	return h.render(c, status, views.Profile(views.ProfilePage{PChrome: h.pchrome(c, lang(c).T("profile.title")), Form: form,
 		Links: links, RequireLoginOTP: h.Config.RequireLoginOTP, PendingEmail: pending}))
 }
 
@@ -36,12 +36,12 @@ func (h *Handler) savePreferences(c echo.Context) error {
 	}
 	if p.NotifyEmail && a.Email == "" {
 		return h.profilePage(c, http.StatusUnprocessableEntity, views.Form{Errors: map[string]string{
-			"notify": "Per ricevere avvisi via email serve un indirizzo email nel profilo."}})
+			"notify": lang(c).T("profile.notify_needs_email")}})
 	}
 	if err := h.DB.SetPreferences(h.pctx(c), a.ID, p, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Preferenze salvate.")
+	h.pflash(c, lang(c).T("profile.saved"))
 	return c.Redirect(http.StatusSeeOther, "/profilo")
 }
 
@@ -57,7 +57,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 		form.Errors["current"] = msg
 		return h.profilePage(c, http.StatusUnprocessableEntity, form)
 	}
-	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"),
+	pw := checkNewPassword(c, form, c.FormValue("password"), c.FormValue("password2"),
 		a.FirstName, a.LastName, strings.TrimPrefix(a.Mobile, "+39"), strings.Split(a.Email, "@")[0])
 	if form.HasErrors() {
 		return h.profilePage(c, http.StatusUnprocessableEntity, form)
@@ -67,7 +67,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 		return err
 	}
 	now := h.now()
-	notices := securityNotices(*a, "la password del suo account è stata cambiata. Se non è stato lei, contatti subito la struttura.")
+	notices := securityNotices(*a, "notify.security_password_changed")
 	if err := h.DB.SetAccountPassword(ctx, a.ID, hash, patientActor(c, a.ID), now, notices...); err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 		return err
 	}
 	putSessionTime(h.patientSessions, ctx, keyAuthAt, now.Add(1))
-	h.pflash(c, "Password cambiata. Gli altri accessi aperti sono stati chiusi.")
+	h.pflash(c, lang(c).T("profile.password_changed"))
 	return c.Redirect(http.StatusSeeOther, "/profilo")
 }
 
@@ -84,7 +84,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 // (contacts, password, account deletion). Attempts have their own lock, so
 // a session left open cannot be used to guess the password, and failed
 // logins by others cannot stop the owner from deleting the account.
-// It returns a user message when refused.
+// It returns a user message, in the request's language, when refused.
 func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (string, error) {
 	ctx := h.pctx(c)
 	key := "reauth:" + itoa(a.ID)
@@ -92,7 +92,7 @@ func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (stri
 	if mins, err := h.claimAttempts(c, patientThrottle, denied, key); err != nil {
 		return "", err
 	} else if mins > 0 {
-		return "Troppi tentativi con la password sbagliata: riprovi tra " + minutes(mins) + ".", nil
+		return lang(c).T("profile.reauth_locked", "Wait", waitFor(lang(c), mins)), nil
 	}
 	ok, _, err := h.Hasher.Verify(ctx, pwNormalize(pw), a.PasswordHash)
 	if err != nil {
@@ -100,7 +100,7 @@ func (h *Handler) reauthenticate(c echo.Context, a *db.Account, pw string) (stri
 	}
 	if !ok {
 		_ = h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: patientActor(c, a.ID), Action: db.ActionAccountReauthenticate, Outcome: db.OutcomeFailed})
-		return "La password attuale non è corretta.", nil
+		return lang(c).T("profile.reauth_wrong"), nil
 	}
 	return "", h.DB.ClearFailures(ctx, key)
 }

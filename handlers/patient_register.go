@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -32,13 +31,13 @@ const (
 )
 
 func (h *Handler) registerConsentForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, views.RegisterConsent(views.RegisterPage{PChrome: h.pchrome(c, "Registrazione")}))
+	return h.render(c, http.StatusOK, views.RegisterConsent(views.RegisterPage{PChrome: h.pchrome(c, lang(c).T("register.title"))}))
 }
 
 func (h *Handler) registerConsent(c echo.Context) error {
 	if c.FormValue("consent") != "1" {
-		page := views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"), Form: views.Form{Errors: map[string]string{
-			"consent": "Per usare il servizio online occorre dare il consenso. Se non vuole, il referto resta ritirabile su carta."}}}
+		page := views.RegisterPage{PChrome: h.pchrome(c, lang(c).T("register.title")), Form: views.Form{Errors: map[string]string{
+			"consent": lang(c).T("register.consent_missing")}}}
 		page.Help = views.HelpPaper
 		return h.render(c, http.StatusUnprocessableEntity, views.RegisterConsent(page))
 	}
@@ -50,23 +49,24 @@ func (h *Handler) registerProfileForm(c echo.Context) error {
 	if sessionTime(h.patientSessions, h.pctx(c), keyRegConsentAt).IsZero() {
 		return c.Redirect(http.StatusSeeOther, "/registrati")
 	}
-	return h.render(c, http.StatusOK, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"),
+	return h.render(c, http.StatusOK, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, lang(c).T("register.title")),
 		Form: views.Form{Values: map[string]string{}}}))
 }
 
-// checkNewPassword applies the password policy and the confirmation.
-func checkNewPassword(form views.Form, pw, pw2 string, userInputs ...string) string {
+// checkNewPassword applies the password policy and the confirmation; the
+// refusals are in the request's language.
+func checkNewPassword(c echo.Context, form views.Form, pw, pw2 string, userInputs ...string) string {
 	if err := pwpolicy.Check(pw, userInputs...); err != nil {
 		var p *pwpolicy.Problem
 		if errors.As(err, &p) {
-			form.Errors["password"] = p.Reason
+			form.Errors["password"] = p.Message(lang(c))
 		} else {
-			form.Errors["password"] = "Password non valida."
+			form.Errors["password"] = lang(c).T("password.invalid")
 		}
 		return ""
 	}
 	if pwpolicy.Normalize(pw) != pwpolicy.Normalize(pw2) {
-		form.Errors["password2"] = "Le due password non coincidono."
+		form.Errors["password2"] = lang(c).T("password.mismatch")
 		return ""
 	}
 	return pwpolicy.Normalize(pw)
@@ -84,42 +84,42 @@ func (h *Handler) registerProfile(c echo.Context) error {
 		"mobile":     strings.TrimSpace(c.FormValue("mobile")),
 		"email":      strings.TrimSpace(c.FormValue("email")),
 	}, Errors: map[string]string{}}
-	for _, f := range []struct{ name, msg string }{{"first_name", "Inserisca il nome."}, {"last_name", "Inserisca il cognome."}} {
+	for _, f := range []struct{ name, msg string }{{"first_name", "register.first_name_missing"}, {"last_name", "register.last_name_missing"}} {
 		if v := form.Values[f.name]; v == "" {
-			form.Errors[f.name] = f.msg
+			form.Errors[f.name] = lang(c).T(f.msg)
 		} else if utf8.RuneCountInString(v) > 100 {
-			form.Errors[f.name] = "Al massimo 100 caratteri."
+			form.Errors[f.name] = lang(c).T("register.too_long")
 		}
 	}
 	mobile, err := phone.NormalizeMobile(form.Values["mobile"])
 	switch {
 	case form.Values["mobile"] == "":
-		form.Errors["mobile"] = "Inserisca il numero di cellulare dato in accettazione."
+		form.Errors["mobile"] = lang(c).T("register.mobile_missing")
 	case errors.Is(err, phone.ErrNotMobile):
-		form.Errors["mobile"] = "Questo numero non è un cellulare: serve un cellulare per ricevere il codice via SMS."
+		form.Errors["mobile"] = lang(c).T("register.not_mobile")
 	case err != nil:
-		form.Errors["mobile"] = "Numero di cellulare non valido."
+		form.Errors["mobile"] = lang(c).T("register.mobile_invalid")
 	}
 	email := strings.ToLower(form.Values["email"])
 	if email != "" {
 		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
-			form.Errors["email"] = "Indirizzo email non valido."
+			form.Errors["email"] = lang(c).T("register.email_invalid")
 		}
 	}
-	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"),
+	pw := checkNewPassword(c, form, c.FormValue("password"), c.FormValue("password2"),
 		form.Values["first_name"], form.Values["last_name"], strings.TrimPrefix(mobile, "+39"), strings.Split(email, "@")[0])
 	if form.HasErrors() {
-		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"), Form: form}))
+		return h.render(c, http.StatusUnprocessableEntity, views.RegisterProfile(views.RegisterPage{PChrome: h.pchrome(c, lang(c).T("register.title")), Form: form}))
 	}
 	// The rules on sending come first (the number's country, the portal's
 	// daily budget, the number's limit): past them, no code and no notice
 	// goes out.
 	if err := h.codes.MaySend(ctx, db.OTPRegister, mobile, 0); err != nil {
-		status, msg, ok := h.otpSendMessage(err)
+		status, msg, ok := h.otpSendMessage(c, err)
 		if !ok {
 			return err
 		}
-		page := views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"), Form: form}
+		page := views.RegisterPage{PChrome: h.pchrome(c, lang(c).T("register.title")), Form: form}
 		if errors.As(err, new(smscode.CountryError)) {
 			form.Errors["mobile"] = msg
 		} else {
@@ -137,8 +137,7 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	taken := false
 	if a, err := h.DB.AccountByMobile(ctx, mobile); err == nil {
 		taken = true
-		h.queueOncePerDay(c, a, "qualcuno ha provato a registrarsi a Referti online con il suo numero. "+
-			"Se è stato lei, acceda con la sua password o usi «Password dimenticata».")
+		h.queueOncePerDay(c, a, "notify.security_register_attempt")
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
@@ -146,9 +145,10 @@ func (h *Handler) registerProfile(c echo.Context) error {
 	if taken {
 		mode = smscode.SendNothing
 	}
-	id, err := h.codes.Issue(ctx, db.OTPRegister, mobile, 0, mode)
-	if status, msg, ok := h.otpSendMessage(err); ok {
-		page := views.RegisterPage{PChrome: h.pchrome(c, "Registrazione"), Form: form}
+	// The code's SMS speaks the language of the page being filled in.
+	id, err := h.codes.Issue(ctx, db.OTPRegister, mobile, 0, mode, lang(c).Lang())
+	if status, msg, ok := h.otpSendMessage(c, err); ok {
+		page := views.RegisterPage{PChrome: h.pchrome(c, lang(c).T("register.title")), Form: form}
 		page.Error = msg
 		return h.render(c, status, views.RegisterProfile(page))
 	} else if err != nil {
@@ -170,22 +170,28 @@ func (h *Handler) registerCodeForm(c echo.Context) error {
 	if mobile == "" {
 		return c.Redirect(http.StatusSeeOther, "/registrati")
 	}
-	return h.renderCode(c, http.StatusOK, views.CodePage{PChrome: h.pchrome(c, "Verifica il cellulare"), Purpose: db.OTPRegister,
+	return h.renderCode(c, http.StatusOK, views.CodePage{PChrome: h.pchrome(c, lang(c).T("register.verify_title")), Purpose: db.OTPRegister,
 		Mobile: mobile, Action: "/registrati/codice"}, "")
 }
 
 // resendCode sends a new code for the page's purpose, in the given mode,
 // and shows the form again; a code that cannot go is the page's error.
+// The SMS speaks the request's language, or a logged-in patient's
+// account's.
 func (h *Handler) resendCode(c echo.Context, page views.CodePage, purpose string, mode smscode.Mode) error {
-	id, err := h.codes.Issue(h.pctx(c), purpose, page.Mobile, page.AccountID, mode)
-	if status, msg, ok := h.otpSendMessage(err); ok {
+	l := lang(c).Lang()
+	if a := currentAccount(c); a != nil {
+		l = accountLang(*a)
+	}
+	id, err := h.codes.Issue(h.pctx(c), purpose, page.Mobile, page.AccountID, mode, l)
+	if status, msg, ok := h.otpSendMessage(c, err); ok {
 		page.Error = msg
 		return h.renderCode(c, status, page, "")
 	} else if err != nil {
 		return err
 	}
 	h.patientSessions.Put(h.pctx(c), keyOTP, id)
-	page.Flash = "Le abbiamo inviato un nuovo codice."
+	page.Flash = lang(c).T("codepage.resent")
 	return h.renderCode(c, http.StatusOK, page, "")
 }
 
@@ -211,7 +217,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	if mobile == "" {
 		return c.Redirect(http.StatusSeeOther, "/registrati")
 	}
-	page := views.CodePage{PChrome: h.pchrome(c, "Verifica il cellulare"), Purpose: db.OTPRegister, Mobile: mobile, Action: "/registrati/codice"}
+	page := views.CodePage{PChrome: h.pchrome(c, lang(c).T("register.verify_title")), Purpose: db.OTPRegister, Mobile: mobile, Action: "/registrati/codice"}
 	now := h.now()
 	if c.FormValue("resend") == "1" {
 		mode := smscode.SendNothing
@@ -221,7 +227,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 		return h.resendCode(c, page, db.OTPRegister, mode)
 	}
 	_, err := h.checkCode(c, db.OTPRegister)
-	if status, msg, ok := otpCheckMessage(err); ok {
+	if status, msg, ok := otpCheckMessage(c, err); ok {
 		h.auditCodeRefused(c, db.ActionAccountRegisterCode, 0, err)
 		return h.renderCode(c, status, page, msg)
 	} else if err != nil {
@@ -235,7 +241,7 @@ func (h *Handler) registerCode(c echo.Context) error {
 	}, c.RealIP(), now)
 	if errors.Is(err, db.ErrConflict) {
 		// Registered by someone else meanwhile: no detail, as for enumeration.
-		page.Error = "Non è stato possibile completare la registrazione. Acceda con la sua password o usi «Password dimenticata»."
+		page.Error = lang(c).T("register.conflict")
 		page.Help = views.HelpPassword
 		return h.renderCode(c, http.StatusConflict, page, "")
 	}
@@ -249,55 +255,20 @@ func (h *Handler) registerCode(c echo.Context) error {
 	if err := h.signIn(c, id, false); err != nil {
 		return err
 	}
-	msg := "Registrazione completata. Ora attivi il suo fascicolo con il codice del modulo per il ritiro referti."
+	msg := lang(c).T("register.done")
 	if email != "" && h.Email != nil {
 		acct, err := h.DB.Account(ctx, id)
 		if err != nil {
 			return err
 		}
 		if err := h.startEmailVerification(c, acct, email); errors.Is(err, errEmailUnavailable) || errors.Is(err, errEmailLimit) {
-			msg += " Non è stato possibile inviare l'email di conferma: potrà riprovare da «Il mio profilo»."
+			msg += " " + lang(c).T("register.email_not_sent")
 		} else if err != nil {
 			return err
 		} else {
-			msg += " Le abbiamo inviato un'email per confermare l'indirizzo."
+			msg += " " + lang(c).T("register.email_sent")
 		}
 	}
 	h.pflash(c, msg)
 	return c.Redirect(http.StatusSeeOther, "/attiva")
-}
-
-// queueOncePerDay queues a security notice unless the account got the
-// same one in the last day: repeated attempts must not flood the holder.
-func (h *Handler) queueOncePerDay(c echo.Context, a db.Account, text string) {
-	ctx := h.pctx(c)
-	n, err := h.DB.CountRecentOutbox(ctx, a.ID, "security", text, h.now().Add(-24*time.Hour))
-	if err != nil {
-		h.Log.Error("count notices", "account", a.ID, "err", err)
-		return
-	}
-	if n > 0 {
-		return
-	}
-	h.queueSecurityNotice(c, a, text)
-}
-
-// queueSecurityNotice tells an account holder about an event on their
-// account, by SMS and, when known, email. It never carries a code.
-func (h *Handler) queueSecurityNotice(c echo.Context, a db.Account, text string) {
-	ctx := h.pctx(c)
-	for _, m := range securityNotices(a, text) {
-		if err := h.DB.Enqueue(ctx, m, h.now()); err != nil {
-			h.Log.Error("queue security notice", "account", a.ID, "err", err)
-		}
-	}
-}
-
-func securityNotices(a db.Account, text string) []db.OutboxMessage {
-	msgs := []db.OutboxMessage{{Channel: db.ChannelSMS, Recipient: a.Mobile, Body: "Referti online: " + text, Kind: "security", AccountID: a.ID}}
-	if a.Email != "" {
-		msgs = append(msgs, db.OutboxMessage{Channel: db.ChannelEmail, Recipient: a.Email, Subject: "Referti online: avviso di sicurezza",
-			Body: "Gentile utente,\n\n" + text + "\n", Kind: "security", AccountID: a.ID})
-	}
-	return msgs
 }

@@ -19,7 +19,7 @@ const keyResetAccount = "reset_account_id"
 func pwNormalize(pw string) string { return pwpolicy.Normalize(pw) }
 
 func (h *Handler) forgotForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, views.Forgot(views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata")}))
+	return h.render(c, http.StatusOK, views.Forgot(views.LoginPatientPage{PChrome: h.pchrome(c, lang(c).T("reset.forgot_title"))}))
 }
 
 // forgot sends a reset code by SMS. Unknown identifiers get the same
@@ -29,8 +29,8 @@ func (h *Handler) forgot(c echo.Context) error {
 	identifier := strings.TrimSpace(c.FormValue("identifier"))
 	form := views.Form{Values: map[string]string{"identifier": identifier}, Errors: map[string]string{}}
 	if identifier == "" {
-		form.Errors["identifier"] = "Inserisca il cellulare o l'email con cui si è registrato."
-		return h.render(c, http.StatusUnprocessableEntity, views.Forgot(views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata"), Form: form}))
+		form.Errors["identifier"] = lang(c).T("login.identifier_missing")
+		return h.render(c, http.StatusUnprocessableEntity, views.Forgot(views.LoginPatientPage{PChrome: h.pchrome(c, lang(c).T("reset.forgot_title")), Form: form}))
 	}
 	a, _, err := h.findAccount(c, identifier)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
@@ -50,7 +50,8 @@ func (h *Handler) forgot(c echo.Context) error {
 	if a.ID == 0 {
 		mode = smscode.SendNothing
 	}
-	id, err := h.codes.Issue(ctx, db.OTPReset, mobile, a.ID, mode)
+	// The SMS speaks the language of the page that asked for it.
+	id, err := h.codes.Issue(ctx, db.OTPReset, mobile, a.ID, mode, lang(c).Lang())
 	_, perr := phone.NormalizeMobile(identifier)
 	if errors.As(err, new(smscode.LimitError)) || (errors.As(err, new(smscode.CountryError)) && perr != nil) {
 		// Past the limit nothing is sent, with the same answer as always:
@@ -61,8 +62,8 @@ func (h *Handler) forgot(c echo.Context) error {
 		// explained.
 		id, err = -1, nil
 	}
-	if status, msg, ok := h.otpSendMessage(err); ok {
-		page := views.LoginPatientPage{PChrome: h.pchrome(c, "Password dimenticata"), Form: form}
+	if status, msg, ok := h.otpSendMessage(c, err); ok {
+		page := views.LoginPatientPage{PChrome: h.pchrome(c, lang(c).T("reset.forgot_title")), Form: form}
 		page.Error = msg
 		return h.render(c, status, views.Forgot(page))
 	} else if err != nil {
@@ -81,7 +82,7 @@ func (h *Handler) resetForm(c echo.Context) error {
 	if h.patientSessions.GetInt64(h.pctx(c), keyOTP) == 0 {
 		return c.Redirect(http.StatusSeeOther, "/password-dimenticata")
 	}
-	return h.render(c, http.StatusOK, views.Reset(views.RegisterPage{PChrome: h.pchrome(c, "Nuova password")}))
+	return h.render(c, http.StatusOK, views.Reset(views.RegisterPage{PChrome: h.pchrome(c, lang(c).T("reset.title"))}))
 }
 
 // reset checks the code and sets the new password. It does not log in, and
@@ -97,7 +98,7 @@ func (h *Handler) reset(c echo.Context) error {
 	// renderErr shows the form again; codeErr explains at the code's
 	// field why the code was refused.
 	renderErr := func(status int, codeErr string) error {
-		page := views.RegisterPage{PChrome: h.pchrome(c, "Nuova password"), Form: form}
+		page := views.RegisterPage{PChrome: h.pchrome(c, lang(c).T("reset.title")), Form: form}
 		if codeErr != "" {
 			form.Errors["code"] = codeErr
 			page.Help = views.HelpCodes
@@ -109,7 +110,7 @@ func (h *Handler) reset(c echo.Context) error {
 	// and only once the code proved who is asking the rule about the
 	// holder's own data: checked earlier, it would tell strangers whether
 	// the number has an account. The code is used up only when all pass.
-	if checkNewPassword(form, c.FormValue("password"), c.FormValue("password2")); form.HasErrors() {
+	if checkNewPassword(c, form, c.FormValue("password"), c.FormValue("password2")); form.HasErrors() {
 		return renderErr(http.StatusUnprocessableEntity, "")
 	}
 	now := h.now()
@@ -118,7 +119,7 @@ func (h *Handler) reset(c echo.Context) error {
 		// No code was sent (id -1): any code is as wrong as a mistyped one.
 		err = db.ErrOTPWrong
 	}
-	if status, msg, ok := otpCheckMessage(err); ok {
+	if status, msg, ok := otpCheckMessage(c, err); ok {
 		h.auditCodeRefused(c, db.ActionAccountResetCode, accountID, err)
 		return renderErr(status, msg)
 	} else if err != nil {
@@ -128,7 +129,7 @@ func (h *Handler) reset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pw := checkNewPassword(form, c.FormValue("password"), c.FormValue("password2"),
+	pw := checkNewPassword(c, form, c.FormValue("password"), c.FormValue("password2"),
 		holder.FirstName, holder.LastName, strings.TrimPrefix(holder.Mobile, "+39"), strings.Split(holder.Email, "@")[0])
 	if form.HasErrors() {
 		return renderErr(http.StatusUnprocessableEntity, "")
@@ -141,7 +142,7 @@ func (h *Handler) reset(c echo.Context) error {
 		return h.startResetAppStep(c, otpID, pw)
 	}
 	if err := h.DB.UseOTP(ctx, otpID, now); err != nil {
-		_, msg, _ := otpCheckMessage(err)
+		_, msg, _ := otpCheckMessage(c, err)
 		return renderErr(http.StatusUnprocessableEntity, msg)
 	}
 	hash, err := h.Hasher.Hash(ctx, pw)
@@ -162,6 +163,6 @@ func (h *Handler) reset(c echo.Context) error {
 	if err := sm.Destroy(ctx); err != nil {
 		return err
 	}
-	h.pflash(c, "Password cambiata. Accedi con la nuova password.")
+	h.pflash(c, msgResetDone(c))
 	return c.Redirect(http.StatusSeeOther, "/accedi")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/locale"
 	"fse/internal/mfa"
 	"fse/views"
 )
@@ -33,12 +34,13 @@ func (h *Handler) patientFactorRoutes(pub *routeGroup, auth, codeLimit echo.Midd
 	h.patientPasskeyRoutes(pub, auth, codeLimit)
 }
 
-// The security notices of second factors, sent by SMS and email.
+// The security notices of second factors, sent by SMS and email (their
+// sentences' IDs in the notify catalogue).
 const (
-	noticeFactorAdded   = "è stata aggiunta un'app di autenticazione al suo account: da ora, all'accesso, le chiederemo il codice dell'app. Se non è stato lei, contatti subito la struttura."
-	noticeFactorRemoved = "è stata tolta un'app di autenticazione dal suo account. Se non è stato lei, contatti subito la struttura."
-	noticeNewRecovery   = "sono stati creati nuovi codici di recupero per il suo account: quelli di prima non valgono più. Se non è stato lei, contatti subito la struttura."
-	noticeRecoveryUsed  = "è stato usato un codice di recupero per entrare nel suo account. Se non è stato lei, contatti subito la struttura."
+	noticeFactorAdded   = "notify.security_factor_added"
+	noticeFactorRemoved = "notify.security_factor_removed"
+	noticeNewRecovery   = "notify.security_recovery_codes_new"
+	noticeRecoveryUsed  = "notify.security_recovery_code_used"
 )
 
 func (h *Handler) securityPage(c echo.Context, status int, form views.Form) error {
@@ -53,7 +55,7 @@ func (h *Handler) securityPage(c echo.Context, status int, form views.Form) erro
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, views.SecurityView(views.SecurityPage{PChrome: h.pchrome(c, "Sicurezza"), Form: form,
+	return h.render(c, status, views.SecurityView(views.SecurityPage{PChrome: h.pchrome(c, lang(c).T("security.title")), Form: form,
 		Security: views.Security{Factors: factors, RecoveryLeft: left, PasskeysOn: h.passkeys != nil}, LoginSMS: a.LoginOTP || h.Config.RequireLoginOTP}))
 }
 
@@ -67,11 +69,11 @@ func (h *Handler) enrolPage(c echo.Context, status int, form views.Form) error {
 	if err != nil {
 		return err
 	}
-	v, err := enrolView(e)
+	v, err := enrolViewIn(lang(c), e)
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, views.Enrol(views.EnrolPage{PChrome: h.pchrome(c, "Aggiungi un'app di autenticazione"), Enrol: v, Form: form}))
+	return h.render(c, status, views.Enrol(views.EnrolPage{PChrome: h.pchrome(c, lang(c).T("security.enrol_title")), Enrol: v, Form: form}))
 }
 
 func (h *Handler) enrolForm(c echo.Context) error {
@@ -93,13 +95,13 @@ func (h *Handler) enrol(c echo.Context) error {
 	}
 	sealed := h.patientSessions.GetBytes(ctx, keyEnrolment)
 	if sealed == nil {
-		form.Errors["code"] = msgEnrolExpired
+		form.Errors["code"] = lang(c).T("mfa.enrol_expired")
 		return h.enrolPage(c, http.StatusUnprocessableEntity, form)
 	}
 	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), c.FormValue("name"),
 		db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionAccountFactorAdd}, securityNotices(*a, noticeFactorAdded)...)
 	if errors.Is(err, mfa.ErrWrongCode) {
-		form.Errors["code"] = msgEnrolCode
+		form.Errors["code"] = lang(c).T("mfa.enrol_wrong_code")
 		return h.enrolPage(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
@@ -109,7 +111,7 @@ func (h *Handler) enrol(c echo.Context) error {
 	if err := h.factorAdded(c, owner, codes); err != nil {
 		return err
 	}
-	h.pflash(c, "App di autenticazione aggiunta: da ora, all'accesso, le chiederemo il codice dell'app invece dell'SMS.")
+	h.pflash(c, lang(c).T("security.app_added"))
 	if codes != nil {
 		return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza/codici")
 	}
@@ -141,22 +143,23 @@ type factorRemoval struct {
 	lines                                       []string
 }
 
-func removalOf(f db.Factor) factorRemoval {
+// removalOf is what removing f says, in p's language, and does.
+func removalOf(p *locale.Printer, f db.Factor) factorRemoval {
 	id := itoa(f.ID)
 	if f.Kind == db.FactorPasskey {
-		return factorRemoval{title: "Togli la passkey", heading: "Togliere la passkey «" + f.Name + "»?", button: "Togli la passkey",
-			lines: []string{"Non potrà più entrare con questa passkey. Sul telefono o sul computer può cancellarla anche dalle impostazioni delle password.",
-				"Se è il suo unico secondo fattore, anche i codici di recupero smettono di valere: potrà aggiungere una passkey in qualsiasi momento."},
-			flash: "Passkey tolta.", notice: noticePasskeyRemoved, path: "/profilo/sicurezza/passkey/" + id + "/rimuovi"}
+		return factorRemoval{title: p.T("security.remove_passkey"), heading: p.T("security.remove_passkey_heading", "Name", f.Name),
+			button: p.T("security.remove_passkey"),
+			lines:  []string{p.T("security.remove_passkey_effect"), p.T("security.remove_passkey_codes")},
+			flash:  p.T("security.passkey_removed"), notice: noticePasskeyRemoved, path: "/profilo/sicurezza/passkey/" + id + "/rimuovi"}
 	}
-	return factorRemoval{title: "Togli l'app", heading: "Togliere l'app «" + f.Name + "»?", button: "Togli l'app",
-		lines: []string{"All'accesso non le chiederemo più il codice di questa app.",
-			"Se è il suo unico secondo fattore, anche i codici di recupero smettono di valere: potrà aggiungere un'app in qualsiasi momento."},
-		flash: "App di autenticazione tolta.", notice: noticeFactorRemoved, path: "/profilo/sicurezza/app/" + id + "/rimuovi"}
+	return factorRemoval{title: p.T("security.remove_app"), heading: p.T("security.remove_app_heading", "Name", f.Name),
+		button: p.T("security.remove_app"),
+		lines:  []string{p.T("security.remove_app_effect"), p.T("security.remove_app_codes")},
+		flash:  p.T("security.app_removed"), notice: noticeFactorRemoved, path: "/profilo/sicurezza/app/" + id + "/rimuovi"}
 }
 
 func (h *Handler) removeFactorPage(c echo.Context, status int, f db.Factor, form views.Form) error {
-	r := removalOf(f)
+	r := removalOf(lang(c), f)
 	return h.render(c, status, views.Confirm(views.ConfirmPage{PChrome: h.pchrome(c, r.title), Form: form, Heading: r.heading,
 		Lines: r.lines, Action: r.path, Button: r.button, Back: "/profilo/sicurezza", Password: true}))
 }
@@ -185,7 +188,7 @@ func (h *Handler) removeFactor(kind string) echo.HandlerFunc {
 		} else if msg != "" {
 			return h.removeFactorPage(c, http.StatusUnprocessableEntity, f, views.Form{Errors: map[string]string{"password": msg}})
 		}
-		r := removalOf(f)
+		r := removalOf(lang(c), f)
 		event := db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionAccountFactorRemove}
 		if f.Kind == db.FactorPasskey {
 			event.Detail = passkeyDetail(f, "")
@@ -204,7 +207,7 @@ func (h *Handler) recoveryCodes(c echo.Context) error {
 	if codes == nil {
 		return c.Redirect(http.StatusSeeOther, "/profilo/sicurezza")
 	}
-	return h.render(c, http.StatusOK, views.RecoveryCodes(views.RecoveryCodesPage{PChrome: h.pchrome(c, "Codici di recupero"), Codes: codes}))
+	return h.render(c, http.StatusOK, views.RecoveryCodes(views.RecoveryCodesPage{PChrome: h.pchrome(c, lang(c).T("security.codes_title")), Codes: codes}))
 }
 
 // regenerateCodes replaces the account's recovery codes, after the password.
@@ -220,7 +223,7 @@ func (h *Handler) regenerateCodes(c echo.Context) error {
 		Action: db.ActionAccountRecoveryCodes, ObjectType: "account", ObjectID: a.ID}, securityNotices(*a, noticeNewRecovery)...)
 	if errors.Is(err, db.ErrNotFound) {
 		return h.securityPage(c, http.StatusConflict, views.Form{Errors: map[string]string{
-			"password": "I codici di recupero servono a chi ha una passkey o un'app di autenticazione: ne aggiunga prima una."}})
+			"password": lang(c).T("security.codes_need_factor")}})
 	}
 	if err != nil {
 		return err

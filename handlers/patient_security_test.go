@@ -25,7 +25,7 @@ func TestPatientAddsAnAuthenticatorApp(t *testing.T) {
 	}
 	rec = c.get("/profilo/sicurezza")
 	paWantStatus(t, "Sicurezza", rec, http.StatusOK)
-	if !strings.Contains(rec.Body.String(), "più sicura dell'SMS") {
+	if !strings.Contains(parseHTML(t, rec.Body.String()).Find("main").Text(), "più sicura dell'SMS") {
 		t.Error("Sicurezza does not say that an app is safer than the SMS")
 	}
 

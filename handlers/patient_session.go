@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fse/db"
+	"fse/internal/locale"
 	"fse/internal/smscode"
 	"fse/views"
 )
@@ -59,7 +60,7 @@ func (h *Handler) requirePatient(next echo.HandlerFunc) echo.HandlerFunc {
 			// The account is gone, its sessions were ended (password reset,
 			// first second factor) or this one lacks the factor it now has.
 			_ = sm.Destroy(ctx)
-			return h.toLogin(c, "La sessione è terminata: acceda di nuovo.")
+			return h.toLogin(c, lang(c).T("errors.session_ended"))
 		}
 		if sm.GetInt64(ctx, keyPendingAccount) != 0 {
 			return c.Redirect(http.StatusSeeOther, h.pendingLoginPath(c))
@@ -78,7 +79,14 @@ func (h *Handler) toLogin(c echo.Context, flash string) error {
 	if c.Request().Method == http.MethodGet {
 		return c.Redirect(http.StatusSeeOther, "/accedi")
 	}
-	return echo.NewHTTPError(http.StatusUnauthorized, "Sessione scaduta: acceda di nuovo.")
+	return echo.NewHTTPError(http.StatusUnauthorized, lang(c).T("errors.session_expired"))
+}
+
+// accountLang is the language an account chose, which its SMS codes
+// speak once it is logged in (Italian for an account without one).
+func accountLang(a db.Account) locale.Lang {
+	l, _ := locale.Parse(a.Lang)
+	return l
 }
 
 func currentAccount(c echo.Context) *db.Account {
@@ -159,38 +167,37 @@ func (h *Handler) checkCode(c echo.Context, purpose string) (db.OTP, error) {
 // it on shutdown, before closing the database.
 func (h *Handler) Wait() { h.codes.Wait() }
 
-// otpSendMessage explains why a code was not sent.
-func (h *Handler) otpSendMessage(err error) (int, string, bool) {
+// otpSendMessage explains why a code was not sent, in the request's
+// language.
+func (h *Handler) otpSendMessage(c echo.Context, err error) (int, string, bool) {
+	p := lang(c)
 	var lim smscode.LimitError
 	var country smscode.CountryError
 	var budget smscode.BudgetError
 	switch {
 	case errors.As(err, &country):
-		return http.StatusUnprocessableEntity, "Non possiamo inviare il codice via SMS a questo numero: i codici vanno solo ai cellulari con prefisso " +
-			country.AllowedText() + ". Per un altro numero si rivolga allo sportello della struttura.", true
+		return http.StatusUnprocessableEntity, p.T("sms.country", "Allowed", country.AllowedText()), true
 	case errors.As(err, &budget):
-		return http.StatusServiceUnavailable, "Oggi il portale ha già inviato il numero massimo di codici via SMS. Potrà chiederne uno " +
-			views.When(budget.Until, h.now()) + "; se ha urgenza, si rivolga allo sportello della struttura.", true
+		return http.StatusServiceUnavailable, p.T("sms.budget", "When", views.WhenT(h.pctx(c), budget.Until, h.now())), true
 	case errors.As(err, &lim):
-		return http.StatusTooManyRequests, "Sono già stati inviati troppi codici a questo numero. Potrà chiederne un altro " +
-			views.When(lim.Next, h.now()) + ".", true
+		return http.StatusTooManyRequests, p.T("sms.limit", "When", views.WhenT(h.pctx(c), lim.Next, h.now())), true
 	case errors.Is(err, smscode.ErrUnavailable):
-		return http.StatusServiceUnavailable, "Al momento non è possibile inviare SMS. Riprovi tra qualche minuto.", true
+		return http.StatusServiceUnavailable, p.T("sms.unavailable"), true
 	}
 	return 0, "", false
 }
 
-// otpCheckMessage explains a refused code.
-func otpCheckMessage(err error) (int, string, bool) {
+// otpCheckMessage explains a refused code, in the request's language.
+func otpCheckMessage(c echo.Context, err error) (int, string, bool) {
 	switch {
 	case errors.Is(err, db.ErrOTPWrong):
-		return http.StatusUnprocessableEntity, "Il codice non è corretto. Controlli l'SMS e riprovi.", true
+		return http.StatusUnprocessableEntity, lang(c).T("codepage.wrong"), true
 	case errors.Is(err, db.ErrOTPExpired):
-		return http.StatusUnprocessableEntity, "Il codice è scaduto. Chieda un nuovo codice.", true
+		return http.StatusUnprocessableEntity, lang(c).T("codepage.expired"), true
 	case errors.Is(err, db.ErrOTPExhausted):
-		return http.StatusUnprocessableEntity, "Troppi tentativi sbagliati: questo codice non è più valido. Chieda un nuovo codice.", true
+		return http.StatusUnprocessableEntity, lang(c).T("codepage.exhausted"), true
 	case errors.Is(err, db.ErrOTPUsed), errors.Is(err, db.ErrNotFound):
-		return http.StatusUnprocessableEntity, "Il codice non è più valido. Chieda un nuovo codice.", true
+		return http.StatusUnprocessableEntity, lang(c).T("codepage.invalid"), true
 	}
 	return 0, "", false
 }

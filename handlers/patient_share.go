@@ -54,7 +54,7 @@ func (h *Handler) shareTarget(c echo.Context) (db.DossierLink, *db.Document, err
 }
 
 func (h *Handler) sharePage(c echo.Context, l db.DossierLink, doc *db.Document, form views.Form) (views.SharePage, error) {
-	page := views.SharePage{PChrome: h.pchrome(c, "Condividi con un medico"), Link: l, Report: doc, Form: form}
+	page := views.SharePage{PChrome: h.pchrome(c, lang(c).T("sharing.title")), Link: l, Report: doc, Form: form}
 	if doc == nil && l.Relation == db.RelationSelf {
 		reports, err := h.DB.DossierReports(h.pctx(c), currentAccount(c).ID, l.Patient.ID, h.now())
 		if err != nil {
@@ -93,7 +93,7 @@ func (h *Handler) createShare(c echo.Context) error {
 		"include_protected": c.FormValue("include_protected")}, Errors: map[string]string{}}
 	lifetime, ok := shareLifetimes[form.Values["lifetime"]]
 	if !ok {
-		form.Errors["lifetime"] = "Scelga per quanto tempo il medico potrà vedere i referti: da 1 ora a 14 giorni."
+		form.Errors["lifetime"] = lang(c).T("sharing.err_lifetime")
 	}
 	req := db.ShareRequest{AccountID: a.ID, PatientID: l.Patient.ID, Lifetime: lifetime, PDFOnly: form.Values["pdf_only"] == "1",
 		IncludeProtected: form.Values["include_protected"] == "1"}
@@ -107,9 +107,9 @@ func (h *Handler) createShare(c echo.Context) error {
 		share, err = h.DB.CreateShare(h.pctx(c), req, patientActor(c, a.ID), h.now())
 		switch {
 		case errors.Is(err, db.ErrShareProtected):
-			form.Errors["include_protected"] = "Un referto riservato si condivide solo dal suo account, confermandolo espressamente."
+			form.Errors["include_protected"] = lang(c).T("sharing.err_protected")
 		case errors.Is(err, db.ErrShareEmpty):
-			form.Errors["lifetime"] = "Nel fascicolo non ci sono referti da condividere."
+			form.Errors["lifetime"] = lang(c).T("sharing.err_empty")
 		case err != nil:
 			return err
 		}
@@ -121,7 +121,7 @@ func (h *Handler) createShare(c echo.Context) error {
 		}
 		return h.render(c, http.StatusUnprocessableEntity, views.ShareForm(page))
 	}
-	return h.render(c, http.StatusOK, views.ShareCreated(views.ShareCreatedPage{PChrome: h.pchrome(c, "Codice per il medico"),
+	return h.render(c, http.StatusOK, views.ShareCreated(views.ShareCreatedPage{PChrome: h.pchrome(c, lang(c).T("sharing.created_title")),
 		Link: l, Report: doc, Share: share, Code: code, DoctorURL: h.Config.BaseURL + "/condivisi"}))
 }
 
@@ -131,7 +131,7 @@ func (h *Handler) shares(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, views.Shares(views.SharesPage{PChrome: h.pchrome(c, "Condivisioni con i medici"),
+	return h.render(c, http.StatusOK, views.Shares(views.SharesPage{PChrome: h.pchrome(c, lang(c).T("sharing.list_title")),
 		Shares: list, Now: h.now()}))
 }
 
@@ -146,6 +146,6 @@ func (h *Handler) revokeShare(c echo.Context) error {
 	if err := h.DB.RevokeShare(h.pctx(c), a.ID, id, patientActor(c, a.ID), h.now()); err != nil {
 		return err
 	}
-	h.pflash(c, "Condivisione revocata: il codice non funziona più.")
+	h.pflash(c, lang(c).T("sharing.revoked"))
 	return c.Redirect(http.StatusSeeOther, "/fascicolo/condivisioni")
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fse/db"
+	"fse/internal/locale"
 	"fse/internal/notify"
 	"fse/internal/pdfcrypt"
 	"fse/internal/sealbox"
@@ -31,9 +32,10 @@ type ReportAttacher struct {
 	Now  func() time.Time
 }
 
-// AttachmentName is the file name of every emailed report: it says
-// nothing of the exam or the patient.
-const AttachmentName = "documento.pdf"
+// AttachmentName is the file name of every emailed report, in the
+// account's language ("documento.pdf"): it says nothing of the exam or the
+// patient.
+func AttachmentName(l locale.Lang) string { return locale.For(l).T("notify.attachment_name") }
 
 // Attach implements Attacher. A report no longer online, or a dossier
 // whose delivery by email was turned off, is db.ErrNotFound: the message
@@ -55,5 +57,10 @@ func (r ReportAttacher) Attach(ctx context.Context, m db.OutboxMessage) ([]notif
 	if err != nil {
 		return nil, err
 	}
-	return []notify.Attachment{{Name: AttachmentName, ContentType: "application/pdf", Data: enc}}, nil
+	a, err := r.DB.Account(ctx, m.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	l, _ := locale.Parse(a.Lang)
+	return []notify.Attachment{{Name: AttachmentName(l), ContentType: "application/pdf", Data: enc}}, nil
 }

@@ -31,7 +31,7 @@ func Rights(d *db.DB, now func() time.Time, log *slog.Logger, c RightsConfig) []
 
 // Majority ends the links of other accounts (a parent's) to the dossier of
 // a patient who has turned 18, telling each account with a neutral notice
-// (db.EndMinorLinks). Reports published from the birthday on are never
+// in its language (db.EndMinorLinks). Reports published from the birthday on are never
 // visible through such a link, even before the job runs.
 type Majority struct {
 	DB  *db.DB
@@ -41,7 +41,7 @@ type Majority struct {
 
 // RunOnce implements Job.
 func (j Majority) RunOnce(ctx context.Context) error {
-	n, err := j.DB.EndMinorLinks(ctx, notify.MajorityNotice(), j.Now().UTC())
+	n, err := j.DB.EndMinorLinks(ctx, notify.MajorityNotices(), j.Now().UTC())
 	if err != nil {
 		return fmt.Errorf("majority: %w", err)
 	}
@@ -51,7 +51,7 @@ func (j Majority) RunOnce(ctx context.Context) error {
 
 // Remind queues the one reminder of each report that leaves the portal
 // within Days and that nobody collected (db.QueueExpiryNotices), with a
-// neutral text that names only the day. Days 0 turns it off.
+// neutral text in each account's language that names only the day. Days 0 turns it off.
 type Remind struct {
 	DB      *db.DB
 	Now     func() time.Time
@@ -67,7 +67,7 @@ func (j Remind) RunOnce(ctx context.Context) error {
 		return nil
 	}
 	n, err := j.DB.QueueExpiryNotices(ctx, j.Days, func(expires time.Time) db.Notice {
-		return notify.ExpiryNotice(j.BaseURL, expires)
+		return notify.ExpiryNotices(j.BaseURL, expires)
 	}, j.Now().UTC())
 	if err != nil {
 		return fmt.Errorf("remind: %w", err)

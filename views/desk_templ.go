@@ -668,7 +668,15 @@ func DeskAccept(p AcceptPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "> <span>Il paziente <strong>rifiuta la consegna online</strong>: ritirerà il referto su carta (nessun codice di attivazione).</span></label><div class=\"actions\"><button type=\"submit\">Registra e stampa il modulo</button></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "> <span>Il paziente <strong>rifiuta la consegna online</strong>: ritirerà il referto su carta (nessun codice di attivazione).</span></label>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = SlipLangChoice(p.Form.Get("slip_lang")).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "<div class=\"actions\"><button type=\"submit\">Registra e stampa il modulo</button></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -58,10 +58,11 @@ func (f Form) invalid(name string) templ.Attributes {
 	return templ.Attributes{"aria-invalid": "true", "aria-describedby": errorID(name)}
 }
 
-// The password's show/hide button.
+// The messages of the password's show/hide button (layout.templ's
+// revealButton), in the page's language.
 const (
-	revealShow     = "Mostra"
-	revealShowName = "Mostra la password"
-	revealHide     = "Nascondi"
-	revealHideName = "Nascondi la password"
+	revealShow     = "frame.reveal_show"
+	revealShowName = "frame.reveal_show_name"
+	revealHide     = "frame.reveal_hide"
+	revealHideName = "frame.reveal_hide_name"
 )

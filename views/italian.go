@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"strconv"
 	"strings"
 )
@@ -9,9 +10,6 @@ import (
 // notice version a page or a message shows goes through here, so the rules
 // (plural, decimal comma) live in one place and a translation has one
 // place to change.
-
-// SiteName is the portal's name, shown in titles and the header.
-const SiteName = "Referti online"
 
 // Count writes n with its noun in the right number: Count(1, "referto",
 // "referti") is "1 referto", Count(2, ...) is "2 referti", Count(0, ...)
@@ -45,13 +43,16 @@ func decimal(f float64) string {
 }
 
 // pageTitle is the document's title: the page's own, then the portal's
-// name, which is never repeated ("Referti online", not "Referti online ·
-// Referti online").
-func pageTitle(title string) string {
-	if title == "" || title == SiteName {
-		return SiteName
+// name in the page's language ("Accedi · Referti online", "Log in ·
+// Online medical reports"; the desk's pages are always Italian), which is
+// never repeated ("Referti online", not "Referti online · Referti
+// online").
+func pageTitle(ctx context.Context, title string) string {
+	site := T(ctx, "common.site_name")
+	if title == "" || title == site {
+		return site
 	}
-	return title + " · " + SiteName
+	return title + " · " + site
 }
 
 // italianMonths names the months, January first.

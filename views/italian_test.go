@@ -1,8 +1,11 @@
 package views
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"fse/internal/locale"
 )
 
 func TestCountAgreesWithTheNumber(t *testing.T) {
@@ -48,8 +51,14 @@ func TestDaysLeftAgreesWithTheNumber(t *testing.T) {
 
 func TestPageTitleNeverRepeatsThePortalsName(t *testing.T) {
 	for title, want := range map[string]string{"": "Referti online", "Referti online": "Referti online", "Accedi": "Accedi · Referti online"} {
-		if got := pageTitle(title); got != want {
+		if got := pageTitle(context.Background(), title); got != want {
 			t.Errorf("pageTitle(%q) = %q, want %q", title, got, want)
+		}
+	}
+	en := locale.With(context.Background(), locale.English)
+	for title, want := range map[string]string{"": "Online medical reports", "Online medical reports": "Online medical reports", "Log in": "Log in · Online medical reports"} {
+		if got := pageTitle(en, title); got != want {
+			t.Errorf("English pageTitle(%q) = %q, want %q", title, got, want)
 		}
 	}
 }
@@ -88,14 +97,15 @@ func TestErrorListFollowsThePageOrder(t *testing.T) {
 
 func TestEveryHelpAnchorHasAQuestion(t *testing.T) {
 	seen := map[string]bool{}
-	for _, tp := range HelpTopics(60) {
+	ctx := context.Background()
+	for _, tp := range HelpTopics(ctx, 60) {
 		if seen[tp.Anchor] || tp.Question == "" || len(tp.Answer) == 0 {
 			t.Errorf("help topic %q: duplicate or empty", tp.Anchor)
 		}
 		seen[tp.Anchor] = true
 	}
 	for _, a := range []string{HelpNoReport, HelpMobile, HelpLostSlip, HelpCodes, HelpRelatives, HelpDeletion, HelpPaper, HelpPassword} {
-		if !seen[a] || helpQuestion(a) == HelpTitle {
+		if !seen[a] || helpQuestion(ctx, a) == T(ctx, "help.title") {
 			t.Errorf("anchor %q has no question", a)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"fse/db"
+	"fse/internal/locale"
 )
 
 // LoginPage is the staff login form.
@@ -50,6 +51,10 @@ type SlipPage struct {
 	Reprint       bool
 	// Contacts are the help, data controller's and DPO's contacts.
 	Contacts db.SlipContacts
+	// Lang is the language of the printed slip, the desk's choice for the
+	// patient ("Lingua del modulo"); the desk's page around it stays
+	// Italian.
+	Lang locale.Lang
 }
 
 // VisitDocs is a visit with its reports.

@@ -1,6 +1,9 @@
 package views
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
 
 // radioID is the id of a group's radio: the field's own for the first,
 // so that the error summary's link lands on the group.
@@ -19,16 +22,14 @@ type ErrorPageModel struct {
 }
 
 // Advice says what to do next, in words a patient understands.
-func (p ErrorPageModel) Advice() string {
+func (p ErrorPageModel) Advice(ctx context.Context) string {
 	switch {
 	case p.Status == http.StatusNotFound:
-		return "L'indirizzo potrebbe essere sbagliato, oppure la pagina non è più disponibile (per esempio un referto già cancellato dal portale). " +
-			"Torni alla pagina iniziale; se cerca un referto, legga le domande frequenti."
+		return T(ctx, "frame.advice_not_found")
 	case p.Status >= 500:
-		return "Non è colpa sua. Riprovi tra qualche minuto; se il problema continua, si rivolga allo sportello della struttura. " +
-			"Il referto resta sempre ritirabile su carta."
+		return T(ctx, "frame.advice_server")
 	}
-	return "Torni alla pagina iniziale e riprovi; se qualcosa non è chiaro, legga le domande frequenti."
+	return T(ctx, "frame.advice_other")
 }
 
 // Home is where "home" is: the dossier once logged in, else the portal's
@@ -41,9 +42,9 @@ func (p ErrorPageModel) Home() string {
 }
 
 // HomeLabel names the way home.
-func (p ErrorPageModel) HomeLabel() string {
+func (p ErrorPageModel) HomeLabel(ctx context.Context) string {
 	if p.Account != nil {
-		return "Vai al mio fascicolo"
+		return T(ctx, "frame.go_dossier")
 	}
-	return "Torna alla pagina iniziale"
+	return T(ctx, "frame.back_home")
 }

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -31,7 +32,7 @@ type PChrome struct {
 	// addresses cannot be confirmed, so they are not asked.
 	EmailAvailable bool
 	// Description is the page's meta description; public pages without
-	// their own get DefaultDescription.
+	// their own get the portal's (MetaDescription).
 	Description string
 	// Errors are the fields' errors of a refused form, in the page's
 	// order, for the error summary (WithErrors).
@@ -41,18 +42,14 @@ type PChrome struct {
 	Help string
 }
 
-// DefaultDescription describes the portal to search engines and link
-// previews, on public pages.
-const DefaultDescription = "Referti online: scarichi da casa, in modo sicuro, i referti delle prestazioni eseguite nelle nostre strutture. " +
-	"Il servizio è facoltativo: il referto resta sempre ritirabile su carta."
-
 // MetaDescription is the page's meta description: its own, or the
-// portal's on a public page; none behind login.
-func (c PChrome) MetaDescription() string {
+// portal's on a public page (the one that describes the portal to search
+// engines and link previews, in the page's language); none behind login.
+func (c PChrome) MetaDescription(ctx context.Context) string {
 	if c.Description != "" || c.Account != nil {
 		return c.Description
 	}
-	return DefaultDescription
+	return T(ctx, "frame.meta_description")
 }
 
 // WithErrors is the frame of a form page: the form's field errors go to
@@ -78,19 +75,19 @@ type NoticePage struct {
 }
 
 // Title is the page's title, short: the header already names the portal.
-func (p NoticePage) Title() string {
+func (p NoticePage) Title(ctx context.Context) string {
 	if p.Dossier {
-		return "Informativa sul fascicolo"
+		return T(ctx, "frame.dossier_notice_title")
 	}
-	return "Informativa sul servizio"
+	return T(ctx, "frame.service_notice_title")
 }
 
 // Heading names the notice the page shows.
-func (p NoticePage) Heading() string {
+func (p NoticePage) Heading(ctx context.Context) string {
 	if p.Dossier {
-		return "Informativa sul fascicolo online"
+		return T(ctx, "frame.dossier_notice_heading")
 	}
-	return "Informativa sul servizio Referti online"
+	return T(ctx, "frame.service_notice_heading")
 }
 
 // RegisterPage is a step of registration, or a password form.
@@ -173,7 +170,7 @@ type DossierPage struct {
 	ExpiryReminderDays int
 }
 
-// ProfilePage is "Il mio profilo".
+// ProfilePage is "Il mio profilo" ("My profile").
 type ProfilePage struct {
 	PChrome
 	Form            Form
@@ -185,16 +182,18 @@ type ProfilePage struct {
 
 // NotifyChoices are the channels the patient may choose for notices: SMS,
 // and email when the portal can send it.
-func (p ProfilePage) NotifyChoices() []Choice {
-	c := []Choice{{"sms", "SMS"}}
+func (p ProfilePage) NotifyChoices(ctx context.Context) []Choice {
+	c := []Choice{{"sms", T(ctx, "profile.notify_sms")}}
 	if p.EmailAvailable {
-		c = append(c, Choice{"email", "Email"}, Choice{"both", "SMS ed email"})
+		c = append(c, Choice{"email", T(ctx, "profile.notify_email")}, Choice{"both", T(ctx, "profile.notify_both")})
 	}
 	return c
 }
 
-// SexChoices are the sexes of the codice fiscale.
-var SexChoices = []Choice{{"M", "Maschio"}, {"F", "Femmina"}}
+// SexChoices are the sexes of the codice fiscale, in the page's language.
+func SexChoices(ctx context.Context) []Choice {
+	return []Choice{{"M", T(ctx, "family.sex_male")}, {"F", T(ctx, "family.sex_female")}}
+}
 
 // NotifyChoice is the account's notification channel as the form shows it.
 func (p ProfilePage) NotifyChoice() string {
@@ -215,23 +214,23 @@ type AccessLogPage struct {
 }
 
 // AccessActor describes who acted, for the patient viewing the log.
-func (p AccessLogPage) AccessActor(e db.AuditEvent) string {
+func (p AccessLogPage) AccessActor(ctx context.Context, e db.AuditEvent) string {
 	switch e.Actor.Kind {
 	case "staff":
-		return "Personale della struttura (" + e.Actor.Name + ")"
+		return T(ctx, "access_log.actor_staff", "Name", e.Actor.Name)
 	case "patient":
 		if p.Account != nil && e.Actor.ID == p.Account.ID {
-			return "Lei (questo account)"
+			return T(ctx, "access_log.actor_you")
 		}
-		return "Un altro account autorizzato al fascicolo"
+		return T(ctx, "access_log.actor_other_account")
 	case "system":
-		return "Sistema (operazione automatica)"
+		return T(ctx, "access_log.actor_system")
 	case db.ActorIntegration:
-		return "Sistema della struttura: " + e.Actor.Name
+		return T(ctx, "access_log.actor_integration", "Name", e.Actor.Name)
 	case db.ActorShare:
-		return "Medico con un codice di condivisione (" + e.Actor.Name + ")"
+		return T(ctx, "access_log.actor_share", "Name", e.Actor.Name)
 	}
-	return "Amministrazione del portale"
+	return T(ctx, "access_log.actor_admin")
 }
 
 // contactForm pre-fills the contact form with the account's current data
@@ -245,13 +244,6 @@ func contactForm(p ProfilePage) Form {
 	}
 	return f
 }
-
-// FamilyMobileMismatch explains the leaflet's rule when a relative was
-// registered at the desk with another mobile than the holder's.
-const FamilyMobileMismatch = "Il familiare è stato registrato in accettazione con un numero di cellulare diverso dal suo: " +
-	"per questo non può attivare il suo fascicolo dal suo account. Può farlo creando un account distinto, registrato con i dati " +
-	"del familiare: il codice di verifica arriverà via SMS al cellulare del familiare. In alternativa chieda allo sportello di " +
-	"registrare il suo numero per il familiare."
 
 // ConfirmPage asks the patient to confirm a serious action.
 type ConfirmPage struct {

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -24,9 +25,13 @@ func (p SharePage) Action() string {
 	return fmt.Sprintf("/fascicolo/%d/condividi", p.Link.Patient.ID)
 }
 
-// ShareLifetimes are the choices of a share's lifetime, value and label.
-var ShareLifetimes = []Choice{
-	{"1h", "1 ora"}, {"1d", "1 giorno"}, {"3d", "3 giorni"}, {"7d", "7 giorni"}, {"14d", "14 giorni"},
+// ShareLifetimes are the choices of a share's lifetime, value and label,
+// in the page's language.
+func ShareLifetimes(ctx context.Context) []Choice {
+	days := func(n int) string { return TN(ctx, "common.days", n) }
+	return []Choice{
+		{"1h", TN(ctx, "sharing.hours", 1)}, {"1d", days(1)}, {"3d", days(3)}, {"7d", days(7)}, {"14d", days(14)},
+	}
 }
 
 // ShareCreatedPage shows a new share code, once: only its MAC is stored.
@@ -46,26 +51,26 @@ type SharesPage struct {
 	Now    time.Time
 }
 
-// State says in Italian where a share stands.
-func (p SharesPage) State(s db.Share) string {
+// State says where a share stands, in the page's language.
+func (p SharesPage) State(ctx context.Context, s db.Share) string {
 	switch {
 	case !s.RevokedAt.IsZero():
-		return "revocata il " + DateTime(s.RevokedAt)
+		return T(ctx, "sharing.state_revoked", "Date", DateTime(s.RevokedAt))
 	case !s.Active(p.Now):
-		return "scaduta il " + DateTime(s.ExpiresAt)
+		return T(ctx, "sharing.state_expired", "Date", DateTime(s.ExpiresAt))
 	}
-	return "attiva fino al " + DateTime(s.ExpiresAt)
+	return T(ctx, "sharing.state_active", "Date", DateTime(s.ExpiresAt))
 }
 
-// What says what a share shows.
-func (p SharesPage) What(s db.Share) string {
+// What says what a share shows, in the page's language.
+func (p SharesPage) What(ctx context.Context, s db.Share) string {
 	switch {
 	case s.DocumentID == 0:
-		return "tutto il fascicolo"
+		return T(ctx, "sharing.what_dossier")
 	case s.DocumentTitle == "":
-		return "un referto non più online"
+		return T(ctx, "sharing.what_gone")
 	}
-	return "il referto «" + s.DocumentTitle + "»"
+	return T(ctx, "sharing.what_report", "Title", s.DocumentTitle)
 }
 
 // DoctorLoginPage is the doctor's form: share code and birth date.
@@ -85,9 +90,9 @@ type DoctorReportsPage struct {
 
 // Label names a shared report: its title, or only its place in the list
 // for a PDF-only share.
-func (p DoctorReportsPage) Label(i int, r db.DossierReport) string {
+func (p DoctorReportsPage) Label(ctx context.Context, i int, r db.DossierReport) string {
 	if p.Share.PDFOnly {
-		return fmt.Sprintf("Documento %d", i+1)
+		return T(ctx, "sharing.document_n", "N", i+1)
 	}
 	return r.Title
 }

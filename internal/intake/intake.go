@@ -227,7 +227,7 @@ func (s *Service) check(ctx context.Context, in db.Integration, r Report) (db.Ex
 		}
 	}
 	return db.ExternalPut{VisitID: v.ID, ReportID: r.ReportID, Title: title, Publish: r.Publish, Retention: s.Retention,
-		Notice: notify.ReportNotice(s.BaseURL), Body: pdfcheck.NewReader(r.Body, s.UploadLimit), Protected: r.Protected}, nil
+		Notice: notify.ReportNotices(s.BaseURL), Body: pdfcheck.NewReader(r.Body, s.UploadLimit), Protected: r.Protected}, nil
 }
 
 // WithdrawReport withdraws a report the integration delivered.

@@ -6,7 +6,8 @@
 //
 // Refusals carry a short Italian explanation meant to be shown as-is to the
 // patient, many of whom are elderly: it says what is wrong and what to do,
-// never only "password debole".
+// never only "password debole". Problem.Message gives it in the patient's
+// language, from the message catalogue (area "password").
 package pwpolicy
 
 import (
@@ -19,6 +20,8 @@ import (
 	"github.com/ccojocar/zxcvbn-go/matching"
 	"github.com/ccojocar/zxcvbn-go/scoring"
 	"golang.org/x/text/unicode/norm"
+
+	"fse/internal/locale"
 )
 
 // MinLength is the minimum number of Unicode code points (after NFKC): NIST
@@ -69,6 +72,30 @@ type Problem struct {
 // Error returns the Italian reason, so a *Problem can travel as an error and
 // still be shown verbatim.
 func (p *Problem) Error() string { return p.Reason }
+
+// messageIDs name the catalogue's message of each reason a patient can be
+// given; the Italian catalogue holds the reasons above word for word.
+var messageIDs = map[string]string{
+	reasonTooShort: "password.too_short",
+	reasonTooLong:  "password.too_long",
+	reasonCommon:   "password.common",
+	reasonPersonal: "password.personal",
+	reasonRepeat:   "password.repeat",
+	reasonSequence: "password.sequence",
+	reasonSpatial:  "password.spatial",
+	reasonDate:     "password.date",
+	reasonGeneric:  "password.generic",
+}
+
+// Message is the refusal in pr's language, for the patient pages. A reason
+// without a message (the staff's longer minimum) stays Italian: staff
+// pages speak Italian.
+func (p *Problem) Message(pr *locale.Printer) string {
+	if id, ok := messageIDs[p.Reason]; ok {
+		return pr.T(id)
+	}
+	return p.Reason
+}
 
 // maxRawBytes refuses absurdly large inputs before normalising them. NFKC
 // never drops characters, and the most it merges into one code point is a

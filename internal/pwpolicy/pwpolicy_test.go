@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"fse/internal/locale"
 )
 
 // Distinctive substrings of each reason, so the tests say which category a
@@ -292,5 +294,36 @@ func TestEveryReasonHasEnglish(t *testing.T) {
 		if english[r] == "" {
 			t.Errorf("no English text for %q", r)
 		}
+	}
+}
+
+// Every reason a patient can be given exists in the catalogue: in Italian
+// word for word, and in English without Italian words.
+func TestEveryPatientReasonSpeaksBothLanguages(t *testing.T) {
+	it, en := locale.For(locale.Italian), locale.For(locale.English)
+	for _, r := range []string{reasonTooShort, reasonTooLong, reasonCommon, reasonPersonal,
+		reasonRepeat, reasonSequence, reasonSpatial, reasonDate, reasonGeneric} {
+		p := &Problem{Reason: r}
+		if got := p.Message(it); got != r {
+			t.Errorf("Italian message %q, want the reason %q", got, r)
+		}
+		got := p.Message(en)
+		if got == r || strings.Contains(got, "[[") || strings.Contains(got, "password è") || strings.Contains(got, "facile") {
+			t.Errorf("English message of %q is %q", r, got)
+		}
+	}
+	if got := (&Problem{Reason: reasonStaffTooShort}).Message(en); got != reasonStaffTooShort {
+		t.Errorf("staff reason in English = %q, want the Italian", got)
+	}
+}
+
+// A refused password of the patient's own data is explained in English.
+func TestCheckExplainsInEnglish(t *testing.T) {
+	var p *Problem
+	if err := Check("laura.bianchi.2026", "Laura", "Bianchi"); !errors.As(err, &p) {
+		t.Fatalf("Check accepted the name, err = %v", err)
+	}
+	if got := p.Message(locale.For(locale.English)); !strings.Contains(got, "your name") {
+		t.Errorf("English reason = %q", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fse/db"
+	"fse/internal/locale"
 	"fse/internal/smscode"
 )
 
@@ -30,19 +31,19 @@ func TestDailyBudgetRefusesCodesUntilTheOldestIsADayOld(t *testing.T) {
 		if i == 1 {
 			mode = smscode.SendNothing // counted too: the budget says nothing about accounts
 		}
-		if _, err := w.svc.Issue(ctx, p, italian(i), 0, mode); err != nil {
+		if _, err := w.svc.Issue(ctx, p, italian(i), 0, mode, locale.Italian); err != nil {
 			t.Fatalf("code %d: %v", i+1, err)
 		}
 		w.clock.Advance(time.Minute)
 	}
 	for _, p := range purposes {
-		_, err := w.svc.Issue(ctx, p, italian(10), 0, smscode.SendNow)
+		_, err := w.svc.Issue(ctx, p, italian(10), 0, smscode.SendNow, locale.Italian)
 		var be smscode.BudgetError
 		if !errors.As(err, &be) || !be.Until.Equal(first.Add(smscode.DailyWindow)) {
 			t.Errorf("%s past the budget: %v, want a BudgetError until %v", p, err, first.Add(smscode.DailyWindow))
 		}
 	}
-	if _, err := w.svc.Issue(ctx, db.OTPLogin, italian(11), 0, smscode.SendNow); err != nil {
+	if _, err := w.svc.Issue(ctx, db.OTPLogin, italian(11), 0, smscode.SendNow, locale.Italian); err != nil {
 		t.Errorf("login code past the budget: %v, want sent", err)
 	}
 	b, err := w.svc.Budget(ctx)
@@ -58,7 +59,7 @@ func TestDailyBudgetRefusesCodesUntilTheOldestIsADayOld(t *testing.T) {
 
 	// A day after the first code, one more may go.
 	w.clock.Advance(smscode.DailyWindow - 3*time.Minute + time.Second)
-	if _, err := w.svc.Issue(ctx, db.OTPRegister, italian(12), 0, smscode.SendNow); err != nil {
+	if _, err := w.svc.Issue(ctx, db.OTPRegister, italian(12), 0, smscode.SendNow, locale.Italian); err != nil {
 		t.Errorf("a day after the first code: %v, want sent", err)
 	}
 }
@@ -76,7 +77,7 @@ func TestDeletingAnAccountDoesNotGiveTheBudgetBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 2; i <= 3; i++ {
-		if _, err := w.svc.Issue(ctx, db.OTPContact, italian(i), id, smscode.SendNow); err != nil {
+		if _, err := w.svc.Issue(ctx, db.OTPContact, italian(i), id, smscode.SendNow, locale.Italian); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -84,7 +85,7 @@ func TestDeletingAnAccountDoesNotGiveTheBudgetBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	var be smscode.BudgetError
-	if _, err := w.svc.Issue(ctx, db.OTPRegister, italian(4), 0, smscode.SendNow); !errors.As(err, &be) {
+	if _, err := w.svc.Issue(ctx, db.OTPRegister, italian(4), 0, smscode.SendNow, locale.Italian); !errors.As(err, &be) {
 		t.Errorf("after the account's deletion: %v, want the budget still spent", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fse/db"
+	"fse/internal/locale"
 	"fse/internal/smscode"
 )
 
@@ -33,7 +34,7 @@ func TestCodesGoOnlyToTheConfiguredCountries(t *testing.T) {
 				for _, mode := range []smscode.Mode{smscode.SendNow, smscode.SendNothing} {
 					w := newWorld(t)
 					w.svc.Countries = tt.countries
-					_, err := w.svc.Issue(ctx, purpose, tt.mobile, 0, mode)
+					_, err := w.svc.Issue(ctx, purpose, tt.mobile, 0, mode, locale.Italian)
 					var ce smscode.CountryError
 					if got := err == nil; got != tt.want {
 						t.Fatalf("%s, mode %d: Issue = %v, want sent %v", purpose, mode, err, tt.want)
@@ -49,7 +50,7 @@ func TestCodesGoOnlyToTheConfiguredCountries(t *testing.T) {
 		})
 	}
 	w := newWorld(t)
-	_, err := w.svc.Issue(ctx, db.OTPRegister, "+21620123456", 0, smscode.SendNow)
+	_, err := w.svc.Issue(ctx, db.OTPRegister, "+21620123456", 0, smscode.SendNow, locale.Italian)
 	var ce smscode.CountryError
 	if !errors.As(err, &ce) || ce.Prefix != 216 || ce.AllowedText() != "+39" {
 		t.Errorf("refusal = %#v, want prefix 216 and +39 allowed", err)

@@ -1,8 +1,9 @@
 // Package smscode issues and checks the one-time codes fse sends by SMS
 // (registration, login, password reset, a new mobile): to which countries
 // and how many may be sent, how long each lives, how it is stored (a keyed
-// MAC), what the message says and how it is sent. It knows nothing of HTTP, so every rule
-// is testable on its own; the handlers only explain its answers.
+// MAC), what the message says (in the patient's language) and how it is
+// sent. It knows nothing of HTTP, so every rule is testable on its own;
+// the handlers only explain its answers.
 package smscode
 
 import (
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"fse/db"
+	"fse/internal/locale"
 	"fse/internal/notify"
 	"fse/internal/sealbox"
 )
@@ -148,12 +150,13 @@ func (s *Service) MaySend(ctx context.Context, purpose, mobile string, accountID
 	return nil
 }
 
-// Issue creates a code for purpose and, per mode, sends it to mobile. It
+// Issue creates a code for purpose and, per mode, sends it to mobile in
+// language l (the page's that asked for it, or a logged-in account's). It
 // returns the code's id, which the caller keeps (in the browser session)
 // to check the typed code against; a code MaySend refuses is its error.
 // Every mode counts in the budgets, SendNothing too: the budgets answer
 // alike whether or not a number has an account.
-func (s *Service) Issue(ctx context.Context, purpose, mobile string, accountID int64, mode Mode) (int64, error) {
+func (s *Service) Issue(ctx context.Context, purpose, mobile string, accountID int64, mode Mode, l locale.Lang) (int64, error) {
 	now := s.Now().UTC()
 	if err := s.MaySend(ctx, purpose, mobile, accountID); err != nil {
 		return 0, err
@@ -168,7 +171,7 @@ func (s *Service) Issue(ctx context.Context, purpose, mobile string, accountID i
 	if err != nil {
 		return 0, err
 	}
-	msg := notify.Message{To: mobile, Body: Text(code, purpose)}
+	msg := notify.Message{To: mobile, Body: Text(locale.For(l), code, purpose)}
 	send := func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
@@ -195,10 +198,10 @@ func (s *Service) Issue(ctx context.Context, purpose, mobile string, accountID i
 	return id, nil
 }
 
-// Text is the SMS that carries a code: the code, its lifetime, a warning.
-func Text(code, purpose string) string {
-	return fmt.Sprintf("Referti online: il codice di verifica è %s. Scade tra %d minuti. Non lo comunichi a nessuno.",
-		code, int(TTL(purpose).Minutes()))
+// Text is the SMS that carries a code, in p's language: the code, its
+// lifetime, a warning.
+func Text(p *locale.Printer, code, purpose string) string {
+	return p.N("sms.code", int(TTL(purpose).Minutes()), "Code", code)
 }
 
 // Check verifies a typed code against code id for purpose and uses it up;

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fse/db"
+	"fse/internal/locale"
 	"fse/internal/notify"
 	"fse/internal/smscode"
 	"fse/internal/testkit"
@@ -75,7 +76,7 @@ func TestIssuedCodeChecksOnceWithinItsLifetime(t *testing.T) {
 	for _, purpose := range []string{db.OTPRegister, db.OTPLogin, db.OTPReset, db.OTPContact} {
 		t.Run(purpose, func(t *testing.T) {
 			w := newWorld(t)
-			id, err := w.svc.Issue(ctx, purpose, mobile, 0, smscode.SendNow)
+			id, err := w.svc.Issue(ctx, purpose, mobile, 0, smscode.SendNow, locale.Italian)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +96,7 @@ func TestIssuedCodeChecksOnceWithinItsLifetime(t *testing.T) {
 				t.Errorf("second Check = %v, want ErrOTPUsed", err)
 			}
 
-			id, _ = w.svc.Issue(ctx, purpose, mobile, 0, smscode.SendNow)
+			id, _ = w.svc.Issue(ctx, purpose, mobile, 0, smscode.SendNow, locale.Italian)
 			code = w.code(t)
 			w.clock.Advance(smscode.TTL(purpose))
 			if _, err := w.svc.Check(ctx, id, purpose, code); !errors.Is(err, db.ErrOTPExpired) {
@@ -111,7 +112,7 @@ func TestIssuedCodeChecksOnceWithinItsLifetime(t *testing.T) {
 func TestCodesOfOnePurposeDoNotCheckForAnother(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	id, _ := w.svc.Issue(ctx, db.OTPRegister, mobile, 0, smscode.SendNow)
+	id, _ := w.svc.Issue(ctx, db.OTPRegister, mobile, 0, smscode.SendNow, locale.Italian)
 	if _, err := w.svc.Check(ctx, id, db.OTPReset, w.code(t)); err == nil {
 		t.Error("a registration code passed as a reset code")
 	}
@@ -120,7 +121,7 @@ func TestCodesOfOnePurposeDoNotCheckForAnother(t *testing.T) {
 func TestFiveWrongCodesVoidTheCode(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	id, _ := w.svc.Issue(ctx, db.OTPLogin, mobile, 0, smscode.SendNow)
+	id, _ := w.svc.Issue(ctx, db.OTPLogin, mobile, 0, smscode.SendNow, locale.Italian)
 	right := w.code(t)
 	wrong := "000000"
 	if right == wrong {
@@ -143,7 +144,7 @@ func TestSendBudgets(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	issue := func(purpose string) error {
-		_, err := w.svc.Issue(ctx, purpose, mobile, 0, smscode.SendNow)
+		_, err := w.svc.Issue(ctx, purpose, mobile, 0, smscode.SendNow, locale.Italian)
 		return err
 	}
 	// Three in 15 minutes, whatever stranger-triggered purpose asks.
@@ -183,7 +184,7 @@ func TestSendModes(t *testing.T) {
 	ctx := context.Background()
 	t.Run("nothing", func(t *testing.T) {
 		w := newWorld(t)
-		id, err := w.svc.Issue(ctx, db.OTPRegister, mobile, 0, smscode.SendNothing)
+		id, err := w.svc.Issue(ctx, db.OTPRegister, mobile, 0, smscode.SendNothing, locale.Italian)
 		if err != nil || id == 0 {
 			t.Fatalf("Issue = %d, %v", id, err)
 		}
@@ -195,7 +196,7 @@ func TestSendModes(t *testing.T) {
 	t.Run("neutral sends in the background", func(t *testing.T) {
 		w := newWorld(t)
 		w.gw.fail = true
-		if _, err := w.svc.Issue(ctx, db.OTPReset, mobile, 0, smscode.SendNeutral); err != nil {
+		if _, err := w.svc.Issue(ctx, db.OTPReset, mobile, 0, smscode.SendNeutral, locale.Italian); err != nil {
 			t.Errorf("SendNeutral with a failing gateway = %v, want the same answer as when it works", err)
 		}
 		w.svc.Wait()
@@ -206,7 +207,7 @@ func TestSendModes(t *testing.T) {
 	t.Run("now reports the gateway's failure", func(t *testing.T) {
 		w := newWorld(t)
 		w.gw.fail = true
-		if _, err := w.svc.Issue(ctx, db.OTPLogin, mobile, 0, smscode.SendNow); !errors.Is(err, smscode.ErrUnavailable) {
+		if _, err := w.svc.Issue(ctx, db.OTPLogin, mobile, 0, smscode.SendNow, locale.Italian); !errors.Is(err, smscode.ErrUnavailable) {
 			t.Errorf("SendNow with a failing gateway = %v, want ErrUnavailable", err)
 		}
 	})
@@ -214,7 +215,7 @@ func TestSendModes(t *testing.T) {
 		w := newWorld(t)
 		w.svc.SMS = nil
 		for _, m := range []smscode.Mode{smscode.SendNow, smscode.SendNeutral, smscode.SendNothing} {
-			if _, err := w.svc.Issue(ctx, db.OTPRegister, mobile, 0, m); !errors.Is(err, smscode.ErrUnavailable) {
+			if _, err := w.svc.Issue(ctx, db.OTPRegister, mobile, 0, m, locale.Italian); !errors.Is(err, smscode.ErrUnavailable) {
 				t.Errorf("mode %d without a gateway = %v, want ErrUnavailable whatever the mode", m, err)
 			}
 		}
@@ -225,8 +226,8 @@ func TestCodesAndNumbersNeverLogged(t *testing.T) {
 	w := newWorld(t)
 	w.gw.fail = true
 	ctx := context.Background()
-	w.svc.Issue(ctx, db.OTPLogin, mobile, 0, smscode.SendNow)
-	w.svc.Issue(ctx, db.OTPReset, mobile, 0, smscode.SendNeutral)
+	w.svc.Issue(ctx, db.OTPLogin, mobile, 0, smscode.SendNow, locale.Italian)
+	w.svc.Issue(ctx, db.OTPReset, mobile, 0, smscode.SendNeutral, locale.Italian)
 	w.svc.Wait()
 	logs := w.logs.String()
 	if sixDigits.MatchString(logs) || strings.Contains(logs, "3331234567") {
@@ -237,7 +238,7 @@ func TestCodesAndNumbersNeverLogged(t *testing.T) {
 // TestCodeTextSpeaksLei: the SMS with a code says "Lei", as every patient
 // message does, and how long the code lasts.
 func TestCodeTextSpeaksLei(t *testing.T) {
-	text := smscode.Text("123456", db.OTPRegister)
+	text := smscode.Text(locale.For(locale.Italian), "123456", db.OTPRegister)
 	for _, tu := range []string{"comunicarlo", " tuo", " ti "} {
 		if strings.Contains(text, tu) {
 			t.Errorf("code SMS %q says %q", text, tu)
@@ -245,5 +246,38 @@ func TestCodeTextSpeaksLei(t *testing.T) {
 	}
 	if !strings.Contains(text, "Non lo comunichi a nessuno") || !strings.Contains(text, "10 minuti") {
 		t.Errorf("code SMS %q", text)
+	}
+}
+
+// TestCodeTextSpeaksThePatientsLanguage: an English patient's code comes
+// in English, with the code, its lifetime and the warning, and still fits
+// one SMS.
+func TestCodeTextSpeaksThePatientsLanguage(t *testing.T) {
+	text := smscode.Text(locale.For(locale.English), "123456", db.OTPReset)
+	for _, want := range []string{"123456", "15 minutes", "Do not share it"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("English code SMS %q lacks %q", text, want)
+		}
+	}
+	for _, it := range []string{"codice", "minuti", "comunichi"} {
+		if strings.Contains(text, it) {
+			t.Errorf("English code SMS %q says %q", text, it)
+		}
+	}
+	if len(text) > 160 {
+		t.Errorf("English code SMS is %d characters, more than one SMS", len(text))
+	}
+}
+
+// TestIssueSendsTheCodeInTheGivenLanguage: the language Issue is given is
+// the one of the SMS the gateway receives.
+func TestIssueSendsTheCodeInTheGivenLanguage(t *testing.T) {
+	w := newWorld(t)
+	if _, err := w.svc.Issue(context.Background(), db.OTPRegister, mobile, 0, smscode.SendNow, locale.English); err != nil {
+		t.Fatal(err)
+	}
+	sent := w.gw.messages()
+	if len(sent) != 1 || !strings.Contains(sent[0].Body, "verification code") {
+		t.Fatalf("sent %+v, want one English code", sent)
 	}
 }

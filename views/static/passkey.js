@@ -5,7 +5,9 @@
 // Both ask URL/opzioni for the options (JSON), run the browser's ceremony
 // and post its answer as JSON to URL, which answers {redirect} or {error}.
 // Without JavaScript or WebAuthn the controls stay hidden and the page says
-// to use another method.
+// to use another method. The script holds no words: its messages are the
+// data-msg-* attributes of the [data-passkey-error] box, in the page's
+// language; a refusal the server explains comes with the server's words.
 (function () {
   "use strict";
   if (!window.PublicKeyCredential || !navigator.credentials || !window.fetch) { return; }
@@ -48,26 +50,35 @@
     if (type) { init.headers["Content-Type"] = type; }
     return fetch(url, init).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (j) {
-        if (!res.ok) { throw new Error(j.error || "Qualcosa non ha funzionato. Riprovi."); }
+        if (!res.ok) { var err = new Error(j.error || ""); err.name = "ServerError"; throw err; }
         return j;
       });
     });
   }
-  function show(el, msg) {
-    var box = el.querySelector("[data-passkey-error]") || document.querySelector("[data-passkey-error]");
+  function errorBox(el) {
+    return el.querySelector("[data-passkey-error]") || document.querySelector("[data-passkey-error]");
+  }
+  function say(box, key) {
+    return (box && box.getAttribute("data-msg-" + key)) || "";
+  }
+  function show(el, e) {
+    var box = errorBox(el), msg = ceremonyError(e, box);
     if (!box) { window.alert(msg); return; }
     box.textContent = msg;
     box.hidden = false;
     box.focus();
   }
-  function ceremonyError(e) {
+  function ceremonyError(e, box) {
     if (e && (e.name === "NotAllowedError" || e.name === "AbortError")) {
-      return "Operazione annullata o scaduta. Riprovi quando il telefono o la chiave chiede di confermare.";
+      return say(box, "cancelled");
     }
     if (e && e.name === "InvalidStateError") {
-      return "Questo dispositivo ha già una passkey per il suo account.";
+      return say(box, "exists");
     }
-    return (e && e.message) || "La passkey non ha funzionato. Riprovi.";
+    if (e && e.name === "ServerError") {
+      return e.message || say(box, "generic");
+    }
+    return (e && e.message) || say(box, "failed");
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -90,7 +101,7 @@
           window.location.assign(j.redirect);
         }).catch(function (e) {
           btn.disabled = false;
-          show(btn.parentNode, ceremonyError(e));
+          show(btn.parentNode, e);
         });
       });
     });
@@ -113,7 +124,7 @@
           window.location.assign(j.redirect);
         }).catch(function (e) {
           if (btn) { btn.disabled = false; }
-          show(form, ceremonyError(e));
+          show(form, e);
         });
       });
     });

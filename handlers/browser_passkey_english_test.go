@@ -1,0 +1,77 @@
+package handlers_test
+
+import (
+	"net"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+
+	"fse/handlers"
+)
+
+// TestBrowserPasskeyRefusalsSpeakEnglish drives headless Chromium, in
+// English, through the refusals the page's script explains: the server's
+// (a wrong password, in the server's words) and the browser's own (the
+// device already holds a passkey for the account, in the words the page
+// gives the script).
+func TestBrowserPasskeyRefusalsSpeakEnglish(t *testing.T) {
+	ctx := browserContext(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://localhost:" + itoa(int64(ln.Addr().(*net.TCPAddr).Port))
+	a := newAppWith(t, func(cfg *handlers.Config) { cfg.BaseURL = base })
+	srv := httptest.NewUnstartedServer(a.e)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+
+	a.register("Mario", "Rossi", "333 1234567", "")
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		t.Fatalf("WebAuthn domain: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
+			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}}); err != nil {
+		t.Fatalf("virtual authenticator: %v", err)
+	}
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	addPasskey := func(stage, name, password string) {
+		t.Helper()
+		browserDo(t, ctx, stage,
+			chromedp.Navigate(base+"/profilo/sicurezza"),
+			chromedp.WaitVisible(css(`[data-testid=passkey-add] #pk-name`)),
+			chromedp.SendKeys(css("#pk-name"), name),
+			chromedp.SendKeys(css("#pk-password"), password),
+			chromedp.Click(css(`[data-testid=passkey-add] button[type=submit]`)),
+		)
+	}
+	const box = `[data-testid=passkey-add] [data-passkey-error]`
+
+	browserDo(t, ctx, "English, then the password login",
+		chromedp.Navigate(base+"/lingua/en?torna=/accedi"),
+		chromedp.WaitVisible(css(`form[action="/accedi"] #f-identifier`)),
+		chromedp.SendKeys(css("#f-identifier"), "333 1234567"),
+		chromedp.SendKeys(css("#f-password"), patientPassword),
+		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css(`main`)),
+	)
+	addPasskey("a passkey with a wrong password", "Computer", "not my password")
+	browserDo(t, ctx, "the server's refusal", chromedp.WaitVisible(css(box)))
+	if got := browserText(t, ctx, box); got == "" || seItalian.MatchString(got) {
+		t.Errorf("the wrong password is explained as %q, want English words", got)
+	}
+
+	addPasskey("a first passkey", "Telefono", patientPassword)
+	browserDo(t, ctx, "its recovery codes", chromedp.WaitVisible(css(`[data-testid=recovery-codes]`)))
+	addPasskey("a second passkey on the same device", "Telefono 2", patientPassword)
+	browserDo(t, ctx, "the browser's refusal", chromedp.WaitVisible(css(box)))
+	if got := browserText(t, ctx, box); !strings.HasPrefix(got, "This device already has a passkey for your account") {
+		t.Errorf("the device's refusal is explained as %q", got)
+	}
+}

@@ -1,0 +1,51 @@
+package handlers_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// italianWords are words of Italian sentences and the portal's Italian
+// names of things, which an English page must not show. Data the patient
+// or the clinic typed (report titles, names) is taken out first.
+var italianWords = regexp.MustCompile(`(?i)(^|[^\p{L}])(il|lo|gli|della|delle|degli|dello|che|sono|suo|sua|suoi|questo|questa|quando|può|puoi|deve|referto|referti|fascicolo|accedi|esci|registrati|informativa|attiva|scarica|elimina|annulla|conferma|familiari|profilo|accessi|domande frequenti|codice di attivazione|modulo)([^\p{L}]|$)`)
+
+// TestEveryPatientPageSpeaksEnglish walks every page a patient can open,
+// logged out and logged in, after choosing English: each page says it is
+// English, shows no message missing from the English catalogue (every
+// request checks that) and no Italian words but the data and the names
+// Italians give to Italian things ("codice fiscale").
+func TestEveryPatientPageSpeaksEnglish(t *testing.T) {
+	tr := newTour(t)
+	anon := tr.a.englishClient()
+	tr.rossi.get("/lingua/en?torna=/fascicolo")
+	for _, s := range tr.stops() {
+		c := anon
+		if s.loggedIn {
+			c = tr.rossi
+		}
+		rec := c.get(s.path)
+		if rec.Code != s.status {
+			t.Errorf("GET %s: status %d, want %d", s.path, rec.Code, s.status)
+			continue
+		}
+		doc := parseHTML(t, rec.Body.String())
+		if l := doc.Find("html").AttrOr("lang", ""); l != "en" {
+			t.Errorf("%s: <html lang=%q>, want en", s.path, l)
+		}
+		// The language link names Italian in Italian, as it should.
+		doc.Find(`[data-testid=switch-language], [lang=it]`).Remove()
+		text := doc.Find("header, main").Text()
+		for _, data := range []string{tourLongTitle, "Elettrocardiogramma", tourLongEmail, "Referti online", "codice fiscale"} {
+			text = strings.ReplaceAll(text, data, " ")
+		}
+		if m := italianWords.FindStringSubmatchIndex(text); m != nil {
+			word := text[m[4]:m[5]]
+			t.Errorf("%s shows Italian %q in …%s…", s.path, word, strings.Join(strings.Fields(text[max(0, m[4]-80):min(len(text), m[5]+80)]), " "))
+		}
+		if title := doc.Find("title").Text(); italianWords.MatchString(strings.ReplaceAll(title, "Referti online", "")) {
+			t.Errorf("%s: Italian title %q", s.path, title)
+		}
+	}
+}
