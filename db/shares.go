@@ -284,10 +284,12 @@ func (d *DB) AccountShares(ctx context.Context, accountID int64) ([]Share, error
 	defer rows.Close()
 	var out []Share
 	for rows.Next() {
-		var s Share
-		if s, err = scanShare(rows, &s.PatientName, &s.DocumentTitle, &s.CreatedBy); err != nil {
+		var patient, title, by string
+		s, err := scanShare(rows, &patient, &title, &by)
+		if err != nil {
 			return nil, fmt.Errorf("shares of account %d: %w", accountID, err)
 		}
+		s.PatientName, s.DocumentTitle, s.CreatedBy = patient, title, by
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {

@@ -153,6 +153,11 @@ func TestSharingWithADoctor(t *testing.T) {
 					t.Fatalf("before revoking the doctor sees %v", got)
 				}
 				page := parseHTML(t, f.giulia.get("/fascicolo/condivisioni").Body.String())
+				// The list says whose dossier, which report and who shared it.
+				listed := page.Find("main").Text()
+				if strings.Count(listed, "Giulia Verdi") < 2 || strings.Contains(listed, "non più online") {
+					t.Errorf("the shares' list does not name the patient, the report and its author:\n%s", strings.Join(strings.Fields(listed), " "))
+				}
 				action, _ := page.Find(`form[action$="/revoca"]`).Attr("action")
 				if rec := f.mario.post(action, nil); rec.Code != http.StatusNotFound {
 					t.Errorf("Mario revokes Giulia's share: %d, want 404", rec.Code)
