@@ -22,6 +22,7 @@ import (
 	"fse/handlers"
 	"fse/internal/health"
 	"fse/internal/intake"
+	"fse/internal/locale"
 	"fse/internal/lowprio"
 	"fse/internal/notify"
 	"fse/internal/password"
@@ -539,6 +540,13 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	if e.ready != nil {
 		e.ready(ln.Addr().String())
 	}
+	// The patient pages' words are read once listening (about 20 ms), so
+	// neither the start-up nor the first patient waits for them.
+	go func() {
+		if err := locale.Err(); err != nil {
+			e.log.Error("message catalogue", "err", err)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
