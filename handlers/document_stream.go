@@ -31,7 +31,7 @@ func (h *Handler) streamDocument(c echo.Context, doc db.Document, disposition st
 	}
 	hd := c.Response().Header()
 	hd.Set("Content-Type", "application/pdf")
-	hd.Set("Content-Disposition", fmt.Sprintf(`%s; filename="referto-%d.pdf"`, disposition, doc.ID))
+	hd.Set("Content-Disposition", fmt.Sprintf(`%s; filename="%s-%d.pdf"`, disposition, lang(c).T("reports.file_name"), doc.ID))
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'; object-src 'none'; frame-ancestors 'none'")

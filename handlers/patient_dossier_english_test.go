@@ -99,7 +99,7 @@ func TestTheDossierPageSpeaksEnglish(t *testing.T) {
 		"Unlink from my account: for example if you activated someone else's dossier by mistake.",
 		"Documents stay in the dossier for at most 60 days after they are published", "Who has looked at my dossier",
 		"Can't see a report?")
-	if body := p.c.get("/fascicolo").Body.String(); !strings.Contains(body, `aria-label="Dossier of Mario Rossi"`) {
+	if body := p.c.get("/fascicolo").Body.String(); !strings.Contains(body, `aria-label="Mario Rossi&#39;s dossier"`) {
 		t.Error("the dossier's section is not labelled in English")
 	}
 }
@@ -112,13 +112,13 @@ func TestTheDossierConfirmPagesSpeakEnglish(t *testing.T) {
 		action string
 		want   []string
 	}{
-		{"disattiva", []string{"Dossier of Mario Rossi", "Turn off the online service for the dossier of Mario Rossi?",
+		{"disattiva", []string{"Mario Rossi's dossier", "Turn off the online service for Mario Rossi's dossier?",
 			"Your consent to viewing reports online will be withdrawn", "Turn off", "Cancel"}},
-		{"riattiva", []string{"Turn the online service back on for the dossier of Mario Rossi?",
+		{"riattiva", []string{"Turn the online service back on for Mario Rossi's dossier?",
 			"I have read the privacy notice and I consent to viewing the reports online.", "Turn back on", "Cancel"}},
-		{"azzera", []string{"Clear the history of the dossier of Mario Rossi?", "This cannot be undone.", "Clear the history"}},
-		{"scollega", []string{"Unlink the dossier of Mario Rossi from your account?", "you will need a new activation code", "Unlink"}},
-		{"revoca", []string{"Remove the other accounts' access to the dossier of Mario Rossi?", "Your own access does not change.",
+		{"azzera", []string{"Clear the history of Mario Rossi's dossier?", "This cannot be undone.", "Clear the history"}},
+		{"scollega", []string{"Unlink Mario Rossi's dossier from your account?", "you will need a new activation code", "Unlink"}},
+		{"revoca", []string{"Remove the other accounts' access to Mario Rossi's dossier?", "Your own access does not change.",
 			"Remove the others' access"}},
 	} {
 		dxEnglish(t, tt.action, p.c.get(dossier+tt.action), tt.want...)
@@ -131,7 +131,7 @@ func TestTheDossierConfirmPagesSpeakEnglish(t *testing.T) {
 	rec := p.c.post(dossier+"riattiva", url.Values{})
 	dxEnglish(t, "turning back on without consent", rec, "To turn the service back on, please consent to the privacy notice.")
 	dxEnglish(t, "turned off", dxPost(t, p.c, dossier+"disattiva", nil), "Online service turned off",
-		"The online service for this dossier has been turned off since", "Turn the online service back on",
+		"The online service for this dossier has been off since", "Turn the online service back on",
 		"Unlink this dossier from my account")
 	dxEnglish(t, "turned back on", dxPost(t, p.c, dossier+"riattiva", url.Values{"consent": {"1"}}), "Online service turned back on.")
 	dxEnglish(t, "others removed", dxPost(t, p.c, dossier+"revoca", nil), "Access removed from 0 other accounts.")
@@ -187,7 +187,7 @@ func TestTheProfileSpeaksEnglish(t *testing.T) {
 		"My profile · Online medical reports", "Name", "Mobile", "Active dossiers", "Mario Rossi · activated on", "Family members",
 		"Manage the dossiers of children or parents", "Notices and login", "How would you like to be told about new documents?",
 		"Text message and email", "Also ask for a code by text message at every login (safer)", "Save",
-		"Change mobile or email", "(optional)", "Current password", "(to confirm)", "Change contact details",
+		"Change mobile number or email", "(optional)", "Current password", "(to confirm)", "Change contact details",
 		"Login security", "Security", "Change password", "New password", "(at least 10 characters)", "Repeat the new password",
 		"Deleting your account", "Delete my account")
 
@@ -199,7 +199,7 @@ func TestTheProfileSpeaksEnglish(t *testing.T) {
 	dxEnglish(t, "bad contacts", c.post("/profilo/recapiti", url.Values{"new_mobile": {"12"}, "new_email": {"x@"},
 		"contact_password": {patientPassword}}), "The mobile number is not valid.", "The email address is not valid.")
 	dxEnglish(t, "landline", c.post("/profilo/recapiti", url.Values{"new_mobile": {"02 1234567"}, "contact_password": {patientPassword}}),
-		"This number is not a mobile number")
+		"This is not a mobile number")
 	dxEnglish(t, "same contacts", dxPost(t, c, "/profilo/recapiti", url.Values{"new_mobile": {"333 1234567"},
 		"contact_password": {patientPassword}}), "Your contact details have not changed.")
 	dxEnglish(t, "new email", dxPost(t, c, "/profilo/recapiti", url.Values{"new_mobile": {"333 1234567"}, "new_email": {"mario@example.it"},
@@ -232,10 +232,10 @@ func TestTheFamilyPagesSpeakEnglish(t *testing.T) {
 	rec := c.post("/profilo/familiari", fcRelativeForm(p.childCF))
 	rel := c.follow(rec)
 	dxEnglish(t, "relative added", rel, "Family member added: Luca Rossi. Now activate their dossier",
-		"Activate a family member's dossier", "Activate the dossier of Luca Rossi",
+		"Activate a family member's dossier", "Activate Luca Rossi's dossier",
 		"I have read the privacy notice and, on behalf of my family member, I consent to viewing their reports online.",
 		"Family member's tax code (codice fiscale)", "Activation code", "(from the family member's report pickup slip)", "Activate",
-		"Lost the slip, or the code does not work?")
+		"Lost your slip, or is the code not working?")
 	dxEnglish(t, "the same relative again", c.post("/profilo/familiari", fcRelativeForm(p.childCF)),
 		"This family member is already in your profile.")
 	relPath := rec.Header().Get("Location")
@@ -244,7 +244,7 @@ func TestTheFamilyPagesSpeakEnglish(t *testing.T) {
 	dxEnglish(t, "short code", c.post(relPath, url.Values{"fiscal_code": {p.childCF}, "code": {"1"}}),
 		"To activate the online dossier, please consent to the privacy notice.", "The activation code has 12 characters")
 	dxEnglish(t, "relative activated", dxPost(t, c, relPath, url.Values{"consent": {"1"}, "fiscal_code": {p.childCF},
-		"code": {p.childCode}}), "Dossier of Luca activated.", "Check-up")
+		"code": {p.childCode}}), "Luca's dossier activated.", "Check-up")
 	dxEnglish(t, "family with Luca", c.get("/profilo/familiari"), "Luca Rossi", "Open the dossier", "Remove")
 
 	id := strings.TrimSuffix(strings.TrimPrefix(relPath, "/profilo/familiari/"), "/attiva")
@@ -269,4 +269,13 @@ func TestARelativeWithAnotherMobileIsToldInEnglish(t *testing.T) {
 	dxEnglish(t, "another patient's mobile", p.c.activate(cf, code),
 		"The mobile number the front desk registered for this patient is not the one on your account.")
 	dxEnglish(t, "wrong code", p.c.activate(rossiCF, fcUnknownCode), "The tax code or the activation code is not valid.")
+}
+
+// A report downloaded from an English page is named "report-ID.pdf".
+func TestADownloadedReportIsNamedInEnglish(t *testing.T) {
+	p := dxSetup(t)
+	rec := p.c.get(fmt.Sprintf("/fascicolo/referti/%d", p.docs[0]))
+	if got, want := rec.Header().Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="report-%d.pdf"`, p.docs[0]); got != want {
+		t.Fatalf("Content-Disposition %q, want %q", got, want)
+	}
 }

@@ -49,13 +49,13 @@ func TestRegistrationSpeaksEnglish(t *testing.T) {
 		t.Fatalf("consent: %d", rec.Code)
 	}
 	assertSpeaks(t, "profile step", c.get("/registrati/profilo").Body.String(),
-		[]string{"Sign up · 2 of 3: my profile", "First name", "Last name", "Mobile", "Which number should I use?",
+		[]string{"Sign up · 2 of 3: your profile", "First name", "Last name", "Mobile", "Which number should I use?",
 			"Repeat the password", "Send the code by text message", `data-show="Show"`, `data-hide-name="Hide the password"`},
 		[]string{"Cognome", "Cellulare", "Ripeta", "Invia il codice", "Mostra", "Nascondi"})
 
 	rec = c.post("/registrati/profilo", url.Values{"mobile": {"02 1234 5678"}, "password": {patientPassword}, "password2": {patientPassword}})
 	assertSpeaks(t, "refused profile", rec.Body.String(),
-		[]string{"Enter your first name.", "Enter your last name.", "This number is not a mobile"},
+		[]string{"Enter your first name.", "Enter your last name.", "This is not a mobile number"},
 		[]string{"Inserisca", "non è un cellulare"})
 	rec = c.post("/registrati/profilo", url.Values{"first_name": {"Anna"}, "last_name": {"Smith"}, "mobile": {"333 7654321"},
 		"password": {"password123"}, "password2": {"password123"}})
@@ -83,8 +83,8 @@ func TestRegistrationSpeaksEnglish(t *testing.T) {
 		[]string{"codice", "Scade", "comunichi"})
 
 	assertSpeaks(t, "code step", c.get("/registrati/codice").Body.String(),
-		[]string{"Verify your mobile · Online medical reports", "Sign up · 3 of 3: text message code", "We have sent a 6-digit code by text message to <strong>••• ••• 4321</strong>",
-			"Code received by text message", ">Send a new code<", "Has the code not arrived?"},
+		[]string{"Verify your mobile · Online medical reports", "Sign up · 3 of 3: text-message code", "We have sent a 6-digit code by text message to <strong>••• ••• 4321</strong>",
+			"Code received by text message", ">Send a new code<", "Haven&#39;t received the code?"},
 		[]string{"Abbiamo inviato", "Codice ricevuto", "Invia un nuovo codice", "Il codice non arriva"})
 	code := a.lastSMSCode("+393337654321")
 	wrong := "000000"
@@ -114,7 +114,7 @@ func TestActivationPageSpeaksEnglish(t *testing.T) {
 	c := a.registerWith(a.englishClient(), "Mario", "Rossi", "333 1234567", "")
 	assertSpeaks(t, "activation page", c.get("/attiva").Body.String(),
 		[]string{"<h1>Activate your dossier</h1>", "<strong>I consent</strong> to viewing my reports online", "Tax code (codice fiscale)",
-			"Activation code", "(printed on the report pickup slip, e.g. ABCD-EFGH-JKMN)", ">Activate<", "Lost the slip, or the code does not work?"},
+			"Activation code", "(printed on the report pickup slip, e.g. ABCD-EFGH-JKMN)", ">Activate<", "Lost your slip, or is the code not working?"},
 		[]string{"Attivazione del fascicolo", "acconsento", "Codice di attivazione", "stampato sul modulo", "Ha perso il modulo", ">Attiva<"})
 	rec := c.activate(rossiCF, code)
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/fascicolo" {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -98,7 +99,12 @@ func (h *Handler) enrol(c echo.Context) error {
 		form.Errors["code"] = lang(c).T("mfa.enrol_expired")
 		return h.enrolPage(c, http.StatusUnprocessableEntity, form)
 	}
-	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), c.FormValue("name"),
+	// An app its owner did not name gets a name in the owner's language.
+	name := c.FormValue("name")
+	if strings.TrimSpace(name) == "" {
+		name = lang(c).T("mfa.default_app_name")
+	}
+	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), name,
 		db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionAccountFactorAdd}, securityNotices(*a, noticeFactorAdded)...)
 	if errors.Is(err, mfa.ErrWrongCode) {
 		form.Errors["code"] = lang(c).T("mfa.enrol_wrong_code")

@@ -90,7 +90,7 @@ func TestSharingAReportWithADoctorSpeaksEnglish(t *testing.T) {
 		"Get the reports by email")
 	form := fmt.Sprintf("/fascicolo/%d/condividi", f.patient)
 	seEnglish(t, "share form", f.giulia.get(form+"?referto="+itoa(doc)), "",
-		"Share the report Ecografia of Giulia Verdi. You will get a code", "For how long?", "1 hour", "1 day", "14 days",
+		"Share Giulia Verdi's report Ecografia. You will get a code", "For how long?", "1 hour", "1 day", "14 days",
 		"PDFs only", "Create the code", "Cancel")
 	rec := f.giulia.post(form, url.Values{"lifetime": {"1y"}})
 	seEnglish(t, "refused share", rec, "", "Choose how long the doctor can see the reports: from 1 hour to 14 days.")
@@ -99,14 +99,14 @@ func TestSharingAReportWithADoctorSpeaksEnglish(t *testing.T) {
 		t.Fatalf("create share: %d, code %q", status, code)
 	}
 	seEnglish(t, "code for the doctor", f.giulia.post(form, url.Values{"lifetime": {"1h"}}), "",
-		"Code for the doctor", "write it down", "The doctor opens https://referti.example.it/condivisi", "(to revoke it whenever you like)")
+		"Code for the doctor", "write it down", "The doctor goes to https://referti.example.it/condivisi", "(to revoke it whenever you like)")
 	seEnglish(t, "shares", f.giulia.get("/fascicolo/condivisioni"), "",
 		"Shares with doctors", "the whole dossier", "active until", "Revoke", "dossier's access history")
 
 	d := a.doctor()
 	d.header.Set("Accept-Language", "en-GB,en;q=0.8")
 	seEnglish(t, "doctor's form", d.get("/condivisi"), "",
-		"Reports shared by a patient", "Enter the code the patient gave you", "Share code", "Patient's date of birth", "Open")
+		"Reports shared by a patient", "Enter the code the patient gave you", "Sharing code", "Patient's date of birth", "Open")
 	seEnglish(t, "doctor's wrong birth date", d.post("/condivisi", url.Values{"code": {code}, "birth_date": {"1990-01-01"}}), "",
 		"Wrong code or date of birth.")
 	if res := shOpen(d, code, rfGiuliaBirth); res.StatusCode != http.StatusSeeOther {
@@ -139,7 +139,7 @@ func TestReportsByEmailSpeakEnglish(t *testing.T) {
 	seEnglish(t, "accented password", f.giulia.post(page, url.Values{"password": {"Perché-così-1234"}, "password2": {"Perché-così-1234"},
 		"current": {patientPassword}}), "", "Use only letters without accents")
 	f.edOptIn(f.giulia, edPassword, edPassword)
-	seEnglish(t, "on", f.giulia.get(page), "", "On since", "the reports go to "+edEmail, "Stop sending them by email",
+	seEnglish(t, "on", f.giulia.get(page), "", "Active since", "reports are sent to "+edEmail, "Stop sending them by email",
 		"Choose a new password", "Change password")
 }
 
@@ -230,5 +230,21 @@ func TestTheDeskFactorPiecesStayItalian(t *testing.T) {
 	}
 	if msg := doc.Find("[data-passkey-error]").AttrOr("data-msg-generic", ""); msg != "" && msg != "Qualcosa non ha funzionato. Riprovi." {
 		t.Errorf("the desk's passkey script would say %q", msg)
+	}
+}
+
+// An app an English patient does not name is stored as "Authenticator
+// app" (an Italian one as "App di autenticazione"), the name the security
+// page shows.
+func TestAnUnnamedAppIsNamedInThePatientsLanguage(t *testing.T) {
+	a := newApp(t)
+	c := a.registerWith(a.englishClient(), "Mario", "Rossi", "333 1234567", "")
+	rec := c.get("/profilo/sicurezza/app")
+	a.rememberApp(mfPatientApp, mfSecret(t, rec))
+	rec = c.post("/profilo/sicurezza/app", url.Values{"code": {a.appCode(mfPatientApp)}, "name": {"  "}, "password": {patientPassword}})
+	paWantRedirect(t, "confirm the app", rec, "/profilo/sicurezza/codici")
+	factors := mfFactors(t, a, db.AccountOwner(accountIDOf(t, a, rossiMobile)))
+	if len(factors) != 1 || factors[0].Name != "Authenticator app" {
+		t.Fatalf("factors %+v, want one named Authenticator app", factors)
 	}
 }
