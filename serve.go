@@ -540,13 +540,14 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	if e.ready != nil {
 		e.ready(ln.Addr().String())
 	}
-	// The patient pages' words are read once listening (about 20 ms), so
-	// neither the start-up nor the first patient waits for them.
-	go func() {
+	// The patient pages' words are read once listening (about 20 ms of
+	// CPU, at the lowest priority so that the first requests come first),
+	// so neither the start-up nor the first patient waits for them.
+	go lowprio.Run(func() {
 		if err := locale.Err(); err != nil {
 			e.log.Error("message catalogue", "err", err)
 		}
-	}()
+	})
 	select {
 	case err := <-errc:
 		return err

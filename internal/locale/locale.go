@@ -132,10 +132,13 @@ func readCatalog(fsys fs.FS) catalog {
 		}
 	}
 	for _, l := range Langs {
-		p := &Printer{lang: l, loc: i18n.NewLocalizer(bundle, string(l)), static: map[string]string{}}
+		p := &Printer{lang: l, tag: language.Make(string(l)), loc: i18n.NewLocalizer(bundle, string(l)),
+			static: map[string]string{}, compiled: map[string]compiled{}}
 		for id, m := range c.ids[l] {
 			if isStatic(m) {
 				p.static[id] = m.Other
+			} else if cm, ok := compileMessage(m); ok {
+				p.compiled[id] = cm
 			}
 		}
 		c.printers[l] = p

@@ -55,8 +55,6 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	}
 }
 
-var placeholderRE = regexp.MustCompile(`\{\{\s*\.(\w+)`)
-
 func placeholders(m *i18n.Message) string {
 	set := map[string]bool{}
 	for _, s := range []string{m.One, m.Other} {
@@ -195,5 +193,52 @@ func TestFromDefaultsToItalian(t *testing.T) {
 	}
 	if From(With(context.Background(), English)).T("common.skip_to_content") != "Skip to content" {
 		t.Fatal("English context should print English")
+	}
+}
+
+// Every message compiles to the fast path, and each renders exactly as
+// go-i18n renders it, in every language, for counts 0, 1, 2 and 21.
+func TestCompiledMessagesRenderAsGoI18nDoes(t *testing.T) {
+	c := load()
+	for _, l := range Langs {
+		p := c.printers[l]
+		for id, m := range c.ids[l] {
+			if isStatic(m) {
+				continue
+			}
+			if _, ok := p.compiled[id]; !ok {
+				t.Errorf("%s %s does not compile: %q", l, id, m.Other)
+				continue
+			}
+			args := []any{}
+			data := map[string]any{}
+			for _, name := range strings.Split(placeholders(m), ",") {
+				if name != "" {
+					args = append(args, name, "<"+name+">")
+					data[name] = "<" + name + ">"
+				}
+			}
+			counts := []any{nil}
+			if m.One != "" {
+				counts = []any{0, 1, 2, 21}
+			}
+			for _, n := range counts {
+				d := map[string]any{}
+				for k, v := range data {
+					d[k] = v
+				}
+				if n != nil {
+					d["Count"] = n
+				}
+				want, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: n})
+				if err != nil {
+					t.Fatalf("%s %s: %v", l, id, err)
+				}
+				got := p.localize(id, n, args)
+				if got != want {
+					t.Errorf("%s %s (count %v): compiled %q, go-i18n %q", l, id, n, got, want)
+				}
+			}
+		}
 	}
 }

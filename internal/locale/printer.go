@@ -5,13 +5,18 @@ import (
 	"html"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
 )
 
 // Printer gives the messages of one language.
 type Printer struct {
 	lang   Lang
+	tag    language.Tag
 	loc    *i18n.Localizer
 	static map[string]string
+	// compiled are the messages with arguments or plural forms that
+	// render without go-i18n's templates (compiled.go).
+	compiled map[string]compiled
 }
 
 // Lang is the printer's language.
@@ -50,6 +55,11 @@ func (p *Printer) HTML(id string, args ...any) string {
 }
 
 func (p *Printer) localize(id string, count any, args []any) string {
+	if c, ok := p.compiled[id]; ok {
+		if s, ok := c.render(p.tag, count, args); ok {
+			return s
+		}
+	}
 	if p.loc == nil {
 		return "[[" + id + "]]"
 	}
