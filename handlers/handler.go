@@ -201,6 +201,7 @@ var largeBody = map[string]bool{
 // never finds a session of the other realm, whatever cookie is sent.
 func newSessionManager(h *Handler, realm, name string, idle, lifetime time.Duration, sameSite http.SameSite) *scs.SessionManager {
 	sm := scs.New()
+	sm.Codec = sessionCodec{}
 	// scs computes expiries with the real clock, so the store compares
 	// with the real clock too (h.Now may be a test clock).
 	sm.Store = &db.SessionStore{DB: h.DB, Realm: realm, Now: time.Now, RefreshEvery: time.Minute}
