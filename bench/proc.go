@@ -285,14 +285,17 @@ func sampleSize(ctx context.Context, path string, interval time.Duration) <-chan
 	return out
 }
 
-// fseServer starts `fse serve` on dbPath with the bench's key file.
+// fseServer starts `fse serve` on dbPath with the bench's key file. Staff
+// log in with the password alone (--staff-mfa off): the upload section
+// measures the desk's upload, not its second factor.
 func (b *bench) fseServer(name, dbPath string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	return startServer(b.pin, "fse ("+name+")", addr, "/healthz", filepath.Join(b.w.dir, "fse-"+name+".log"),
-		b.fseBin, "serve", "--db", dbPath, "--key-file", b.w.key(), "--addr", addr, "--base-url", "http://"+addr)
+		b.fseBin, "serve", "--db", dbPath, "--key-file", b.w.key(), "--addr", addr, "--base-url", "http://"+addr,
+		"--staff-mfa", "off")
 }
 
 // refServer starts this program again as a reference server (-serve-ref).
