@@ -227,7 +227,12 @@ func TestTheFamilyPagesSpeakEnglish(t *testing.T) {
 		"only if the family member gave your own mobile number at the front desk", "How it works",
 		"Add a family member", "First name", "Last name", "Date of birth", "Place of birth", "Sex", "Male", "Female",
 		"Tax code (codice fiscale)", "Add")
-	dxEnglish(t, "empty relative", c.post("/profilo/familiari", url.Values{}), "First name is required.")
+	dxEnglish(t, "empty relative", c.post("/profilo/familiari", url.Values{}), "First name is required.",
+		"Tax code (codice fiscale) is required.", "Date of birth is required.")
+	short := fcRelativeForm(p.childCF)
+	short.Set("fiscal_code", "RSSLCU")
+	dxEnglish(t, "relative with a short tax code", c.post("/profilo/familiari", short),
+		"The tax code (codice fiscale) must have 16 characters.")
 
 	rec := c.post("/profilo/familiari", fcRelativeForm(p.childCF))
 	rel := c.follow(rec)

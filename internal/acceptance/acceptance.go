@@ -1,6 +1,8 @@
 // Package acceptance checks what a receptionist, a relative's holder or a
 // clinic system typed about a patient and a visit, with one message per
-// field in Italian (for staff and patients) and English (for API clients).
+// field in Italian (for staff and patients) and English (for API clients
+// and English-speaking patients); the person's checks take their words
+// from the message catalogue (person.*).
 // The desk, the family page and the integration API all check through it,
 // so the rules cannot drift apart.
 package acceptance
@@ -15,6 +17,7 @@ import (
 
 	"fse/db"
 	"fse/internal/codicefiscale"
+	"fse/internal/locale"
 	"fse/internal/phone"
 )
 
@@ -46,6 +49,18 @@ func (ps Problems) For(field string) (Problem, bool) {
 	return Problem{}, false
 }
 
+// message is a problem whose words are in the catalogue (internal/locale),
+// in both languages; args fill its placeholders.
+func message(field, id string, args ...any) Problem {
+	return Problem{Field: field, IT: locale.For(locale.Italian).T(id, args...), EN: locale.For(locale.English).T(id, args...)}
+}
+
+func (ps *Problems) addMsg(field, id string, args ...any) {
+	if _, ok := ps.For(field); !ok {
+		*ps = append(*ps, message(field, id, args...))
+	}
+}
+
 func (ps *Problems) add(field, it, en string) {
 	if _, ok := ps.For(field); !ok {
 		*ps = append(*ps, Problem{Field: field, IT: it, EN: en})
@@ -75,36 +90,36 @@ func CheckPerson(in Person, now time.Time) (db.Patient, Problems) {
 		BirthPlace: strings.TrimSpace(in.BirthPlace),
 		Sex:        strings.ToUpper(strings.TrimSpace(in.Sex)),
 	}
-	for _, f := range []struct{ name, value, it, en string }{
-		{"first_name", p.FirstName, "Manca il nome.", "First name is required."},
-		{"last_name", p.LastName, "Manca il cognome.", "Last name is required."},
-		{"birth_place", p.BirthPlace, "Manca il luogo di nascita.", "Birth place is required."},
+	for _, f := range []struct{ name, value, missing string }{
+		{"first_name", p.FirstName, "person.first_name_missing"},
+		{"last_name", p.LastName, "person.last_name_missing"},
+		{"birth_place", p.BirthPlace, "person.birth_place_missing"},
 	} {
 		switch {
 		case f.value == "":
-			ps.add(f.name, f.it, f.en)
+			ps.addMsg(f.name, f.missing)
 		case utf8.RuneCountInString(f.value) > MaxNameLen:
-			ps.add(f.name, fmt.Sprintf("Al massimo %d caratteri.", MaxNameLen), fmt.Sprintf("At most %d characters.", MaxNameLen))
+			ps.addMsg(f.name, "person.too_long", "Max", MaxNameLen)
 		}
 	}
 	if p.Sex != "M" && p.Sex != "F" {
-		ps.add("sex", "Manca il sesso.", "Sex must be M or F.")
+		ps.addMsg("sex", "person.sex_missing")
 	}
 	birthText := strings.TrimSpace(in.BirthDate)
 	birth, berr := time.Parse(time.DateOnly, birthText)
 	switch {
 	case birthText == "":
-		ps.add("birth_date", "Manca la data di nascita.", "Birth date is required.")
+		ps.addMsg("birth_date", "person.birth_date_missing")
 	case berr != nil:
-		ps.add("birth_date", "Data di nascita non valida (gg/mm/aaaa).", "Birth date must be a date such as 1985-12-10.")
+		ps.addMsg("birth_date", "person.birth_date_invalid")
 	case birth.After(now) || birth.Year() < now.Year()-130:
-		ps.add("birth_date", "La data di nascita non è plausibile.", "Birth date is not plausible.")
+		ps.addMsg("birth_date", "person.birth_date_implausible")
 	}
 	p.BirthDate = birth
 	cf, err := codicefiscale.Parse(in.FiscalCode)
 	if err != nil {
 		if strings.TrimSpace(in.FiscalCode) == "" {
-			ps.add("fiscal_code", "Manca il codice fiscale.", "Codice fiscale is required.")
+			ps.addMsg("fiscal_code", "person.fiscal_code_missing")
 		} else {
 			pr := FiscalCodeProblem(err)
 			ps.add("fiscal_code", pr.IT, pr.EN)
@@ -117,42 +132,35 @@ func CheckPerson(in Person, now time.Time) (db.Patient, Problems) {
 	if _, bad := ps.For("birth_date"); !bad {
 		enc := cf.BirthDate(now)
 		if enc.Day() != birth.Day() || enc.Month() != birth.Month() || enc.Year()%100 != birth.Year()%100 {
-			ps.add("birth_date", fmt.Sprintf("La data di nascita non corrisponde al codice fiscale (che indica il %s/…%02d). "+
-				"Verificare la data o il codice fiscale.", enc.Format("02/01"), enc.Year()%100),
-				fmt.Sprintf("Birth date does not match the codice fiscale, which encodes %s/..%02d (day/month/year).",
-					enc.Format("02/01"), enc.Year()%100))
+			ps.addMsg("birth_date", "person.birth_date_mismatch", "Day", enc.Format("02/01"), "Year", fmt.Sprintf("%02d", enc.Year()%100))
 		}
 	}
 	if _, bad := ps.For("sex"); !bad && cf.Sex() != p.Sex {
-		ps.add("sex", "Il sesso non corrisponde al codice fiscale. Verificare il sesso o il codice fiscale.",
-			"Sex does not match the codice fiscale.")
+		ps.addMsg("sex", "person.sex_mismatch")
 	}
 	return p, ps
 }
 
 // fiscalCodeProblems explains each codice fiscale error.
 var fiscalCodeProblems = []struct {
-	err    error
-	it, en string
+	err error
+	id  string
 }{
-	{codicefiscale.ErrLength, "Il codice fiscale deve avere 16 caratteri.", "Codice fiscale must have 16 characters."},
-	{codicefiscale.ErrShape, "Il codice fiscale non ha la forma corretta: lettere e cifre non sono al posto giusto.",
-		"Codice fiscale is malformed: letters and digits are not in their places."},
-	{codicefiscale.ErrMonth, "Il codice fiscale contiene una lettera del mese di nascita non valida.",
-		"Codice fiscale has an invalid birth month letter."},
-	{codicefiscale.ErrDay, "Il codice fiscale contiene un giorno di nascita non valido.", "Codice fiscale has an invalid birth day."},
-	{codicefiscale.ErrCheck, "Il codice fiscale non è corretto: il carattere di controllo non corrisponde. Verificare la trascrizione.",
-		"Codice fiscale check character does not match: check for a typing error."},
+	{codicefiscale.ErrLength, "person.fiscal_code_length"},
+	{codicefiscale.ErrShape, "person.fiscal_code_shape"},
+	{codicefiscale.ErrMonth, "person.fiscal_code_month"},
+	{codicefiscale.ErrDay, "person.fiscal_code_day"},
+	{codicefiscale.ErrCheck, "person.fiscal_code_check"},
 }
 
 // FiscalCodeProblem explains a codice fiscale parse error.
 func FiscalCodeProblem(err error) Problem {
 	for _, f := range fiscalCodeProblems {
 		if errors.Is(err, f.err) {
-			return Problem{Field: "fiscal_code", IT: f.it, EN: f.en}
+			return message("fiscal_code", f.id)
 		}
 	}
-	return Problem{Field: "fiscal_code", IT: "Codice fiscale non valido.", EN: "Invalid codice fiscale."}
+	return message("fiscal_code", "person.fiscal_code_invalid")
 }
 
 // Check checks a whole acceptance: the person, a mobile that is an Italian
