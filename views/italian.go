@@ -54,24 +54,3 @@ func pageTitle(ctx context.Context, title string) string {
 	}
 	return title + " · " + site
 }
-
-// italianMonths names the months, January first.
-var italianMonths = [...]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
-	"agosto", "settembre", "ottobre", "novembre", "dicembre"}
-
-// NoticeEdition says which edition of a privacy notice a page shows, in
-// words a patient reads ("aggiornata a novembre 2026"), from the version
-// consents record ("servizio-2026-11"). A version of another shape is
-// shown as it is.
-func NoticeEdition(version string) string {
-	i := strings.LastIndexByte(version, '-')
-	if i < 5 {
-		return version
-	}
-	month, err := strconv.Atoi(version[i+1:])
-	year := version[i-4 : i]
-	if _, yerr := strconv.Atoi(year); err != nil || yerr != nil || month < 1 || month > 12 || version[i-5] != '-' {
-		return version
-	}
-	return "aggiornata a " + italianMonths[month-1] + " " + year
-}

@@ -64,18 +64,19 @@ func TestPageTitleNeverRepeatsThePortalsName(t *testing.T) {
 }
 
 func TestNoticeEditionIsWordsNotAVersionCode(t *testing.T) {
+	it := locale.With(context.Background(), locale.Italian)
 	for v, want := range map[string]string{
 		"fascicolo-2026-11": "aggiornata a novembre 2026",
 		"servizio-2027-01":  "aggiornata a gennaio 2027",
 		"altro":             "altro",
 		"servizio-2026-13":  "servizio-2026-13",
 	} {
-		if got := NoticeEdition(v); got != want {
-			t.Errorf("NoticeEdition(%q) = %q, want %q", v, got, want)
+		if got := NoticeEditionT(it, v); got != want {
+			t.Errorf("NoticeEditionT(%q) = %q, want %q", v, got, want)
 		}
 	}
 	for _, v := range []string{ServicePrivacyVersion, DossierPrivacyVersion} {
-		if NoticeEdition(v) == v {
+		if NoticeEditionT(it, v) == v {
 			t.Errorf("the notice version %q is shown as a code", v)
 		}
 	}
