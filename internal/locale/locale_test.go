@@ -242,3 +242,18 @@ func TestCompiledMessagesRenderAsGoI18nDoes(t *testing.T) {
 		}
 	}
 }
+
+// Markup in a message quotes its attributes, so that an argument placed
+// in one (a URL) stays inside it once escaped.
+func TestMessageMarkupQuotesItsAttributes(t *testing.T) {
+	unquoted := regexp.MustCompile(`<[a-z]+[^>]*\s[a-z-]+=[^"\s>]`)
+	for _, l := range Langs {
+		for id, m := range load().ids[l] {
+			for _, s := range []string{m.One, m.Other} {
+				if unquoted.MatchString(s) {
+					t.Errorf("%s %s: an unquoted attribute in %q", l, id, s)
+				}
+			}
+		}
+	}
+}
