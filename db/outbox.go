@@ -328,12 +328,21 @@ func dropReportNotices(ctx context.Context, ex execer, patientID, accountID int6
 	return err
 }
 
-// CountRecentOutbox counts messages of kind whose body contains text,
-// queued for an account since since.
-func (d *DB) CountRecentOutbox(ctx context.Context, accountID int64, kind, text string, since time.Time) (int, error) {
+// CountRecentOutbox counts messages of kind, queued for an account since
+// since, whose body contains any of texts (a sentence in each language).
+func (d *DB) CountRecentOutbox(ctx context.Context, accountID int64, kind string, since time.Time, texts ...string) (int, error) {
 	var n int
-	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE account_id = ? AND kind = ? AND instr(body, ?) > 0
-		AND created_at > ?`, accountID, kind, text, since.UTC()).Scan(&n)
+	if len(texts) == 0 {
+		return 0, nil
+	}
+	args := []any{accountID, kind, since.UTC()}
+	match := make([]string, len(texts))
+	for i, t := range texts {
+		match[i] = "instr(body, ?) > 0"
+		args = append(args, t)
+	}
+	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE account_id = ? AND kind = ? AND created_at > ?
+		AND (`+strings.Join(match, " OR ")+`)`, args...).Scan(&n)
 	if err != nil {
 		return n, fmt.Errorf("count recent %s messages of account %d: %w", kind, accountID, err)
 	}

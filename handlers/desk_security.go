@@ -202,7 +202,7 @@ func (h *Handler) deskEnrol(c echo.Context) error {
 		form.Errors["code"] = msgEnrolExpired
 		return h.deskEnrolPage(c, http.StatusUnprocessableEntity, form)
 	}
-	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), c.FormValue("name"),
+	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), appName(c),
 		db.AuditEvent{Actor: staffActor(c), Action: db.ActionStaffFactorAdd})
 	if errors.Is(err, mfa.ErrWrongCode) {
 		form.Errors["code"] = msgEnrolCode

@@ -296,3 +296,12 @@ func (h *Handler) factorAdded(c echo.Context, owner db.Owner, codes []string) er
 	putSessionTime(sm, ctx, authAt, now.Add(1))
 	return h.holdRecoveryCodes(c, owner, codes)
 }
+
+// appName is the name an app is added under: the one typed, or, when none
+// was, "Authenticator app" in the page's language (Italian on the desk).
+func appName(c echo.Context) string {
+	if name := c.FormValue("name"); strings.TrimSpace(name) != "" {
+		return name
+	}
+	return lang(c).T("mfa.default_app_name")
+}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -99,12 +98,7 @@ func (h *Handler) enrol(c echo.Context) error {
 		form.Errors["code"] = lang(c).T("mfa.enrol_expired")
 		return h.enrolPage(c, http.StatusUnprocessableEntity, form)
 	}
-	// An app its owner did not name gets a name in the owner's language.
-	name := c.FormValue("name")
-	if strings.TrimSpace(name) == "" {
-		name = lang(c).T("mfa.default_app_name")
-	}
-	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), name,
+	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), appName(c),
 		db.AuditEvent{Actor: patientActor(c, a.ID), Action: db.ActionAccountFactorAdd}, securityNotices(*a, noticeFactorAdded)...)
 	if errors.Is(err, mfa.ErrWrongCode) {
 		form.Errors["code"] = lang(c).T("mfa.enrol_wrong_code")

@@ -19,18 +19,18 @@ import (
 // same one in the last day, in any language: repeated attempts must not
 // flood the holder.
 func (h *Handler) queueOncePerDay(c echo.Context, a db.Account, sentence string) {
-	ctx := h.pctx(c)
-	for _, l := range locale.Langs {
-		n, err := h.DB.CountRecentOutbox(ctx, a.ID, "security", notify.SecurityText(l, sentence), h.now().Add(-24*time.Hour))
-		if err != nil {
-			h.Log.Error("count notices", "account", a.ID, "err", err)
-			return
-		}
-		if n > 0 {
-			return
-		}
+	texts := make([]string, len(locale.Langs))
+	for i, l := range locale.Langs {
+		texts[i] = notify.SecurityText(l, sentence)
 	}
-	h.queueSecurityNotice(c, a, sentence)
+	n, err := h.DB.CountRecentOutbox(h.pctx(c), a.ID, "security", h.now().Add(-24*time.Hour), texts...)
+	if err != nil {
+		h.Log.Error("count notices", "account", a.ID, "err", err)
+		return
+	}
+	if n == 0 {
+		h.queueSecurityNotice(c, a, sentence)
+	}
 }
 
 // queueSecurityNotice tells an account holder about an event on their

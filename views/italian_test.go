@@ -43,8 +43,8 @@ func TestSizeIsWrittenTheItalianWay(t *testing.T) {
 func TestDaysLeftAgreesWithTheNumber(t *testing.T) {
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	for days, want := range map[int]string{0: "scade oggi", 1: "ancora 1 giorno", 2: "ancora 2 giorni"} {
-		if got := daysLeft(now.AddDate(0, 0, days), now); got != want {
-			t.Errorf("daysLeft(+%d) = %q, want %q", days, got, want)
+		if got := DaysLeftT(context.Background(), now.AddDate(0, 0, days), now); got != want {
+			t.Errorf("DaysLeftT(+%d) = %q, want %q", days, got, want)
 		}
 	}
 }

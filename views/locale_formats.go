@@ -6,24 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"fse/internal/locale"
 )
 
-// Counts, sizes and times in the page's language. The staff pages keep
-// the Italian-only helpers (Size, When, daysLeft); the patient pages call
-// these.
-
-// SizeT formats a byte count in the page's language: "1,5 MB" in Italian,
-// "1.5 MB" in English.
-func SizeT(ctx context.Context, n int64) string {
-	s := Size(n)
-	if Lang(ctx) == locale.English {
-		s = strings.Replace(s, ",", ".", 1)
-		s = strings.TrimSuffix(s, " byte") + map[bool]string{true: " bytes", false: ""}[strings.HasSuffix(s, " byte")]
-	}
-	return s
-}
+// Counts and times in the page's language (the staff pages' context is
+// Italian, so they call these too).
 
 // WhenT says when t comes: "alle 10:30" / "at 10:30" today, "domani alle
 // 10:30" / "tomorrow at 10:30", or with the date further ahead.

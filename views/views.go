@@ -5,7 +5,6 @@ package views
 import (
 	"embed"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -84,9 +83,6 @@ type SMSBudget struct {
 // UsedText is how many codes went out in the last 24 hours.
 func (b SMSBudget) UsedText() string { return fmt.Sprint(b.Used) }
 
-// FreeAt says when the next code may go ("alle 14:05").
-func (b SMSBudget) FreeAt() string { return When(b.Until, b.Now) }
-
 // Form carries submitted values and per-field error messages back to a form.
 type Form struct {
 	Values map[string]string
@@ -117,26 +113,4 @@ func statusText(status int) string { return fmt.Sprintf("%d", status) }
 
 func joinExams(exams []string) string { return strings.Join(exams, " · ") }
 
-// daysLeft says in Italian how many days remain before t.
-func daysLeft(t, now time.Time) string {
-	d := int(math.Ceil(t.Sub(now).Hours() / 24))
-	if d <= 0 {
-		return "scade oggi"
-	}
-	return "ancora " + Count(d, "giorno", "giorni")
-}
-
 func uploadTitle(f Form, i int) string { return f.Values[fmt.Sprintf("title%d", i)] }
-
-// When says in Italian when t comes: "alle 10:30" today, "domani alle
-// 10:30", or with the date further ahead.
-func When(t, now time.Time) string {
-	t, now = t.In(rome), now.In(rome)
-	switch {
-	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
-		return "alle " + t.Format("15:04")
-	case t.YearDay() == now.AddDate(0, 0, 1).YearDay() && t.Year() == now.AddDate(0, 0, 1).Year():
-		return "domani alle " + t.Format("15:04")
-	}
-	return "il " + t.Format("02/01") + " alle " + t.Format("15:04")
-}
