@@ -134,7 +134,7 @@ func (h *Handler) deskLoginCode(c echo.Context) error {
 	}
 	h.staffSignIn(c, st.ID, true)
 	if res.Recovery {
-		h.flash(c, recoveryUsedFlash(res.Left, "menu in alto, Sicurezza"))
+		h.flash(c, recoveryUsedNotice(lang(c), res.Left, "menu in alto, Sicurezza"))
 	} else if err := h.DB.Audit(ctx, db.AuditEvent{At: h.now(), Actor: actor, Action: db.ActionStaffSecondFactor,
 		Detail: "authenticator app"}); err != nil {
 		return err
@@ -171,7 +171,7 @@ func (h *Handler) deskEnrolPage(c echo.Context, status int, form views.Form) err
 	if err != nil {
 		return err
 	}
-	v, err := enrolView(e)
+	v, err := enrolView(lang(c), e)
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func (h *Handler) reauthenticateStaff(c echo.Context, st *db.Staff, pw string) (
 	if mins, err := h.claimAttempts(c, staffThrottle, denied, key); err != nil {
 		return "", err
 	} else if mins > 0 {
-		return fmt.Sprintf("Troppi tentativi con la password sbagliata: riprova tra %s.", minutes(mins)), nil
+		return fmt.Sprintf("Troppi tentativi con la password sbagliata: riprova tra %s.", waitFor(lang(c), mins)), nil
 	}
 	if pw == "" {
 		return "Scrivi la tua password per confermare.", nil

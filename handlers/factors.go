@@ -171,9 +171,6 @@ func (h *Handler) secondStep(ctx context.Context, owner db.Owner, passkeyAction 
 	return s, nil
 }
 
-// minutes is waitFor in Italian, for the desk's messages.
-func minutes(n int) string { return waitFor(locale.For(locale.Italian), n) }
-
 // recoveryUsedNotice tells, in p's language, the person who logged in
 // with a recovery code how many are left, and what to do when few are:
 // securityPage says where the Sicurezza page is.
@@ -183,11 +180,6 @@ func recoveryUsedNotice(p *locale.Printer, left int, securityPage string) string
 		msg += " " + p.T("mfa.recovery_few", "Where", securityPage)
 	}
 	return msg
-}
-
-// recoveryUsedFlash is recoveryUsedNotice in Italian, for the desk.
-func recoveryUsedFlash(left int, securityPage string) string {
-	return recoveryUsedNotice(locale.For(locale.Italian), left, securityPage)
 }
 
 // patientRecoveryUsedFlash is recoveryUsedNotice for a patient, in the
@@ -217,19 +209,14 @@ func (h *Handler) enrolment(c echo.Context, owner db.Owner, account string, pati
 	return e, nil
 }
 
-// enrolViewIn is what the enrolment page shows of an app being added,
+// enrolView is what the enrolment page shows of an app being added,
 // the QR code's text alternative in p's language.
-func enrolViewIn(p *locale.Printer, e mfa.Enrolment) (views.EnrolView, error) {
+func enrolView(p *locale.Printer, e mfa.Enrolment) (views.EnrolView, error) {
 	qr, err := qrsvg.Render(e.URL, p.T("mfa.qr_alt"))
 	if err != nil {
 		return views.EnrolView{}, err
 	}
 	return views.EnrolView{QR: qr, Secret: e.SecretGroups()}, nil
-}
-
-// enrolView is enrolViewIn in Italian, for the desk.
-func enrolView(e mfa.Enrolment) (views.EnrolView, error) {
-	return enrolViewIn(locale.For(locale.Italian), e)
 }
 
 // keyRecoveryCodes holds, in the session that made them, new recovery

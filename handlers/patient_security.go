@@ -69,7 +69,7 @@ func (h *Handler) enrolPage(c echo.Context, status int, form views.Form) error {
 	if err != nil {
 		return err
 	}
-	v, err := enrolViewIn(lang(c), e)
+	v, err := enrolView(lang(c), e)
 	if err != nil {
 		return err
 	}
