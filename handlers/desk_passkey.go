@@ -19,7 +19,7 @@ func (h *Handler) deskPasskeyStepOptions(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return passkeyError(c, http.StatusUnauthorized, msgStepExpired)
+		return passkeyError(c, http.StatusUnauthorized, lang(c).T("passkey.step_expired"))
 	}
 	return h.beginPasskeyStep(c, h.staffSessions, db.StaffOwner(st.ID))
 }
@@ -33,7 +33,7 @@ func (h *Handler) deskPasskeyStep(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return passkeyError(c, http.StatusUnauthorized, msgStepExpired)
+		return passkeyError(c, http.StatusUnauthorized, lang(c).T("passkey.step_expired"))
 	}
 	owner := db.StaffOwner(st.ID)
 	actor := db.Actor{Kind: db.ActorStaff, ID: st.ID, Name: st.Username, IP: c.RealIP()}

@@ -199,13 +199,13 @@ func (h *Handler) deskEnrol(c echo.Context) error {
 	}
 	sealed := h.staffSessions.GetBytes(ctx, keyEnrolment)
 	if sealed == nil {
-		form.Errors["code"] = msgEnrolExpired
+		form.Errors["code"] = lang(c).T("mfa.enrol_expired")
 		return h.deskEnrolPage(c, http.StatusUnprocessableEntity, form)
 	}
 	codes, err := h.factors.Confirm(ctx, owner, sealed, c.FormValue("code"), appName(c),
 		db.AuditEvent{Actor: staffActor(c), Action: db.ActionStaffFactorAdd})
 	if errors.Is(err, mfa.ErrWrongCode) {
-		form.Errors["code"] = msgEnrolCode
+		form.Errors["code"] = lang(c).T("mfa.enrol_wrong_code")
 		return h.deskEnrolPage(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {

@@ -25,18 +25,6 @@ import (
 // being added, sealed for its owner until its first code confirms it.
 const keyEnrolment = "totp_enrolment"
 
-// The refusals of an app's first code on the staff's enrolment page
-// (desk_security.go), whose words stay Italian; a patient's page says
-// mfa.enrol_wrong_code and mfa.enrol_expired in the request's language.
-const (
-	// msgEnrolCode explains a wrong first code of a new app.
-	msgEnrolCode = "Il codice non è corretto: scriva il codice di 6 cifre che l'app mostra adesso."
-	// msgEnrolExpired explains an enrolment the session no longer holds
-	// (it ended, or the form was sent from another browser): the page
-	// shows a new QR code.
-	msgEnrolExpired = "La pagina era scaduta: nell'app tolga la voce appena aggiunta, inquadri di nuovo il codice QR qui sopra e scriva il nuovo codice."
-)
-
 // factorCheck is a typed second-factor code to check for owner.
 type factorCheck struct {
 	owner db.Owner

@@ -44,15 +44,9 @@ const maxPasskeyAnswer = 64 << 10
 // The answers of the passkey ceremonies, shown by the page's script, are
 // the catalogue's passkey.* messages in the request's language (Italian
 // on the desk).
-const (
-	// msgStepExpired is the desk's answer (desk_passkey.go, Italian) to a
-	// second step whose password step expired; a patient gets
-	// passkey.step_expired.
-	msgStepExpired = "La pagina era scaduta: acceda di nuovo."
-	// defaultPasskeyName names a passkey its owner did not name: a name,
-	// the same in every language.
-	defaultPasskeyName = "Passkey"
-)
+// defaultPasskeyName names a passkey its owner did not name: a name, the
+// same in every language.
+const defaultPasskeyName = "Passkey"
 
 // passkeyName is the name a passkey is stored under.
 func passkeyName(typed string) string {
