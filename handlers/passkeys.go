@@ -44,6 +44,7 @@ const maxPasskeyAnswer = 64 << 10
 // The answers of the passkey ceremonies, shown by the page's script, are
 // the catalogue's passkey.* messages in the request's language (Italian
 // on the desk).
+
 // defaultPasskeyName names a passkey its owner did not name: a name, the
 // same in every language.
 const defaultPasskeyName = "Passkey"
