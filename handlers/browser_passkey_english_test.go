@@ -59,6 +59,9 @@ func TestBrowserPasskeyRefusalsSpeakEnglish(t *testing.T) {
 		chromedp.SendKeys(css("#f-identifier"), "333 1234567"),
 		chromedp.SendKeys(css("#f-password"), patientPassword),
 		chromedp.Submit(css("#f-password")),
+		// The login page's form gone is the next page loaded: <main> alone
+		// is on both, and navigating on during the login aborts it.
+		chromedp.WaitNotPresent(css(`form[action="/accedi"] #f-identifier`)),
 		chromedp.WaitVisible(css(`main`)),
 	)
 	addPasskey("a passkey with a wrong password", "Computer", "not my password")
