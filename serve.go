@@ -27,7 +27,6 @@ import (
 	"fse/internal/notify"
 	"fse/internal/password"
 	"fse/internal/phone"
-	"fse/internal/pwpolicy"
 	"fse/internal/sealbox"
 	"fse/internal/smscode"
 	"fse/jobs"
@@ -541,15 +540,13 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	if e.ready != nil {
 		e.ready(ln.Addr().String())
 	}
-	// The patient pages' words and the password checker's dictionaries
-	// are read once listening (about 100 ms of CPU, at the lowest priority
-	// so that the first requests come first), so neither the start-up nor
-	// the first patient waits for them.
+	// The patient pages' words are read once listening (about 20 ms of
+	// CPU, at the lowest priority so that the first requests come first),
+	// so neither the start-up nor the first patient waits for them.
 	go lowprio.Run(func() {
 		if err := locale.Err(); err != nil {
 			e.log.Error("message catalogue", "err", err)
 		}
-		pwpolicy.Warm()
 	})
 	select {
 	case err := <-errc:

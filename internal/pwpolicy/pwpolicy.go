@@ -117,12 +117,6 @@ const maxRawBytes = 32 * MaxLength
 // as random letters instead of a word.
 const maxEstimateLen = 64
 
-// Warm builds zxcvbn's dictionaries (about 80 ms of CPU and 18 MB) ahead of
-// the first Check, which would otherwise build them itself. fse serve calls
-// it once listening, so neither the start-up nor the first person to choose
-// a password waits for them.
-func Warm() { matching.Load() }
-
 // Check returns nil or a *Problem. userInputs are the person's own data
 // (first name, last name, mobile digits, email local part, birth year...)
 // that must not make up the password: zxcvbn ranks them as the first words
@@ -134,6 +128,11 @@ func Warm() { matching.Load() }
 //
 // Order: length, then zxcvbn. Length is counted in code points after NFKC,
 // so "però" is four characters, not five bytes.
+//
+// zxcvbn's dictionaries are built by the first Check after ten minutes
+// without one (about 80 ms of CPU, as much as the password's hash) and
+// dropped ten minutes after the last (package internal/zxcvbn/matching):
+// the portal does not carry their 18 MB between registrations.
 func Check(pw string, userInputs ...string) error {
 	if len(pw) > maxRawBytes {
 		return &Problem{Reason: reasonTooLong}

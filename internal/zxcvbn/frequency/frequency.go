@@ -1,11 +1,10 @@
 // Package frequency is github.com/ccojocar/zxcvbn-go/frequency v1.0.4 with
-// its word lists read on first use instead of in init (see ../README.md).
+// its word lists read when asked for instead of in init (see ../README.md).
 package frequency
 
 import (
 	"encoding/json"
 	"log"
-	"sync"
 
 	"github.com/ccojocar/zxcvbn-go/data"
 )
@@ -16,26 +15,16 @@ type List struct {
 	List []string
 }
 
-var (
-	once  sync.Once
-	lists map[string]List
-)
-
-// Lists returns all the frequency lists in a map, reading them the first
-// time it is called (about 50 ms of CPU and 10 MB).
+// Lists reads all the frequency lists into a map (about 50 ms of CPU and
+// 10 MB); the caller keeps them as long as it needs them.
 func Lists() map[string]List {
-	once.Do(load)
-	return lists
-}
-
-func load() {
 	maleFilePath := getAsset("data/MaleNames.json")
 	femaleFilePath := getAsset("data/FemaleNames.json")
 	surnameFilePath := getAsset("data/Surnames.json")
 	englishFilePath := getAsset("data/English.json")
 	passwordsFilePath := getAsset("data/Passwords.json")
 
-	lists = map[string]List{
+	return map[string]List{
 		"MaleNames":   getStringListFromAsset(maleFilePath, "MaleNames"),
 		"FemaleNames": getStringListFromAsset(femaleFilePath, "FemaleNames"),
 		"Surname":     getStringListFromAsset(surnameFilePath, "Surname"),

@@ -1,11 +1,10 @@
 // Package matching is github.com/ccojocar/zxcvbn-go/matching v1.0.4 with its
-// dictionaries built on first use, once, instead of in init (see
-// ../README.md).
+// dictionaries built when needed and dropped when unused, instead of built in
+// init and kept for the life of the process (see ../README.md).
 package matching
 
 import (
 	"sort"
-	"sync"
 
 	"fse/internal/zxcvbn/frequency"
 	"github.com/ccojocar/zxcvbn-go/adjacency"
@@ -13,32 +12,31 @@ import (
 )
 
 var (
-	dictionaryMatchers []match.Matcher
-	matchers           []match.Matcher
-	adjacencyGraphs    []adjacency.Graph
-	l33tTable          adjacency.Graph
+	adjacencyGraphs = []adjacency.Graph{
+		adjacency.GraphMap["qwerty"],
+		adjacency.GraphMap["dvorak"],
+		adjacency.GraphMap["keypad"],
+		adjacency.GraphMap["macKeypad"],
+	}
+	l33tTable = adjacency.GraphMap["l33t"]
 
-	sequences map[string]string
-
-	loadOnce sync.Once
+	sequences = map[string]string{
+		"lower":  "abcdefghijklmnopqrstuvwxyz",
+		"upper":  "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+		"digits": "0123456789",
+	}
 )
-
-// Load builds the dictionaries now (about 80 ms of CPU and 18 MB), so that
-// the first Omnimatch need not; Omnimatch calls it too.
-func Load() {
-	loadOnce.Do(loadFrequencyList)
-}
 
 // Omnimatch runs all matchers against the password
 func Omnimatch(password string, userInputs []string, filters ...func(match.Matcher) bool) (matches []match.Match) {
-	Load()
+	d := cache.get()
 
 	if userInputs != nil {
 		userInputMatcher := buildDictMatcher("user_inputs", buildRankedDict(userInputs))
 		matches = userInputMatcher(password)
 	}
 
-	for _, matcher := range matchers {
+	for _, matcher := range d.matchers {
 		shouldBeFiltered := false
 		for i := range filters {
 			if filters[i](matcher) {
@@ -54,31 +52,19 @@ func Omnimatch(password string, userInputs []string, filters ...func(match.Match
 	return matches
 }
 
-func loadFrequencyList() {
+// loadFrequencyList builds the matchers upstream builds in init.
+func loadFrequencyList() *dictionaries {
+	d := &dictionaries{}
 	for n, list := range frequency.Lists() {
-		dictionaryMatchers = append(dictionaryMatchers, match.Matcher{MatchingFunc: buildDictMatcher(n, buildRankedDict(list.List)), ID: n})
+		d.dictionaryMatchers = append(d.dictionaryMatchers, match.Matcher{MatchingFunc: buildDictMatcher(n, buildRankedDict(list.List)), ID: n})
 	}
 
-	l33tTable = adjacency.GraphMap["l33t"]
-
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["qwerty"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["dvorak"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["keypad"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["macKeypad"])
-
-	// l33tFilePath, _ := filepath.Abs("adjacency/L33t.json")
-	// L33T_TABLE = adjacency.GetAdjancencyGraphFromFile(l33tFilePath, "l33t")
-
-	sequences = make(map[string]string)
-	sequences["lower"] = "abcdefghijklmnopqrstuvwxyz"
-	sequences["upper"] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	sequences["digits"] = "0123456789"
-
-	matchers = append(matchers, dictionaryMatchers...)
-	matchers = append(matchers, match.Matcher{MatchingFunc: spatialMatch, ID: spatialMatcherName})
-	matchers = append(matchers, match.Matcher{MatchingFunc: repeatMatch, ID: repeatMatcherName})
-	matchers = append(matchers, match.Matcher{MatchingFunc: sequenceMatch, ID: sequenceMatcherName})
-	matchers = append(matchers, match.Matcher{MatchingFunc: l33tMatch, ID: L33TMatcherName})
-	matchers = append(matchers, match.Matcher{MatchingFunc: dateSepMatcher, ID: dateSepMatcherName})
-	matchers = append(matchers, match.Matcher{MatchingFunc: dateWithoutSepMatch, ID: dateWithOutSepMatcherName})
+	d.matchers = append(d.matchers, d.dictionaryMatchers...)
+	d.matchers = append(d.matchers, match.Matcher{MatchingFunc: spatialMatch, ID: spatialMatcherName})
+	d.matchers = append(d.matchers, match.Matcher{MatchingFunc: repeatMatch, ID: repeatMatcherName})
+	d.matchers = append(d.matchers, match.Matcher{MatchingFunc: sequenceMatch, ID: sequenceMatcherName})
+	d.matchers = append(d.matchers, match.Matcher{MatchingFunc: d.l33tMatch, ID: L33TMatcherName})
+	d.matchers = append(d.matchers, match.Matcher{MatchingFunc: dateSepMatcher, ID: dateSepMatcherName})
+	d.matchers = append(d.matchers, match.Matcher{MatchingFunc: dateWithoutSepMatch, ID: dateWithOutSepMatcherName})
+	return d
 }
