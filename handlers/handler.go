@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -369,11 +370,27 @@ func (h *Handler) notice(dossier bool) echo.HandlerFunc {
 // error becomes a clean 500 instead of half a page.
 func (h *Handler) render(c echo.Context, status int, comp templ.Component) error {
 	ctx := templ.WithNonce(c.Request().Context(), nonceOf(c))
-	var buf bytes.Buffer
-	if err := comp.Render(ctx, &buf); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := comp.Render(ctx, buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageBuffers hold rendered pages until they are written: a page grown
+// from an empty buffer allocated about twice its size (42 KB for a dossier
+// of 20 reports) on every request.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putPageBuffer returns buf to the pool unless an unusually large page grew
+// it, which would otherwise stay allocated for every later page.
+func putPageBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 1<<20 {
+		return
+	}
+	buf.Reset()
+	pageBuffers.Put(buf)
 }
 
 // errorHandler maps errors to status codes and a page, never showing
