@@ -476,6 +476,9 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	// One watch on the database's disk and writes: /healthz, the admins'
 	// banner and the log (at start-up, then hourly while it runs low).
 	mon := &health.Monitor{Path: d.Path, MinFree: uint64(hc.MinFreeSpace), ProbeWrite: d.ProbeWrite, Now: now, Log: e.log}
+	// The first write probe runs while the rest starts, so the first
+	// /healthz (a supervisor waiting for the start) finds it done.
+	go mon.Check(ctx)
 	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: codeSenders.SMS, Email: codeSenders.Email,
 		Intake: svc, Health: mon}
 	if m != nil {

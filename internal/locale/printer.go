@@ -81,16 +81,19 @@ func (p *Printer) localize(id string, count any, args []any) string {
 
 type ctxKey struct{}
 
-// With returns ctx carrying the printer of l.
+// With returns ctx carrying the language l. It does not read the
+// catalogue: a request that never prints a message (/healthz, a file, the
+// API) never waits for it, not even the first one after start-up.
 func With(ctx context.Context, l Lang) context.Context {
-	return context.WithValue(ctx, ctxKey{}, For(l))
+	return context.WithValue(ctx, ctxKey{}, l)
 }
 
-// From returns the printer ctx carries, Italian when it carries none.
+// From returns the printer of the language ctx carries, Italian when it
+// carries none.
 func From(ctx context.Context) *Printer {
 	if ctx != nil {
-		if p, ok := ctx.Value(ctxKey{}).(*Printer); ok {
-			return p
+		if l, ok := ctx.Value(ctxKey{}).(Lang); ok {
+			return For(l)
 		}
 	}
 	return For(Default)
