@@ -34,16 +34,16 @@ type Account struct {
 // FullName is "First Last" as the patient reads it.
 func (a Account) FullName() string { return a.FirstName + " " + a.LastName }
 
-const accountCols = `id, first_name, last_name, mobile, email, password_hash, login_otp, notify_sms, notify_email,
-	privacy_version, privacy_accepted_at, sessions_valid_after, created_at, last_login_at,
-	(SELECT count(*) FROM auth_factors f WHERE f.account_id = accounts.id), lang`
+// accountCols are read on every logged-in request: times as text (asText).
+var accountCols = `id, first_name, last_name, mobile, email, password_hash, login_otp, notify_sms, notify_email,
+	privacy_version, ` + asText("privacy_accepted_at") + `, ` + asText("sessions_valid_after") + `, ` + asText("created_at") + `,
+	` + asText("last_login_at") + `, (SELECT count(*) FROM auth_factors f WHERE f.account_id = accounts.id), lang`
 
 func scanAccount(s interface{ Scan(...any) error }) (Account, error) {
 	var a Account
-	var last sql.NullTime
 	err := s.Scan(&a.ID, &a.FirstName, &a.LastName, &a.Mobile, &a.Email, &a.PasswordHash, &a.LoginOTP, &a.NotifySMS,
-		&a.NotifyEmail, &a.PrivacyVersion, &a.PrivacyAcceptedAt, &a.SessionsValidAfter, &a.CreatedAt, &last, &a.Factors, &a.Lang)
-	a.LastLoginAt = last.Time
+		&a.NotifyEmail, &a.PrivacyVersion, timeText{&a.PrivacyAcceptedAt}, timeText{&a.SessionsValidAfter},
+		timeText{&a.CreatedAt}, timeText{&a.LastLoginAt}, &a.Factors, &a.Lang)
 	return a, mapErr(err)
 }
 

@@ -168,9 +168,9 @@ func (l DossierLink) OthersSeeOwnDossier() bool { return l.MayRevokeOthers() && 
 // linkCols reads a dossier link with its patient; OwnedByOther is set when
 // another account holds the patient's own link and this link is not one
 // (a patient with two accounts of their own decides from either).
-const linkCols = `l.account_id, l.relation, coalesce(l.relative_id, 0), l.privacy_version, l.consented_at,
-		l.activated_at, p.id, p.fiscal_code, p.first_name, p.last_name, p.birth_date, p.birth_place, p.sex, p.mobile, p.email,
-		p.created_at, p.updated_at, p.online_disabled_at,
+var linkCols = `l.account_id, l.relation, coalesce(l.relative_id, 0), l.privacy_version, ` + asText("l.consented_at") + `,
+		` + asText("l.activated_at") + `, p.id, p.fiscal_code, p.first_name, p.last_name, ` + asText("p.birth_date") + `, p.birth_place,
+		p.sex, p.mobile, p.email, ` + asText("p.created_at") + `, ` + asText("p.updated_at") + `, ` + asText("p.online_disabled_at") + `,
 		(SELECT count(*) FROM dossier_links o WHERE o.patient_id = l.patient_id AND o.account_id <> l.account_id),
 		l.relation <> 'self' AND EXISTS (SELECT 1 FROM dossier_links o WHERE o.patient_id = l.patient_id
 			AND o.account_id <> l.account_id AND o.relation = 'self'), CAST(l.minor_until AS TEXT)
@@ -179,11 +179,10 @@ const linkCols = `l.account_id, l.relation, coalesce(l.relative_id, 0), l.privac
 func scanLink(s interface{ Scan(...any) error }) (DossierLink, error) {
 	var l DossierLink
 	p := &l.Patient
-	var off sql.NullTime
-	err := s.Scan(&l.AccountID, &l.Relation, &l.RelativeID, &l.PrivacyVersion, &l.ConsentedAt, &l.ActivatedAt,
-		&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, &p.BirthDate, &p.BirthPlace, &p.Sex, &p.Mobile, &p.Email,
-		&p.CreatedAt, &p.UpdatedAt, &off, &l.OtherAccounts, &l.OwnedByOther, timeText{&l.MinorUntil})
-	p.OnlineDisabledAt = off.Time
+	err := s.Scan(&l.AccountID, &l.Relation, &l.RelativeID, &l.PrivacyVersion, timeText{&l.ConsentedAt}, timeText{&l.ActivatedAt},
+		&p.ID, &p.FiscalCode, &p.FirstName, &p.LastName, timeText{&p.BirthDate}, &p.BirthPlace, &p.Sex, &p.Mobile, &p.Email,
+		timeText{&p.CreatedAt}, timeText{&p.UpdatedAt}, timeText{&p.OnlineDisabledAt}, &l.OtherAccounts, &l.OwnedByOther,
+		timeText{&l.MinorUntil})
 	return l, mapErr(err)
 }
 

@@ -98,8 +98,8 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 	var data []byte
 	var expiry time.Time
 	hash := tokenHash(token)
-	err := s.DB.r.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token_hash = ? AND realm = ? AND expiry > ?`,
-		hash, s.Realm, s.Now().UTC()).Scan(&data, &expiry)
+	err := s.DB.r.QueryRowContext(ctx, `SELECT data, `+asText("expiry")+` FROM sessions WHERE token_hash = ? AND realm = ? AND expiry > ?`,
+		hash, s.Realm, s.Now().UTC()).Scan(&data, timeText{&expiry})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -47,6 +48,8 @@ func (s timeText) Scan(src any) error {
 	default:
 		return fmt.Errorf("scan time: unexpected %T", src)
 	}
+	// A trailing Z is UTC, as the driver reads it.
+	text, _ = strings.CutSuffix(text, "Z")
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, text); err == nil {
 			*s.t = t

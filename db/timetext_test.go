@@ -26,6 +26,7 @@ func TestTimeTextReadsWhatTheDriverReads(t *testing.T) {
 		time.Date(2026, time.July, 1, 23, 59, 59, 0, Rome),
 		"2026-03-10 09:30:00", // written by SQL's datetime()
 		"2026-03-10",
+		"2026-03-10T09:30:00.123Z", // written by strftime('%Y-%m-%dT%H:%M:%fZ')
 		nil,
 	}
 	for i, v := range values {
