@@ -477,8 +477,11 @@ func serveUntilSignal(ctx context.Context, c serverConfig, d *db.DB, keys *sealb
 	// banner and the log (at start-up, then hourly while it runs low).
 	mon := &health.Monitor{Path: d.Path, MinFree: uint64(hc.MinFreeSpace), ProbeWrite: d.ProbeWrite, Now: now, Log: e.log}
 	// The first write probe runs while the rest starts, so the first
-	// /healthz (a supervisor waiting for the start) finds it done.
-	go mon.Check(ctx)
+	// /healthz (a supervisor waiting for the start) finds it done; the
+	// database is not closed under it.
+	probed := make(chan struct{})
+	go func() { mon.Check(ctx); close(probed) }()
+	defer func() { <-probed }()
 	h := &handlers.Handler{DB: d, Keys: keys, Hasher: hasher, Log: e.log, Now: now, Config: hc, SMS: codeSenders.SMS, Email: codeSenders.Email,
 		Intake: svc, Health: mon}
 	if m != nil {
