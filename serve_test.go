@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -228,6 +229,31 @@ func TestServe(t *testing.T) {
 	}
 	if logs := s2.stderr.String(); strings.Contains(logs, "created a new master key file") || strings.Contains(logs, "Garante") {
 		t.Errorf("second start (retention 30, existing key) logged:\n%s", logs)
+	}
+}
+
+// TestServeOnAPortInUseSaysSo: a taken port stops the start with the
+// system's reason, and nothing else (the start-up's write probe, running
+// meanwhile, is waited for before the database closes).
+func TestServeOnAPortInUseSaysSo(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+	s, code, ok := startCmd(t, []string{"serve", "--addr", taken.Addr().String(), "--db", filepath.Join(dir, "s.db"),
+		"--base-url", "https://referti.example.it", "--retention-days", "45"}, nil)
+	if ok {
+		s.stop(t)
+		t.Fatalf("serve listened on %s, which another socket holds", taken.Addr())
+	}
+	logs := s.stderr.String()
+	if code == 0 || !strings.Contains(logs, "address already in use") {
+		t.Errorf("serve on a taken port exited %d; stderr:\n%s", code, logs)
+	}
+	if strings.Contains(logs, "cannot write") {
+		t.Errorf("a start that failed at the listener logged a write failure:\n%s", logs)
 	}
 }
 
