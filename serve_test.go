@@ -233,8 +233,7 @@ func TestServe(t *testing.T) {
 }
 
 // TestServeOnAPortInUseSaysSo: a taken port stops the start with the
-// system's reason, and nothing else (the start-up's write probe, running
-// meanwhile, is waited for before the database closes).
+// system's reason, and with no other complaint in the log.
 func TestServeOnAPortInUseSaysSo(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -259,7 +259,8 @@ func dossierReports(ctx context.Context, q querier, accountID, patientID int64, 
 	}
 	defer rows.Close()
 	// Scanned in place: a report is 300 bytes, and a local one escaped to
-	// the heap (Scan takes its fields' addresses) and was then copied.
+	// the heap (Scan takes its fields' addresses) and was then copied. An
+	// empty dossier is an empty slice, not nil (no caller tells them apart).
 	out := make([]DossierReport, 0, 16)
 	for rows.Next() {
 		out = append(out, DossierReport{})

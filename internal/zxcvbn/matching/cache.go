@@ -18,15 +18,19 @@ type dictionaries struct {
 // the last check. Passwords are chosen rarely (a registration, a reset),
 // often a few in a row; between those moments the portal should not carry
 // 18 MB for them.
-var cache = dictionaryCache{keep: 10 * time.Minute}
+var cache = dictionaryCache{keep: 10 * time.Minute, now: time.Now}
 
 type dictionaryCache struct {
 	mu sync.Mutex
 	// keep is how long the dictionaries stay after their last use.
-	keep     time.Duration
+	keep time.Duration
+	// now is the clock lastUsed is read from (tests move it).
+	now      func() time.Time
 	d        *dictionaries
 	lastUsed time.Time
 	timer    *time.Timer
+	// builds counts how many times the dictionaries were built.
+	builds int
 }
 
 // get returns the dictionaries, building them if they were dropped. Checks
@@ -36,21 +40,27 @@ func (c *dictionaryCache) get() *dictionaries {
 	defer c.mu.Unlock()
 	if c.d == nil {
 		c.d = loadFrequencyList()
+		c.builds++
 		c.timer = time.AfterFunc(c.keep, c.dropIfUnused)
 	}
-	c.lastUsed = time.Now()
+	c.lastUsed = c.now()
 	return c.d
 }
 
 // dropIfUnused lets the dictionaries go once keep has passed since their
-// last use; a check in progress keeps its own reference.
+// last use, or waits again for the rest of keep; a check in progress keeps
+// its own reference.
 func (c *dictionaryCache) dropIfUnused() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if idle := time.Since(c.lastUsed); idle < c.keep {
+	if c.d == nil || c.timer == nil {
+		return // dropped already (a timer that fired late)
+	}
+	if idle := c.now().Sub(c.lastUsed); idle < c.keep {
 		c.timer.Reset(c.keep - idle)
 		return
 	}
+	c.timer.Stop()
 	c.d, c.timer = nil, nil
 }
 

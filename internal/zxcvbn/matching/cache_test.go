@@ -3,6 +3,7 @@ package matching
 import (
 	"fmt"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,36 +44,120 @@ func keys(ms []match.Match) []string {
 	return out
 }
 
-// TestDictionariesAreDroppedWhenUnused: built by a check, kept while checks
-// come, dropped some time after the last one.
-func TestDictionariesAreDroppedWhenUnused(t *testing.T) {
-	restart := func(keep time.Duration) {
+// fakeClock is the cache's clock in the tests below; the drop is called
+// directly instead of waiting for the timer.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *fakeClock) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t
+}
+
+func (f *fakeClock) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.t = f.t.Add(d)
+}
+
+// coldCache empties the cache, with the clock given, and puts the real one
+// back after the test.
+func coldCache(t *testing.T, clock func() time.Time) {
+	reset := func(clock func() time.Time) {
 		cache.mu.Lock()
 		defer cache.mu.Unlock()
 		if cache.timer != nil {
 			cache.timer.Stop()
 		}
-		cache.d, cache.timer, cache.keep = nil, nil, keep
+		cache.d, cache.timer, cache.builds, cache.now = nil, nil, 0, clock
 	}
-	// Start from nothing: an earlier test's dictionaries wait for the
-	// default ten minutes.
-	restart(200 * time.Millisecond)
-	t.Cleanup(func() { restart(10 * time.Minute) })
+	reset(clock)
+	t.Cleanup(func() { reset(time.Now) })
+}
+
+func builds() int {
+	cache.mu.Lock()
+	defer cache.mu.Unlock()
+	return cache.builds
+}
+
+// TestDictionariesStayWhileUsedAndGoWhenNot: each check restarts the ten
+// minutes; ten minutes without one drop the dictionaries, and the next
+// check builds them again.
+func TestDictionariesStayWhileUsedAndGoWhenNot(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)}
+	coldCache(t, clock.now)
+	keep := cache.keep
+
 	Omnimatch("first check", nil)
-	if !Loaded() {
-		t.Fatal("the dictionaries are not in memory right after a check")
+	for range 3 {
+		clock.advance(keep - time.Minute)
+		cache.dropIfUnused()
+		if !Loaded() {
+			t.Fatal("the dictionaries were dropped less than ten minutes after a check")
+		}
+		Omnimatch("another check", nil)
 	}
+	if got := builds(); got != 1 {
+		t.Errorf("the dictionaries were built %d times while in use, want once", got)
+	}
+
+	clock.advance(keep)
+	cache.dropIfUnused()
+	if Loaded() {
+		t.Fatal("the dictionaries are still in memory ten minutes after the last check")
+	}
+	cache.dropIfUnused() // a timer firing late finds nothing to drop
+	if got := Omnimatch("password", nil); len(got) == 0 {
+		t.Fatal(`no matches for "password" after the dictionaries were dropped and rebuilt`)
+	}
+	if !Loaded() || builds() != 2 {
+		t.Fatalf("after a drop the next check built the dictionaries %d times in all, want 2", builds())
+	}
+}
+
+// TestConcurrentFirstChecksBuildOnce: checks arriving together on a cold
+// cache wait for one build and all get its answer.
+func TestConcurrentFirstChecksBuildOnce(t *testing.T) {
+	coldCache(t, time.Now)
+	want := keys(Omnimatch("P@ssw0rd1!", nil))
+	coldCache(t, time.Now)
+	var wg sync.WaitGroup
+	got := make([][]string, 8)
+	for i := range got {
+		wg.Go(func() { got[i] = keys(Omnimatch("P@ssw0rd1!", nil)) })
+	}
+	wg.Wait()
+	for i := range got {
+		if fmt.Sprint(got[i]) != fmt.Sprint(want) {
+			t.Errorf("check %d of 8 at once found other matches", i)
+		}
+	}
+	if n := builds(); n != 1 {
+		t.Errorf("8 checks at once on a cold cache built the dictionaries %d times, want once", n)
+	}
+}
+
+// TestTheTimerDropsTheDictionaries: the real timer, with a short keep.
+func TestTheTimerDropsTheDictionaries(t *testing.T) {
+	coldCache(t, time.Now)
+	cache.mu.Lock()
+	cache.keep = 50 * time.Millisecond
+	cache.mu.Unlock()
+	t.Cleanup(func() {
+		cache.mu.Lock()
+		defer cache.mu.Unlock()
+		cache.keep = 10 * time.Minute
+	})
+	Omnimatch("first check", nil)
 	deadline := time.Now().Add(30 * time.Second)
 	for Loaded() {
 		if time.Now().After(deadline) {
-			t.Fatal("the dictionaries are still in memory long after their time without a check")
+			t.Fatal("the timer never dropped the dictionaries")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if got := Omnimatch("password", nil); len(got) == 0 {
-		t.Fatal("no matches for \"password\" after the dictionaries were dropped and rebuilt")
-	}
-	if !Loaded() {
-		t.Fatal("the dictionaries were not rebuilt by the next check")
+		time.Sleep(10 * time.Millisecond)
 	}
 }
