@@ -9,6 +9,8 @@ import (
 
 	"github.com/ccojocar/zxcvbn-go/match"
 	upstream "github.com/ccojocar/zxcvbn-go/matching"
+
+	"fse/internal/testkit"
 )
 
 // TestMatchesAreUpstreams: the copy finds exactly the matches upstream's
@@ -44,25 +46,6 @@ func keys(ms []match.Match) []string {
 	return out
 }
 
-// fakeClock is the cache's clock in the tests below; the drop is called
-// directly instead of waiting for the timer.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *fakeClock) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *fakeClock) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.t = f.t.Add(d)
-}
-
 // coldCache empties the cache, with the clock given, and puts the real one
 // back after the test.
 func coldCache(t *testing.T, clock func() time.Time) {
@@ -88,13 +71,14 @@ func builds() int {
 // minutes; ten minutes without one drop the dictionaries, and the next
 // check builds them again.
 func TestDictionariesStayWhileUsedAndGoWhenNot(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)}
-	coldCache(t, clock.now)
+	// The drop is called directly instead of waiting for the timer.
+	clock := testkit.NewClock(time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC))
+	coldCache(t, clock.Now)
 	keep := cache.keep
 
 	Omnimatch("first check", nil)
 	for range 3 {
-		clock.advance(keep - time.Minute)
+		clock.Advance(keep - time.Minute)
 		cache.dropIfUnused()
 		if !Loaded() {
 			t.Fatal("the dictionaries were dropped less than ten minutes after a check")
@@ -105,7 +89,7 @@ func TestDictionariesStayWhileUsedAndGoWhenNot(t *testing.T) {
 		t.Errorf("the dictionaries were built %d times while in use, want once", got)
 	}
 
-	clock.advance(keep)
+	clock.Advance(keep)
 	cache.dropIfUnused()
 	if Loaded() {
 		t.Fatal("the dictionaries are still in memory ten minutes after the last check")
