@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"slices"
@@ -44,7 +46,7 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 		return h.renderVisit(c, visitID, http.StatusRequestEntityTooLarge, uploadForm(nil, tooLarge(h.Config.UploadLimit)))
 	}
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
-	mr, err := r.MultipartReader()
+	mr, err := multipartReader(r)
 	if err != nil {
 		return h.renderVisit(c, visitID, http.StatusBadRequest, uploadForm(nil, "Modulo di caricamento non valido."))
 	}
@@ -66,6 +68,18 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 		part.Close()
 	}
 	return h.uploadDone(c, visitID, up)
+}
+
+// multipartReader is http.Request.MultipartReader reading the body 64 KiB
+// at a time: the standard one reads through a 4 KiB buffer, a system call
+// per 4 KiB of a 20 MiB report (multipart.NewReader keeps a buffered
+// reader that is large enough instead of wrapping it).
+func multipartReader(r *http.Request) (*multipart.Reader, error) {
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mediaType != "multipart/form-data" && mediaType != "multipart/mixed") || params["boundary"] == "" {
+		return nil, http.ErrNotMultipart
+	}
+	return multipart.NewReader(bufio.NewReaderSize(r.Body, 64<<10), params["boundary"]), nil
 }
 
 // uploadResult is what happened to each row of one submission.

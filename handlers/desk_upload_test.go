@@ -414,6 +414,8 @@ func TestUploadWithABrokenMultipartBodyIs400(t *testing.T) {
 		body              []byte
 	}{
 		{"another boundary", "multipart/form-data; boundary=non-e-questo", good.Bytes()},
+		{"not a multipart form", "application/x-www-form-urlencoded", []byte("title=Esami")},
+		{"no boundary", "multipart/form-data", good.Bytes()},
 		{"no parts at all", mw.FormDataContentType(), []byte("niente di utile\r\n")},
 		{"broken part headers", mw.FormDataContentType(),
 			[]byte("--" + mw.Boundary() + "\r\nContent-Disposition form-data senza due punti\r\n\r\nx\r\n--" + mw.Boundary() + "--\r\n")},
