@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,6 +106,26 @@ func TestMethodNotAllowedOnKnownPaths(t *testing.T) {
 			if got := strings.TrimSpace(parseHTML(t, rec.Body.String()).Find("h1").Text()); got != "Operazione non consentita." {
 				t.Errorf("%s %s: page says %q, want the Italian 405 message", tt.method, tt.path, got)
 			}
+		}
+	}
+}
+
+// TestPagesCarryTheirLength: a rendered page says how long it is, so it is
+// sent whole instead of in chunks; the same for a patient's and the desk's.
+func TestPagesCarryTheirLength(t *testing.T) {
+	a := newApp(t)
+	for _, tc := range []struct {
+		name string
+		c    *client
+		path string
+	}{
+		{"help page", a.client(), "/aiuto"},
+		{"desk acceptance form", a.deskClient(), "/desk/accept"},
+		{"not found", a.client(), "/non-esiste"},
+	} {
+		rec := tc.c.get(tc.path)
+		if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want || rec.Body.Len() < 1000 {
+			t.Errorf("%s (%s, %d): Content-Length %q, body %d bytes", tc.name, tc.path, rec.Code, got, rec.Body.Len())
 		}
 	}
 }
