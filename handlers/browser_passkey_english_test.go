@@ -1,15 +1,10 @@
 package handlers_test
 
 import (
-	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-
-	"fse/handlers"
 )
 
 // TestBrowserPasskeyRefusalsSpeakEnglish drives headless Chromium, in
@@ -19,27 +14,10 @@ import (
 // gives the script).
 func TestBrowserPasskeyRefusalsSpeakEnglish(t *testing.T) {
 	ctx := browserContext(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://localhost:" + itoa(int64(ln.Addr().(*net.TCPAddr).Port))
-	a := newAppWith(t, func(cfg *handlers.Config) { cfg.BaseURL = base })
-	srv := httptest.NewUnstartedServer(a.e)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	defer srv.Close()
+	a, base := passkeyServer(t)
 
 	a.register("Mario", "Rossi", "333 1234567", "")
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatalf("WebAuthn domain: %v", err)
-	}
-	if _, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
-			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}}); err != nil {
-		t.Fatalf("virtual authenticator: %v", err)
-	}
+	addVirtualAuthenticator(t, ctx)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	addPasskey := func(stage, name, password string) {
 		t.Helper()

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,32 +23,13 @@ import (
 // password.
 func TestBrowserPatientAddsAPasskeyAndLogsInWithIt(t *testing.T) {
 	ctx := browserContext(t)
-	// Passkeys need a secure context and a relying party that is a domain:
-	// the server listens on 127.0.0.1, the browser calls it localhost.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://localhost:" + itoa(int64(ln.Addr().(*net.TCPAddr).Port))
-	a := newAppWith(t, func(cfg *handlers.Config) { cfg.BaseURL = base })
-	srv := httptest.NewUnstartedServer(a.e)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	defer srv.Close()
+	a, base := passkeyServer(t)
 
 	_, code, _ := a.publishedVisit()
 	if rec := a.register("Mario", "Rossi", "333 1234567", "").activate(rossiCF, code); rec.Code != http.StatusSeeOther {
 		t.Fatalf("activate: %d", rec.Code)
 	}
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatalf("WebAuthn domain: %v", err)
-	}
-	if _, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
-			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}}); err != nil {
-		t.Fatalf("virtual authenticator: %v", err)
-	}
+	addVirtualAuthenticator(t, ctx)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
 	browserDo(t, ctx, "password login",
@@ -94,5 +76,38 @@ func TestBrowserPatientAddsAPasskeyAndLogsInWithIt(t *testing.T) {
 	logins := a.auditActions(db.AuditFilter{Action: db.ActionAccountLogin, Outcome: db.OutcomeOK})
 	if last := logins[len(logins)-1]; !strings.Contains(last.Detail, `passkey "Telefono"`) {
 		t.Errorf("last login audited as %+v, want the passkey", last)
+	}
+}
+
+// passkeyServer serves a new app over HTTP for the browser. Passkeys need a
+// secure context and a relying party that is a domain: the server listens
+// on 127.0.0.1, the browser calls it localhost (base).
+func passkeyServer(t *testing.T) (a *app, base string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base = "http://localhost:" + itoa(int64(ln.Addr().(*net.TCPAddr).Port))
+	a = newAppWith(t, func(cfg *handlers.Config) { cfg.BaseURL = base })
+	srv := httptest.NewUnstartedServer(a.e)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return a, base
+}
+
+// addVirtualAuthenticator gives the browser a platform authenticator (the
+// DevTools WebAuthn domain) that verifies its user without asking.
+func addVirtualAuthenticator(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		t.Fatalf("WebAuthn domain: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
+			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}}); err != nil {
+		t.Fatalf("virtual authenticator: %v", err)
 	}
 }
