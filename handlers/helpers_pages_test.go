@@ -2,6 +2,8 @@ package handlers_test
 
 import (
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // The tour of the patient pages, shared by the rendered-HTML tests and
@@ -40,6 +42,24 @@ func newTour(t *testing.T) *tour {
 	// the addition, as the browser following the redirect would.
 	rossi.get("/profilo/familiari/" + itoa(rel) + "/attiva")
 	return &tour{a: a, rossi: rossi, patientID: patientByCF(t, a, rossiCF).ID, reportID: reportID, relativeID: rel}
+}
+
+// visit opens every stop, as anon or as the logged-in patient, and hands
+// check each page that answered with the status it should.
+func (tr *tour) visit(t *testing.T, anon *client, check func(s tourStop, doc *goquery.Document)) {
+	t.Helper()
+	for _, s := range tr.stops() {
+		c := anon
+		if s.loggedIn {
+			c = tr.rossi
+		}
+		rec := c.get(s.path)
+		if rec.Code != s.status {
+			t.Errorf("GET %s: status %d, want %d", s.path, rec.Code, s.status)
+			continue
+		}
+		check(s, parseHTML(t, rec.Body.String()))
+	}
 }
 
 // tourStop is one page of the tour: its address, whether the patient is

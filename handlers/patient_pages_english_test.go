@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"github.com/PuerkitoBio/goquery"
+
 	"regexp"
 	"strings"
 	"testing"
@@ -18,19 +20,8 @@ var italianWords = regexp.MustCompile(`(?i)(^|[^\p{L}])(il|lo|gli|della|delle|de
 // Italians give to Italian things ("codice fiscale").
 func TestEveryPatientPageSpeaksEnglish(t *testing.T) {
 	tr := newTour(t)
-	anon := tr.a.englishClient()
 	tr.rossi.get("/lingua/en?torna=/fascicolo")
-	for _, s := range tr.stops() {
-		c := anon
-		if s.loggedIn {
-			c = tr.rossi
-		}
-		rec := c.get(s.path)
-		if rec.Code != s.status {
-			t.Errorf("GET %s: status %d, want %d", s.path, rec.Code, s.status)
-			continue
-		}
-		doc := parseHTML(t, rec.Body.String())
+	tr.visit(t, tr.a.englishClient(), func(s tourStop, doc *goquery.Document) {
 		if l := doc.Find("html").AttrOr("lang", ""); l != "en" {
 			t.Errorf("%s: <html lang=%q>, want en", s.path, l)
 		}
@@ -47,5 +38,5 @@ func TestEveryPatientPageSpeaksEnglish(t *testing.T) {
 		if title := doc.Find("title").Text(); italianWords.MatchString(strings.ReplaceAll(title, "Referti online", "")) {
 			t.Errorf("%s: Italian title %q", s.path, title)
 		}
-	}
+	})
 }

@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"github.com/PuerkitoBio/goquery"
+
 	"net/http"
 	"net/url"
 	"regexp"
@@ -25,18 +27,7 @@ var quoted = regexp.MustCompile(`«[^»]*»`)
 // notice, and, when public, a meta description.
 func TestEveryPatientPageSpeaksLeiUnderTheSameHeader(t *testing.T) {
 	tr := newTour(t)
-	anon := tr.a.client()
-	for _, s := range tr.stops() {
-		c := anon
-		if s.loggedIn {
-			c = tr.rossi
-		}
-		rec := c.get(s.path)
-		if rec.Code != s.status {
-			t.Errorf("GET %s: status %d, want %d", s.path, rec.Code, s.status)
-			continue
-		}
-		doc := parseHTML(t, rec.Body.String())
+	tr.visit(t, tr.a.client(), func(s tourStop, doc *goquery.Document) {
 		if doc.Find(`header.top a[href="`+views.HelpPath+`"]`).Length() == 0 {
 			t.Errorf("%s: the header has no link to %s", s.path, views.HelpPath)
 		}
@@ -61,7 +52,7 @@ func TestEveryPatientPageSpeaksLeiUnderTheSameHeader(t *testing.T) {
 		if !s.loggedIn && len(desc) < 50 {
 			t.Errorf("%s: public page with meta description %q", s.path, desc)
 		}
-	}
+	})
 }
 
 // TestTheSlipPointsToTheHelpPageWithoutInlineStyle: the slip gives the
