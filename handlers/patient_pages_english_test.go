@@ -1,11 +1,11 @@
 package handlers_test
 
 import (
-	"github.com/PuerkitoBio/goquery"
-
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // italianWords are words of Italian sentences and the portal's Italian

@@ -1,13 +1,13 @@
 package handlers_test
 
 import (
-	"github.com/PuerkitoBio/goquery"
-
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"fse/views"
 )
