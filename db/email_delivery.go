@@ -94,18 +94,19 @@ func (d *DB) EmailDeliverySince(ctx context.Context, accountID, patientID int64)
 }
 
 // EmailPassword returns the sealed password a queued report is encrypted
-// under, while the account still gets the dossier's reports by email and
-// still sees the report; otherwise ErrNotFound (the message must not go).
-func (d *DB) EmailPassword(ctx context.Context, m OutboxMessage, now time.Time) ([]byte, error) {
-	var sealed []byte
-	err := d.r.QueryRowContext(ctx, `SELECT e.password_sealed FROM `+visibleReports+`
+// under, and the account's language (the attachment's name), while the
+// account still gets the dossier's reports by email and still sees the
+// report; otherwise ErrNotFound (the message must not go).
+func (d *DB) EmailPassword(ctx context.Context, m OutboxMessage, now time.Time) (sealed []byte, lang string, err error) {
+	err = d.r.QueryRowContext(ctx, `SELECT e.password_sealed, a.lang FROM `+visibleReports+`
 		JOIN email_deliveries e ON e.account_id = l.account_id AND e.patient_id = l.patient_id
+		JOIN accounts a ON a.id = l.account_id
 		WHERE d.id = ? AND l.account_id = ? AND v.patient_id = ? AND NOT `+protectedDoc+` AND `+visibleAt,
-		m.DocumentID, m.AccountID, m.PatientID, now.UTC()).Scan(&sealed)
+		m.DocumentID, m.AccountID, m.PatientID, now.UTC()).Scan(&sealed, &lang)
 	if err != nil {
-		return nil, fmt.Errorf("email password for message %d: %w", m.ID, mapErr(err))
+		return nil, "", fmt.Errorf("email password for message %d: %w", m.ID, mapErr(err))
 	}
-	return sealed, nil
+	return sealed, lang, nil
 }
 
 // queueEmailedReports queues, for the reports of the visit published at

@@ -229,3 +229,44 @@ func TestEmailPasswordIsCheckedAndKeptSealed(t *testing.T) {
 		t.Errorf("opt-in audited %d times, want 1", n)
 	}
 }
+
+// TestAnEnglishAccountGetsItsReportByEmailInEnglish: the subject and body
+// are the account's language, and so is the attachment's name.
+func TestAnEnglishAccountGetsItsReportByEmailInEnglish(t *testing.T) {
+	f := rfSetup(t, newRightsApp(t, db.ProtectedPaper, nil))
+	edGiveEmail(t, f.a, f.giulia, rfGiuliaPhone, edEmail)
+	if res := f.edOptIn(f.giulia, edPassword, edPassword); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("opt in: %d", res.StatusCode)
+	}
+	f.giulia.get("/lingua/en")
+	publishReport(t, f.desk, f.ownVisit, "Ecografia addome")
+	server, sender := pdStartSMTP(t)
+	if err := (jobs.Deliver{DB: f.a.db, Email: sender, Now: f.a.Now, Log: slog.New(slog.DiscardHandler),
+		Attach: jobs.ReportAttacher{DB: f.a.db, Keys: f.a.keys, Now: f.a.Now}}).RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range server.received() {
+		name, file, text := edAttachment(t, m.data)
+		if file == nil {
+			continue
+		}
+		found = true
+		msg, err := netmail.ReadMessage(bytes.NewReader(m.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := msg.Header.Get("Subject"); got != "Online medical reports: document attached" {
+			t.Errorf("subject %q, want the English one", got)
+		}
+		if name != "document.pdf" {
+			t.Errorf("attachment name %q, want document.pdf", name)
+		}
+		if !strings.Contains(text, "Attached is a document") {
+			t.Errorf("the body is not the English one: %q", text)
+		}
+	}
+	if !found {
+		t.Fatal("no email with the report")
+	}
+}

@@ -48,8 +48,7 @@ func (h *Handler) queueSecurityNotice(c echo.Context, a db.Account, sentence str
 // account's language: whoever caused the event (maybe not the holder)
 // does not choose it.
 func securityNotices(a db.Account, sentence string) []db.OutboxMessage {
-	l, _ := locale.Parse(a.Lang)
-	n := notify.SecurityNotice(l, sentence)
+	n := notify.SecurityNotice(accountLang(a), sentence)
 	msgs := []db.OutboxMessage{{Channel: db.ChannelSMS, Recipient: a.Mobile, Body: n.SMS, Kind: "security", AccountID: a.ID}}
 	if a.Email != "" {
 		msgs = append(msgs, db.OutboxMessage{Channel: db.ChannelEmail, Recipient: a.Email, Subject: n.EmailSubject,

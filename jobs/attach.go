@@ -41,7 +41,7 @@ func AttachmentName(l locale.Lang) string { return locale.For(l).T("notify.attac
 // whose delivery by email was turned off, is db.ErrNotFound: the message
 // must not go.
 func (r ReportAttacher) Attach(ctx context.Context, m db.OutboxMessage) ([]notify.Attachment, error) {
-	sealed, err := r.DB.EmailPassword(ctx, m, r.Now().UTC())
+	sealed, lang, err := r.DB.EmailPassword(ctx, m, r.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
@@ -57,10 +57,6 @@ func (r ReportAttacher) Attach(ctx context.Context, m db.OutboxMessage) ([]notif
 	if err != nil {
 		return nil, err
 	}
-	a, err := r.DB.Account(ctx, m.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	l, _ := locale.Parse(a.Lang)
+	l, _ := locale.Parse(lang)
 	return []notify.Attachment{{Name: AttachmentName(l), ContentType: "application/pdf", Data: enc}}, nil
 }
