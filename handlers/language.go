@@ -90,9 +90,12 @@ func (h *Handler) switchLanguage(c echo.Context) error {
 }
 
 // localPath is back a page of this site: a path, never another host
-// ("//evil.example", "/\evil.example") nor a scheme.
+// ("//evil.example", "/\evil.example") nor a scheme, and without control
+// characters: browsers drop tabs and newlines from an address, so
+// "/\t/evil.example" would become "//evil.example".
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
+		strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return p

@@ -35,7 +35,8 @@ func TestLanguageFollowsTheChoiceThenTheBrowser(t *testing.T) {
 func TestLanguageSwitchNeverLeavesTheSite(t *testing.T) {
 	a := newApp(t)
 	c := a.client()
-	for _, back := range []string{"//evil.example/x", "https://evil.example", "/\\evil.example", ""} {
+	for _, back := range []string{"//evil.example/x", "https://evil.example", "/\\evil.example", "",
+		"/%09/evil.example", "/%0A/evil.example", "/%0D%0A/evil.example", "/%7F/evil.example"} {
 		rec := c.get("/lingua/en?torna=" + back)
 		if loc := rec.Header().Get("Location"); loc != "/" {
 			t.Errorf("torna=%q went to %q", back, loc)

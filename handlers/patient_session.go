@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -143,7 +142,7 @@ func (h *Handler) afterLogin(c echo.Context, accountID int64) error {
 // login tells the page's script).
 func (h *Handler) afterLoginPath(c echo.Context, accountID int64) (string, error) {
 	ctx := h.pctx(c)
-	if next := h.patientSessions.PopString(ctx, keyNext); strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") {
+	if next := h.patientSessions.PopString(ctx, keyNext); next != "" && localPath(next) == next {
 		return next, nil
 	}
 	links, err := h.DB.DossierLinks(ctx, accountID)
