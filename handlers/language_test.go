@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -83,5 +84,20 @@ func TestDeskPagesStayItalian(t *testing.T) {
 	c.header.Set("Accept-Language", "en")
 	if body := c.get("/desk/login").Body.String(); !strings.Contains(body, `<html lang="it">`) {
 		t.Fatal("the desk login page is not Italian")
+	}
+}
+
+// TestTheLanguageSwitchComesBackToTheSameAddress: the link keeps the
+// page's query (a confirmation link's token, the dossier shown), and an
+// error page comes back to itself.
+func TestTheLanguageSwitchComesBackToTheSameAddress(t *testing.T) {
+	a := newApp(t)
+	c := a.client()
+	for _, page := range []string{"/verifica-email?t=abc123", "/non-esiste?x=1"} {
+		doc := parseHTML(t, c.get(page).Body.String())
+		href := doc.Find(`[data-testid=switch-language]`).AttrOr("href", "")
+		if want := "/lingua/en?torna=" + url.QueryEscape(page); href != want {
+			t.Errorf("%s: language link %q, want %q", page, href, want)
+		}
 	}
 }

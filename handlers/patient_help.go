@@ -24,6 +24,6 @@ func (h *Handler) errorPageModel(c echo.Context, status int, msg string) views.E
 	if status == http.StatusNotFound {
 		title = lang(c).T("errors.not_found_title")
 	}
-	return views.ErrorPageModel{PChrome: views.PChrome{Title: title, Account: currentAccount(c), RetentionDays: h.Config.RetentionDays,
-		EmailAvailable: h.Email != nil}, Status: status, Message: msg}
+	return views.ErrorPageModel{PChrome: views.PChrome{Title: title, Path: c.Request().URL.RequestURI(), Account: currentAccount(c),
+		RetentionDays: h.Config.RetentionDays, EmailAvailable: h.Email != nil}, Status: status, Message: msg}
 }

@@ -101,7 +101,7 @@ func patientActor(c echo.Context, accountID int64) db.Actor {
 func (h *Handler) pchrome(c echo.Context, title string) views.PChrome {
 	return views.PChrome{
 		Title:          title,
-		Path:           c.Request().URL.Path,
+		Path:           c.Request().URL.RequestURI(),
 		Account:        currentAccount(c),
 		Flash:          h.patientSessions.PopString(h.pctx(c), keyFlash),
 		RetentionDays:  h.Config.RetentionDays,

@@ -20,7 +20,8 @@ const (
 // PChrome is what every patient page's frame needs.
 type PChrome struct {
 	Title string
-	// Path is the page's path, where the language switch comes back to.
+	// Path is the page's address (path and query), where the language
+	// switch comes back to.
 	Path string
 	// Account is the logged-in patient, nil when anonymous.
 	Account *db.Account
