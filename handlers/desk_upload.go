@@ -71,9 +71,11 @@ func (h *Handler) uploadDocuments(c echo.Context) error {
 }
 
 // multipartReader is http.Request.MultipartReader reading the body 64 KiB
-// at a time: the standard one reads through a 4 KiB buffer, a system call
-// per 4 KiB of a 20 MiB report (multipart.NewReader keeps a buffered
-// reader that is large enough instead of wrapping it).
+// at a time: the standard one fills its 4 KiB buffer straight from the
+// connection, a system call per 4 KiB of a 20 MiB report. Under that 4 KiB
+// buffer (which multipart always adds) a 64 KiB one takes the body from the
+// connection in large reads (strace: 8,478 read calls in 3 s of uploads
+// became 711).
 func multipartReader(r *http.Request) (*multipart.Reader, error) {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mediaType != "multipart/form-data" && mediaType != "multipart/mixed") || params["boundary"] == "" {
