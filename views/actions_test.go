@@ -19,12 +19,9 @@ func TestEveryAuditActionHasALabelInEveryLanguage(t *testing.T) {
 			t.Errorf("action %q listed twice", a)
 		}
 		seen[a] = true
-		it := ActionLabel(a)
+		it := ActionLabelT(locale.With(context.Background(), locale.Italian), a)
 		if it == a || it == "" {
 			t.Errorf("action %q has no Italian label", a)
-		}
-		if got := ActionLabelT(locale.With(context.Background(), locale.Italian), a); got != it {
-			t.Errorf("action %q: the patient's Italian label %q is not the admin's %q", a, got, it)
 		}
 		if got := ActionLabelT(en, a); got == a || got == "" || got == it {
 			t.Errorf("action %q has no English label (got %q)", a, got)

@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,7 +101,7 @@ func TestEveryHelpAnchorHasAQuestion(t *testing.T) {
 	seen := map[string]bool{}
 	ctx := context.Background()
 	for _, tp := range HelpTopics(ctx, 60) {
-		if seen[tp.Anchor] || tp.Question == "" || len(tp.Answer) == 0 {
+		if seen[tp.Anchor] || tp.Question == "" || strings.HasPrefix(tp.Question, "[[") || len(tp.Answer) == 0 {
 			t.Errorf("help topic %q: duplicate or empty", tp.Anchor)
 		}
 		seen[tp.Anchor] = true

@@ -40,6 +40,17 @@ func (p *Printer) N(id string, n int, args ...any) string {
 	return p.localize(id, n, args)
 }
 
+// Lookup returns a message without arguments and whether the catalogue has
+// it (T shows a missing one as "[[id]]").
+func (p *Printer) Lookup(id string) (string, bool) {
+	s := p.T(id)
+	return s, s != missing(id)
+}
+
+// missing is what a message the catalogue lacks prints: visible on the
+// page, and caught by the tests that look for "[[".
+func missing(id string) string { return "[[" + id + "]]" }
+
 // HTML returns a message whose text holds markup of our own (<strong>, a
 // link), with every argument escaped: the catalogue is trusted, what fills
 // it is not.
@@ -61,7 +72,7 @@ func (p *Printer) localize(id string, count any, args []any) string {
 		}
 	}
 	if p.loc == nil {
-		return "[[" + id + "]]"
+		return missing(id)
 	}
 	data := make(map[string]any, len(args)/2+1)
 	for i := 0; i+1 < len(args); i += 2 {
@@ -74,7 +85,7 @@ func (p *Printer) localize(id string, count any, args []any) string {
 	}
 	s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
 	if err != nil {
-		return "[[" + id + "]]"
+		return missing(id)
 	}
 	return s
 }
