@@ -16,14 +16,3 @@ func InLang(l locale.Lang) templ.Component {
 		return templ.GetChildren(ctx).Render(locale.With(templ.ClearChildren(ctx), l), w)
 	})
 }
-
-// SlipLangs are the languages a slip may be printed in, Italian (the
-// default) first.
-var SlipLangs = locale.Langs
-
-// slipLangOf is the language a form's "slip_lang" names; Italian for
-// anything else, the empty value of a new form included.
-func slipLangOf(value string) locale.Lang {
-	l, _ := locale.Parse(value)
-	return l
-}
