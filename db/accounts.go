@@ -82,11 +82,8 @@ func accountLang(l string) string {
 // SetAccountLang records the language the account's owner chose ("it" or
 // "en"; anything else is Italian).
 func (d *DB) SetAccountLang(ctx context.Context, id int64, lang string) error {
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE accounts SET lang = ? WHERE id = ? AND lang <> ?`, accountLang(lang), id, accountLang(lang))
-		return err
-	})
-	if err != nil {
+	l := accountLang(lang)
+	if _, err := d.w.ExecContext(ctx, `UPDATE accounts SET lang = ? WHERE id = ? AND lang <> ?`, l, id, l); err != nil {
 		return fmt.Errorf("set language of account %d: %w", id, err)
 	}
 	return nil

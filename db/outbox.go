@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -333,7 +334,7 @@ func dropReportNotices(ctx context.Context, ex execer, patientID, accountID int6
 func (d *DB) CountRecentOutbox(ctx context.Context, accountID int64, kind string, since time.Time, texts ...string) (int, error) {
 	var n int
 	if len(texts) == 0 {
-		return 0, nil
+		return 0, errors.New("count recent outbox: no text to look for")
 	}
 	args := []any{accountID, kind, since.UTC()}
 	match := make([]string, len(texts))
