@@ -150,7 +150,7 @@ func TestEnglishNoticesSayTheSameThings(t *testing.T) {
 func TestNoticesForEveryAccountCarryBothLanguages(t *testing.T) {
 	for name, n := range map[string]db.Notice{"report": ReportNotices(base), "majority": MajorityNotices(),
 		"expiry": ExpiryNotices(base, expires)} {
-		if got, want := n.In("it").SMS, n.SMS; got != want || !strings.HasPrefix(got, "Referti online:") {
+		if got := n.In("it").SMS; !strings.HasPrefix(got, "Referti online:") {
 			t.Errorf("%s in Italian: %q", name, got)
 		}
 		if got := n.In("en").SMS; !strings.HasPrefix(got, "Online medical reports:") {
