@@ -54,7 +54,7 @@ func (h *Handler) integrationCreate(c echo.Context) error {
 	}
 	i, problems := intake.CheckIntegration(intake.IntegrationInput{Name: form.Values["name"], Scopes: strings.Join(scopes, ","),
 		AllowCIDRs: form.Values["allow_cidr"], AutoPublish: form.Values["auto_publish"] == "1", MLLP: form.Values["mllp"] == "1"})
-	formProblems(form, problems)
+	formProblems(c, form, problems)
 	facilityID, _ := strconv.ParseInt(form.Values["facility"], 10, 64)
 	if f, err := h.DB.Facility(c.Request().Context(), facilityID); err != nil || !f.Active {
 		form.Errors["facility"] = "Scegli una struttura."

@@ -58,9 +58,9 @@ func (h *Handler) renderAccept(c echo.Context, status int, form views.Form) erro
 }
 
 // formProblems shows each field problem, in Italian, next to its field.
-func formProblems(form views.Form, ps acceptance.Problems) {
+func formProblems(c echo.Context, form views.Form, ps acceptance.Problems) {
 	for _, p := range ps {
-		form.Errors[p.Field] = p.IT
+		form.Errors[p.Field] = problemText(c, p)
 	}
 }
 
@@ -83,7 +83,7 @@ func (h *Handler) accept(c echo.Context) error {
 	filled, p, exams, problems := acceptance.CheckAtDesk(acceptance.Visit{Person: personInput(form), Mobile: form.Values["mobile"],
 		Email: form.Values["email"], Exams: acceptance.Lines(form.Values["exams"])}, now)
 	form.Values["birth_date"], form.Values["sex"], form.Values["birth_place"] = filled.BirthDate, filled.Sex, filled.BirthPlace
-	formProblems(form, problems)
+	formProblems(c, form, problems)
 	if p.FiscalCode != "" {
 		form.Values["fiscal_code"] = p.FiscalCode
 	}

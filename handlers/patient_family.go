@@ -32,9 +32,7 @@ func (h *Handler) addRelative(c echo.Context) error {
 		form.Values[f] = c.FormValue(f)
 	}
 	p, problems := acceptance.CheckPerson(personInput(form), h.now())
-	for _, pr := range problems {
-		form.Errors[pr.Field] = problemText(c, pr)
-	}
+	formProblems(c, form, problems)
 	if p.FiscalCode != "" {
 		form.Values["fiscal_code"] = p.FiscalCode
 	}

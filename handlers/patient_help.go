@@ -24,6 +24,8 @@ func (h *Handler) errorPageModel(c echo.Context, status int, msg string) views.E
 	if status == http.StatusNotFound {
 		title = lang(c).T("errors.not_found_title")
 	}
-	return views.ErrorPageModel{PChrome: views.PChrome{Title: title, Path: c.Request().URL.RequestURI(), Account: currentAccount(c),
+	// No Path: the language switch of an error page goes home, so that the
+	// 404 of another's report is the very page of a made-up address.
+	return views.ErrorPageModel{PChrome: views.PChrome{Title: title, Account: currentAccount(c),
 		RetentionDays: h.Config.RetentionDays, EmailAvailable: h.Email != nil}, Status: status, Message: msg}
 }
