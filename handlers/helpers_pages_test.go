@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -105,5 +107,27 @@ func (tr *tour) stops() []tourStop {
 		{"/fascicolo/" + p + "/email", true, 200},
 		{"/aiuto", true, 200},
 		{"/fascicolo/referti/987654/elimina", true, 404},
+	}
+}
+
+// wantEnglish fails unless doc says it is English and text (taken from doc)
+// shows every want and, once the data that may stay Italian is taken out,
+// no word that italian matches.
+func wantEnglish(t *testing.T, what string, doc *goquery.Document, text string, italian *regexp.Regexp, data []string, want ...string) {
+	t.Helper()
+	if l := doc.Find("html").AttrOr("lang", ""); l != "en" {
+		t.Errorf("%s: <html lang=%q>, want en", what, l)
+	}
+	text = strings.Join(strings.Fields(text), " ")
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s: %q missing from %q", what, w, text)
+		}
+	}
+	for _, d := range data {
+		text = strings.ReplaceAll(text, d, " ")
+	}
+	if m := italian.FindStringSubmatchIndex(text); m != nil {
+		t.Errorf("%s shows Italian %q in …%s…", what, text[m[4]:m[5]], text[max(0, m[4]-80):min(len(text), m[5]+80)])
 	}
 }

@@ -33,21 +33,7 @@ var dxData = []string{"Referti online", "codice fiscale", "Mario Rossi", "Luca R
 func dxEnglish(t *testing.T, what string, rec *httptest.ResponseRecorder, want ...string) {
 	t.Helper()
 	doc := parseHTML(t, rec.Body.String())
-	if l := doc.Find("html").AttrOr("lang", ""); l != "en" {
-		t.Errorf("%s: <html lang=%q>, want en", what, l)
-	}
-	text := strings.Join(strings.Fields(doc.Find("title").Text()+" · "+doc.Find("main").Text()), " ")
-	for _, w := range want {
-		if !strings.Contains(text, w) {
-			t.Errorf("%s: %q missing from %q", what, w, text)
-		}
-	}
-	for _, d := range dxData {
-		text = strings.ReplaceAll(text, d, " ")
-	}
-	if m := dxItalian.FindStringSubmatchIndex(text); m != nil {
-		t.Errorf("%s shows Italian %q in …%s…", what, text[m[4]:m[5]], text[max(0, m[4]-80):min(len(text), m[5]+80)])
-	}
+	wantEnglish(t, what, doc, doc.Find("title").Text()+" · "+doc.Find("main").Text(), dxItalian, dxData, want...)
 }
 
 // dxPatient is Mario Rossi, who chose English before signing up, with his

@@ -22,19 +22,10 @@ func TestEveryPatientPageSpeaksEnglish(t *testing.T) {
 	tr := newTour(t)
 	tr.rossi.get("/lingua/en?torna=/fascicolo")
 	tr.visit(t, tr.a.englishClient(), func(s tourStop, doc *goquery.Document) {
-		if l := doc.Find("html").AttrOr("lang", ""); l != "en" {
-			t.Errorf("%s: <html lang=%q>, want en", s.path, l)
-		}
 		// The language link names Italian in Italian, as it should.
 		doc.Find(`[data-testid=switch-language], [lang=it]`).Remove()
-		text := doc.Find("header, main").Text()
-		for _, data := range []string{tourLongTitle, "Elettrocardiogramma", tourLongEmail, "Referti online", "codice fiscale"} {
-			text = strings.ReplaceAll(text, data, " ")
-		}
-		if m := italianWords.FindStringSubmatchIndex(text); m != nil {
-			word := text[m[4]:m[5]]
-			t.Errorf("%s shows Italian %q in …%s…", s.path, word, strings.Join(strings.Fields(text[max(0, m[4]-80):min(len(text), m[5]+80)]), " "))
-		}
+		wantEnglish(t, s.path, doc, doc.Find("header, main").Text(), italianWords,
+			[]string{tourLongTitle, "Elettrocardiogramma", tourLongEmail, "Referti online", "codice fiscale"})
 		if title := doc.Find("title").Text(); italianWords.MatchString(strings.ReplaceAll(title, "Referti online", "")) {
 			t.Errorf("%s: Italian title %q", s.path, title)
 		}
